@@ -1,0 +1,64 @@
+// Serves the built app (dist/) on localhost and prints its URL.
+// Usage: node scripts/serve.mjs [--port N] [--dir DIR]
+// Also used by the browser tests, which import startServer().
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8', '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8', '.zip': 'application/zip', '.map': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/**
+ * Static file server. `mounts` maps URL prefixes (e.g. '/models/tiny/') to folders,
+ * so tests can serve a tiny model beside the app. Resolves to { url, close }.
+ */
+export function startServer({ dir, port = 0, mounts = {} }) {
+  const roots = [...Object.entries(mounts), ['/', dir]];
+  const server = http.createServer((req, res) => {
+    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    for (const [prefix, root] of roots) {
+      if (!urlPath.startsWith(prefix)) continue;
+      let file = path.join(root, urlPath.slice(prefix.length));
+      if (!file.startsWith(path.resolve(root))) break;
+      if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+      if (!fs.existsSync(file)) continue;
+      const stat = fs.statSync(file);
+      res.writeHead(200, {
+        'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'content-length': stat.size,
+        'cache-control': 'no-cache',
+      });
+      if (req.method === 'HEAD') return res.end();
+      fs.createReadStream(file).pipe(res);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const { port: actual } = server.address();
+      resolve({ url: `http://localhost:${actual}/`, close: () => new Promise((r) => server.close(() => r())) });
+    });
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+  const dir = path.resolve(opt('--dir', 'dist'));
+  if (!fs.existsSync(path.join(dir, 'index.html'))) {
+    console.error(`No built app in ${dir}: run "npm run build" first.`);
+    process.exit(1);
+  }
+  const { url } = await startServer({ dir, port: Number(opt('--port', process.env.PORT ?? 8080)) });
+  console.log(`tweetforge is served at ${url}  (Ctrl+C to stop)`);
+}
