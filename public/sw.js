@@ -1,0 +1,36 @@
+// tweetforge's service worker: keeps the app shell (HTML, JS, CSS, wasm, sample archives)
+// so the page opens with no network after a first visit. Network first, so a new build is
+// picked up at once when online; the cache answers only when the network cannot.
+// Base models are cached separately by the model loader (Cache Storage 'tweetforge-models'),
+// and tweets are never fetched at all: they come from the person's own files.
+const SHELL = 'tweetforge-shell-v1';
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(SHELL).then((c) => c.addAll(['./', './index.html'])).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('tweetforge-shell-') && k !== SHELL).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const req = event.request;
+  const url = new URL(req.url);
+  // Only the app's own files; models and test fixtures have their own caching.
+  if (req.method !== 'GET' || url.origin !== self.location.origin || url.pathname.includes('/fixtures/')) return;
+  event.respondWith(
+    fetch(req)
+      .then((res) => {
+        if (res.ok && res.type === 'basic') {
+          const copy = res.clone();
+          caches.open(SHELL).then((c) => c.put(req, copy));
+        }
+        return res;
+      })
+      .catch(async () => (await caches.match(req, { ignoreSearch: req.mode === 'navigate' })) ?? Response.error()),
+  );
+});
