@@ -1,0 +1,112 @@
+// Next-token cross-entropy straight from token ids, computed over the vocabulary in chunks
+// so the [N, 50257] logits and their gradient never sit whole in memory: for distilgpt2 at
+// B4 x T256 that is 1024 x 50257 floats = 206 MB each, more than the whole model.
+//
+// Forward, per chunk c of the tied embedding W_c [Vc, C]:
+//   logits_c = h W_c^T                      // [N, Vc]
+//   lse      = logaddexp(lse, logsumexp(logits_c))   (running, numerically stable)
+//   tgt     += logits_c[n, t_n - start_c]    where t_n falls in the chunk
+// loss = mean_n(lse_n - tgt_n).
+// Backward recomputes each chunk's logits rather than keeping them (one chunk alive at a time):
+//   g_c = (softmax_c - onehot_c) * dy / N   // [N, Vc]
+//   dh += g_c W_c                           // [N, C]
+//   dW_c = g_c^T h                          // [Vc, C]
+import * as tf from '@tensorflow/tfjs';
+
+export interface VocabChunk {
+  start: number;
+  size: number;
+  weight: tf.Tensor2D | tf.Variable; // [size, C]
+}
+
+/** Stable log(exp(a) + exp(b)). */
+function logAddExp(a: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor1D {
+  return tf.add(tf.maximum(a, b), tf.log1p(tf.exp(tf.neg(tf.abs(tf.sub(a, b)))))) as tf.Tensor1D;
+}
+
+/** The target's one-hot within a chunk: rows whose target is outside the chunk are all zero. */
+function chunkOneHot(targets: tf.Tensor1D, start: number, size: number): tf.Tensor2D {
+  return tf.oneHot(tf.sub(targets, tf.scalar(start, 'int32')), size, 1, 0, 'float32') as tf.Tensor2D; // [N, Vc]
+}
+
+/**
+ * Per-position log-sum-exp over the vocabulary and the target's logit, chunk by chunk.
+ * Returns [lse, tgt], both [N]; holds at most one chunk's logits at a time.
+ */
+export function chunkedLogits(
+  h: tf.Tensor2D,
+  chunks: readonly VocabChunk[],
+  targets: tf.Tensor1D,
+): [tf.Tensor1D, tf.Tensor1D] {
+  let lse: tf.Tensor1D | null = null;
+  let tgt: tf.Tensor1D = tf.zeros([h.shape[0]]);
+  for (const c of chunks) {
+    const [nextLse, nextTgt] = tf.tidy(() => {
+      const logits = tf.matMul(h, c.weight, false, true); // [N, Vc]
+      const chunkLse = tf.logSumExp(logits, 1) as tf.Tensor1D; // [N]
+      const hit = tf.sum(tf.mul(logits, chunkOneHot(targets, c.start, c.size)), 1) as tf.Tensor1D; // [N]
+      return [lse ? logAddExp(lse, chunkLse) : chunkLse, tf.add(tgt, hit) as tf.Tensor1D];
+    });
+    lse?.dispose();
+    tgt.dispose();
+    lse = nextLse;
+    tgt = nextTgt;
+  }
+  if (!lse) throw new Error('chunkedLogits: no vocabulary chunks');
+  return [lse, tgt];
+}
+
+/** Per-position negative log-likelihood [N], no gradient (evaluation, scoring). */
+export function chunkedNll(h: tf.Tensor2D, chunks: readonly VocabChunk[], targets: tf.Tensor1D): tf.Tensor1D {
+  const [lse, tgt] = chunkedLogits(h, chunks, targets);
+  const nll = tf.sub(lse, tgt) as tf.Tensor1D;
+  lse.dispose();
+  tgt.dispose();
+  return nll;
+}
+
+/**
+ * Mean next-token cross-entropy, differentiable in h and in every chunk's weight.
+ * `targets` [N] int32 is not differentiated (closed over, not an input of the custom op).
+ */
+export function chunkedCrossEntropy(
+  h: tf.Tensor2D, // [N, C]
+  chunks: readonly VocabChunk[],
+  targets: tf.Tensor1D, // [N] int32
+): tf.Scalar {
+  const N = h.shape[0];
+  const op = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [hIn, ...ws] = args as tf.Tensor2D[];
+    const [lse, tgt] = chunkedLogits(hIn, chunks.map((c, i) => ({ ...c, weight: ws[i] })), targets);
+    save([lse]); // [N]: the softmax normaliser the backward pass needs
+    const value = tf.mean(tf.sub(lse, tgt)) as tf.Scalar;
+    lse.dispose();
+    tgt.dispose();
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const lseSaved = (saved[0] as tf.Tensor1D).expandDims(1); // [N, 1]
+        const scale = tf.div(dy, N); // d loss / d logit carries 1/N from the mean
+        let dh: tf.Tensor2D = tf.zerosLike(hIn);
+        const dws: tf.Tensor[] = [];
+        ws.forEach((w, i) => {
+          const c = chunks[i];
+          const [dw, nextDh] = tf.tidy(() => {
+            const logits = tf.matMul(hIn, w, false, true); // [N, Vc], recomputed
+            const p = tf.exp(tf.sub(logits, lseSaved)); // softmax within the full vocabulary
+            const g = tf.mul(tf.sub(p, chunkOneHot(targets, c.start, c.size)), scale); // [N, Vc]
+            return [tf.matMul(g, hIn, true, false), tf.add(dh, tf.matMul(g, w))]; // [Vc, C], [N, C]
+          });
+          dh.dispose();
+          dh = nextDh as tf.Tensor2D;
+          dws.push(dw);
+        });
+        lseSaved.dispose();
+        scale.dispose();
+        return [dh, ...dws];
+      },
+    };
+  }) as unknown as tf.CustomGradientFunc<tf.Scalar>);
+  return op(h, ...chunks.map((c) => c.weight));
+}

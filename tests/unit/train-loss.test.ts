@@ -1,0 +1,112 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { chunkedCrossEntropy, chunkedNll } from '../../src/lib/train/loss';
+
+// Deterministic pseudo-random data without tf's RNG (so values do not depend on op order).
+function data(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+function chunksOf(w: tf.Variable, size: number) {
+  const V = w.shape[0];
+  const out = [];
+  for (let start = 0; start < V; start += size) {
+    const sz = Math.min(size, V - start);
+    out.push({ start, size: sz, weight: tf.variable(tf.slice(w, [start, 0], [sz, -1]) as tf.Tensor2D, true) });
+  }
+  return out;
+}
+
+/** The reference: whole logits, log-softmax, pick the target, autodiff does the rest. */
+function naiveLoss(h: tf.Tensor2D, w: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
+  const logits = tf.matMul(h, w, false, true); // [N, V]
+  const logp = tf.logSoftmax(logits);
+  const picked = tf.sum(tf.mul(logp, tf.oneHot(targets, w.shape[0], 1, 0, 'float32')), 1);
+  return tf.neg(tf.mean(picked)) as tf.Scalar;
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('chunked cross-entropy', () => {
+  const N = 24, C = 8, V = 1000;
+
+  it('matches whole-logit cross-entropy: value, dL/dh and dL/dW, with uneven chunks', () => {
+    const wFull = tf.variable(tf.tensor2d(data(V * C, 1, 0.5), [V, C]), true, 'wfull');
+    const hVal = tf.tensor2d(data(N * C, 2, 2), [N, C]);
+    const targets = tf.tensor1d(Array.from({ length: N }, (_, i) => (i * 337 + 5) % V), 'int32');
+    targets.bufferSync().set(V - 1, 3); // last row of the last (short) chunk
+    targets.bufferSync().set(0, 4);
+    const chunks = chunksOf(wFull, 300); // 300, 300, 300, 100
+
+    const ref = tf.valueAndGrads((h: tf.Tensor) => naiveLoss(h as tf.Tensor2D, wFull, targets))([hVal]);
+    const refW = tf.variableGrads(() => naiveLoss(hVal, wFull, targets), [wFull]);
+    const got = tf.valueAndGrads((h: tf.Tensor) => chunkedCrossEntropy(h as tf.Tensor2D, chunks, targets))([hVal]);
+    const gotW = tf.variableGrads(
+      () => chunkedCrossEntropy(hVal, chunks, targets),
+      chunks.map((c) => c.weight),
+    );
+    expect(got.value.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0], 5);
+    expect(tf.max(tf.abs(tf.sub(got.grads[0], ref.grads[0]))).dataSync()[0]).toBeLessThan(1e-6);
+    const dw = tf.concat(chunks.map((c) => gotW.grads[c.weight.name]), 0);
+    const refDw = refW.grads[wFull.name];
+    expect(tf.max(tf.abs(tf.sub(dw, refDw))).dataSync()[0]).toBeLessThan(1e-6);
+    expect(tf.max(tf.abs(refDw)).dataSync()[0]).toBeGreaterThan(1e-3); // the check is not vacuous
+
+    const nll = chunkedNll(hVal, chunks, targets);
+    expect(tf.mean(nll).dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0], 5);
+  });
+
+  it('never holds whole logits: peak memory of loss + gradients stays far below [N, V]', async () => {
+    const Vbig = 8192, Cs = 4, Ns = 32, chunk = 256;
+    const w = tf.variable(tf.tensor2d(data(Vbig * Cs, 3, 0.5), [Vbig, Cs]), true);
+    const chunks = chunksOf(w, chunk);
+    const h = tf.variable(tf.tensor2d(data(Ns * Cs, 4), [Ns, Cs]), true);
+    const targets = tf.tensor1d(Array.from({ length: Ns }, (_, i) => (i * 997) % Vbig), 'int32');
+    const logitsBytes = Ns * Vbig * 4; // 1 MiB
+    const weightBytes = Vbig * Cs * 4; // 128 KiB: the gradient of W must exist whole, as chunks
+
+    // tf.profile's peakBytes is absolute: subtract what was alive before.
+    const peak = async (f: () => tf.TensorContainer) => {
+      const before = tf.memory().numBytes;
+      let out: tf.TensorContainer = null;
+      const info = await tf.profile(() => (out = f()));
+      tf.dispose(out);
+      return info.peakBytes - before;
+    };
+    const chunked = await peak(() => {
+      const { value, grads } = tf.variableGrads(() => chunkedCrossEntropy(h, chunks, targets), [h, ...chunks.map((c) => c.weight)]);
+      return [value, ...Object.values(grads)];
+    });
+    const naive = await peak(() => {
+      const { value, grads } = tf.variableGrads(() => naiveLoss(h, w, targets), [h, w]);
+      return [value, ...Object.values(grads)];
+    });
+    // Chunked: dW (128 KiB, as chunks) + a few [N, chunk] buffers (32 KiB each); naive: several [N, V].
+    expect(chunked).toBeLessThan(weightBytes + logitsBytes / 4);
+    expect(naive).toBeGreaterThan(2 * logitsBytes);
+  });
+
+  it('leaks no tensors', () => {
+    const w = tf.variable(tf.tensor2d(data(V * C, 5, 0.5), [V, C]), true);
+    const chunks = chunksOf(w, 256);
+    const h = tf.variable(tf.tensor2d(data(N * C, 6), [N, C]), true);
+    const targets = tf.tensor1d(Array.from({ length: N }, (_, i) => i * 13), 'int32');
+    const step = () => {
+      const { value, grads } = tf.variableGrads(() => chunkedCrossEntropy(h, chunks, targets), [h, ...chunks.map((c) => c.weight)]);
+      tf.dispose([value, ...Object.values(grads)]);
+    };
+    step();
+    const n = tf.memory().numTensors;
+    step();
+    step();
+    expect(tf.memory().numTensors).toBe(n);
+  });
+});
