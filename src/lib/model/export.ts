@@ -1,0 +1,121 @@
+// Export: the fine-tuned weights as the model.safetensors that transformers'
+// GPT2LMHeadModel.save_pretrained writes, and a zip bundle that is a complete Hugging Face
+// model folder (config, generation config, tokenizer files, model card, weights).
+//
+// save_pretrained's file, as checked against transformers 4.4x output:
+// - names carry the `transformer.` prefix (the GPT2Model inside GPT2LMHeadModel);
+// - lm_head.weight is tied to transformer.wte.weight and is not written (it is in
+//   _tied_weights_keys; the loader re-ties it);
+// - attn.bias / attn.masked_bias are non-persistent buffers and are not written;
+// - header `__metadata__` is {"format": "pt"}; tensors sorted by name (safetensors' Rust
+//   serializer sorts by dtype, then name; all ours are F32).
+import { zipSync, strToU8, type Zippable } from 'fflate';
+import type { GPT2 } from './gpt2.ts';
+import type { GPT2Config } from './config.ts';
+import { writeSafetensors } from './safetensors.ts';
+import { modelCard, type ModelCardInfo } from './model-card.ts';
+
+export const HF_PREFIX = 'transformer.';
+const EOT = '<|endoftext|>';
+
+type Weights = Map<string, { shape: number[]; data: Float32Array }>;
+
+/** Renames and filters un-prefixed HF weights into save_pretrained's tensor set and order. */
+export function savePretrainedTensors(weights: Weights): Weights {
+  const out: Weights = new Map();
+  const names = [...weights.keys()]
+    .map((n) => (n.startsWith(HF_PREFIX) ? n.slice(HF_PREFIX.length) : n))
+    .filter((n) => n !== 'lm_head.weight' && !/\.attn\.(bias|masked_bias)$/.test(n));
+  // Byte order, as Rust's str Ord (h.10 before h.2).
+  for (const n of names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const t = weights.get(n) ?? weights.get(HF_PREFIX + n)!;
+    out.set(HF_PREFIX + n, { shape: t.shape, data: t.data });
+  }
+  return out;
+}
+
+/** model.safetensors as GPT2LMHeadModel.save_pretrained writes it (see the file comment). */
+export async function exportSafetensors(model: GPT2): Promise<Uint8Array> {
+  const weights = await model.exportWeights(); // GPU read-back of every parameter
+  return writeSafetensors(savePretrainedTensors(weights), { format: 'pt' });
+}
+
+/**
+ * Sampling as the page does it, and as huggingtweets' cards shipped it: the pipeline reads
+ * task_specific_params['text-generation'] (prefix included) and the generation config.
+ */
+export const TEXT_GENERATION_PARAMS = {
+  do_sample: true,
+  max_length: 160,
+  min_length: 10,
+  prefix: EOT,
+  temperature: 1.0,
+  top_k: 50,
+  top_p: 0.95,
+} as const;
+
+/** config.json of the exported model: the loaded config, marked as a GPT2LMHeadModel. */
+export function exportConfig(config: GPT2Config): Record<string, unknown> {
+  return {
+    ...config,
+    architectures: ['GPT2LMHeadModel'],
+    model_type: 'gpt2',
+    bos_token_id: config.bos_token_id ?? 50256,
+    eos_token_id: config.eos_token_id ?? 50256,
+    task_specific_params: { 'text-generation': { ...TEXT_GENERATION_PARAMS } },
+  };
+}
+
+export function generationConfig(config: GPT2Config): Record<string, unknown> {
+  return {
+    _from_model_config: true,
+    bos_token_id: config.bos_token_id ?? 50256,
+    eos_token_id: config.eos_token_id ?? 50256,
+    do_sample: true,
+    temperature: 1.0,
+    top_k: 50,
+    top_p: 0.95,
+    max_new_tokens: 160,
+    min_new_tokens: 10,
+  };
+}
+
+/** transformers' GPT2Tokenizer settings for GPT-2's files (as the Hub's gpt2 repo). */
+export function tokenizerConfig(config: GPT2Config): Record<string, unknown> {
+  return {
+    add_prefix_space: false,
+    bos_token: EOT,
+    eos_token: EOT,
+    unk_token: EOT,
+    errors: 'replace',
+    model_max_length: config.n_positions,
+    tokenizer_class: 'GPT2Tokenizer',
+  };
+}
+
+export const SPECIAL_TOKENS_MAP = { bos_token: EOT, eos_token: EOT, unk_token: EOT } as const;
+
+const json = (o: unknown) => strToU8(JSON.stringify(o, null, 2) + '\n');
+
+/**
+ * The bundle: a zip whose root is a Hugging Face model folder. Weights are stored
+ * uncompressed (float noise does not deflate, and a 330 MB deflate would stall a tab).
+ */
+export async function exportBundle(
+  model: GPT2,
+  files: { vocabJson: string; mergesTxt: string },
+  card: ModelCardInfo,
+): Promise<Uint8Array> {
+  const weights = await exportSafetensors(model);
+  const entries: Zippable = {
+    'config.json': json(exportConfig(model.config)),
+    'generation_config.json': json(generationConfig(model.config)),
+    'vocab.json': strToU8(files.vocabJson),
+    'merges.txt': strToU8(files.mergesTxt),
+    'tokenizer_config.json': json(tokenizerConfig(model.config)),
+    'special_tokens_map.json': json(SPECIAL_TOKENS_MAP),
+    'README.md': strToU8(modelCard(card)),
+    'model.safetensors': [weights, { level: 0 }],
+  };
+  return zipSync(entries, { level: 6 });
+}
