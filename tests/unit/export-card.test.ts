@@ -1,0 +1,96 @@
+// The model card (README.md of the bundle): huggingtweets' form, with the data table of
+// design.md's real huggingtweets card as input.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { mdCell, modelCard, type ModelCardInfo } from '../../src/lib/model/model-card.ts';
+
+const info: ModelCardInfo = {
+  accounts: [
+    { username: 'hirox246', displayName: 'ひろゆき, Hiroyuki Nishimura', downloaded: 3249, retweets: 283, short: 1819, kept: 1147 },
+    { username: 'kogai', displayName: 'Dan Kogai', downloaded: 3250, retweets: 341, short: 2313, kept: 596 },
+    { username: 'shakkindama', displayName: '借金玉 | "pipe"', downloaded: 3249, retweets: 260, short: 2918, kept: 71 },
+  ],
+  rule: 'huggingtweets',
+  language: 'ja',
+  baseModel: 'distilgpt2',
+  hyperparameters: { 'Learning rate': 0.0001, 'Batch size': 4, 'Block size': 128, Epochs: 4 },
+  steps: 1234,
+  trainLoss: 2.345678,
+  validationLoss: 2.9,
+  date: '2026-11-26',
+};
+
+describe('model card', () => {
+  const card = modelCard(info);
+  it('opens with the YAML front matter huggingtweets used', () => {
+    const front = card.split('\n---\n')[0] + '\n---';
+    expect(front).toBe(
+      [
+        '---',
+        'language: "ja"',
+        'tags:',
+        '- huggingtweets',
+        '- tweetforge',
+        '- text-generation',
+        'base_model: "distilgpt2"',
+        'pipeline_tag: text-generation',
+        'widget:',
+        '- text: "My dream is"',
+        '---',
+      ].join('\n'),
+    );
+  });
+  it('has the data table, one column per account, pipes escaped', () => {
+    expect(card).toContain('| Data | ひろゆき, Hiroyuki Nishimura | Dan Kogai | 借金玉 \\| "pipe" |');
+    expect(card).toContain('| --- | --- | --- | --- |');
+    expect(card).toContain('| Tweets downloaded | 3249 | 3250 | 3249 |');
+    expect(card).toContain('| Retweets | 283 | 341 | 260 |');
+    expect(card).toContain('| Short tweets | 1819 | 2313 | 2918 |');
+    expect(card).toContain('| Tweets kept | 1147 | 596 | 71 |');
+    // every table row has the same number of unescaped cells
+    const rows = card.split('\n').filter((l) => l.startsWith('| ') && l.includes('Tweets'));
+    for (const r of rows) expect(r.split(/(?<!\\)\|/).length).toBe(6);
+  });
+  it('names the accounts, the training procedure, losses, steps and hyper-parameters', () => {
+    expect(card).toContain('# ひろゆき, Hiroyuki Nishimura & Dan Kogai & 借金玉 | "pipe"');
+    expect(card).toContain('@hirox246 @kogai @shakkindama');
+    expect(card).toContain('## Training procedure');
+    expect(card).toContain('| Learning rate | 0.0001 |');
+    expect(card).toContain('| Block size | 128 |');
+    expect(card).toContain('| Steps | 1234 |');
+    expect(card).toContain('Final training loss: 2.3457; final validation loss: 2.9000.');
+    expect(card).toContain("huggingtweets' rule");
+  });
+  it('shows how to use it with the transformers pipeline, and its limitations', () => {
+    expect(card).toContain('## How to use');
+    expect(card).toContain("generator = pipeline('text-generation',");
+    expect(card).toContain("model='tweetforge-hirox246-kogai-shakkindama')");
+    expect(card).toContain('generator("My dream is", num_return_sequences=5)');
+    expect(card).toContain('## Limitations and bias');
+  });
+  it('lists several languages and says n/a for a loss it does not have', () => {
+    const c = modelCard({ ...info, language: ['ja', 'en'], trainLoss: undefined, validationLoss: NaN });
+    expect(c).toContain('language:\n- "ja"\n- "en"\ntags:');
+    expect(c).toContain('Final training loss: n/a; final validation loss: n/a.');
+  });
+  it('escapes table cells', () => {
+    expect(mdCell('a|b\nc')).toBe('a\\|b c');
+  });
+
+  const hasYaml = spawnSync('python3', ['-c', 'import yaml'], { encoding: 'utf8' }).status === 0;
+  it.skipIf(!hasYaml)('front matter parses as YAML (PyYAML, skipped when absent)', () => {
+    const r = spawnSync(
+      'python3',
+      ['-c', 'import sys, yaml, json; t = sys.stdin.read(); print(json.dumps(yaml.safe_load(t.split("---")[1])))'],
+      { input: modelCard({ ...info, language: ['ja', 'en'], widgetText: 'Say "hi": ok' }), encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      language: ['ja', 'en'],
+      tags: ['huggingtweets', 'tweetforge', 'text-generation'],
+      base_model: 'distilgpt2',
+      pipeline_tag: 'text-generation',
+      widget: [{ text: 'Say "hi": ok' }],
+    });
+  });
+});
