@@ -1,2 +1,54 @@
-// The two counting rules of design.md.
-export type { Rule, Reason } from './types.ts';
+// The two counting rules of design.md. Both clean the text the same way (clean.ts) and
+// set aside the tokens holding `http`, `@` or `#`; they differ in how words are counted.
+//   huggingtweets: whitespace-separated tokens (so most Japanese tweets are "short");
+//   multilingual (default): Intl.Segmenter word-like segments, in the tweet's language.
+import type { RawTweet } from '../archive/types.ts';
+import { cleanText, isBoringToken, isRetweet, splitWords } from './clean.ts';
+import type { Reason, Rule } from './types.ts';
+
+export type { Reason, Rule } from './types.ts';
+export { DEFAULT_RULE, RULES } from './types.ts';
+
+/** A tweet with fewer words than this is "short" (huggingtweets' boring_tweet). */
+export const MIN_WORDS = 3;
+
+// Twitter's pseudo-languages: undetermined, media/hashtags/mentions/cashtags only, too short, no text.
+const NO_LANGUAGE = new Set(['und', 'qme', 'qht', 'qam', 'qct', 'qst', 'zxx']);
+const segmenters = new Map<string, Intl.Segmenter>();
+
+/** One Segmenter per language (they are costly to build); unknown tags fall back to 'en'. */
+function segmenterFor(lang: string | undefined): Intl.Segmenter {
+  const key = lang && !NO_LANGUAGE.has(lang.toLowerCase()) ? lang : 'en';
+  let s = segmenters.get(key);
+  if (!s) {
+    try {
+      s = new Intl.Segmenter(key, { granularity: 'word' });
+    } catch {
+      s = segmenterFor('en');
+    }
+    segmenters.set(key, s);
+  }
+  return s;
+}
+
+/** Word-like segments of `text` (ICU's dictionaries split Japanese, Chinese and Thai into words). */
+export function segmentWords(text: string, lang?: string): number {
+  let n = 0;
+  for (const seg of segmenterFor(lang).segment(text)) if (seg.isWordLike) n++;
+  return n;
+}
+
+/** Words of a cleaned text under `rule`, the `http`/`@`/`#` tokens set aside. */
+export function countWords(cleaned: string, rule: Rule, lang?: string): number {
+  const words = splitWords(cleaned).filter((w) => !isBoringToken(w));
+  if (rule === 'huggingtweets') return words.length;
+  return words.length === 0 ? 0 : segmentWords(words.join(' '), lang);
+}
+
+/** Why a tweet is kept or dropped, and its cleaned text (the training text when kept). */
+export function classifyTweet(t: RawTweet, rule: Rule, excludeReplies = false): { reason: Reason; text: string } {
+  const text = cleanText(t.fullText);
+  if (isRetweet(t.fullText)) return { reason: 'retweet', text };
+  if (excludeReplies && t.inReplyToStatusId) return { reason: 'reply', text };
+  return { reason: countWords(text, rule, t.lang) < MIN_WORDS ? 'short' : 'kept', text };
+}

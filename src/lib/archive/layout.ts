@@ -1,0 +1,79 @@
+// Which zip members make up an archive: the tweet files (every layout of design.md),
+// note-tweet.js, account.js and manifest.js, wherever the archive's root sits in the zip.
+
+/** What we look for, as told to the person when nothing is found. */
+export const TWEET_FILE_NAMES = ['data/tweets.js', 'data/tweets-partN.js', 'data/tweet.js', 'data/tweet-partN.js'];
+
+// tweets.js, tweets-part1.js, tweet.js (older archives), tweet-part1.js. Not tweet-headers.js,
+// deleted-tweets.js, note-tweet.js or community-tweet.js: the basename is matched whole.
+const TWEET_FILE = /^tweets?(?:-part(\d+))?\.js$/;
+
+export interface MemberRef {
+  /** The name as stored in the zip. */
+  filename: string;
+}
+
+export interface ArchiveLayout<M extends MemberRef> {
+  tweetFiles: M[];
+  noteFiles: M[];
+  account?: M;
+  manifest?: M;
+}
+
+/** The path inside the archive: data/ kept, a top-level folder (if any) dropped. Undefined for junk. */
+function archivePath(filename: string): string | undefined {
+  const parts = filename.split('/');
+  const base = parts[parts.length - 1];
+  // macOS zips carry resource forks under __MACOSX/ and as ._name files.
+  if (parts.includes('__MACOSX') || base.startsWith('._') || base === '') return undefined;
+  const dataAt = parts.lastIndexOf('data');
+  if (dataAt >= 0 && dataAt === parts.length - 2) return `data/${base}`;
+  // 2019 archives keep tweet.js at the root, possibly inside one top-level folder.
+  if (parts.length <= 2) return base;
+  return undefined;
+}
+
+function partNumber(filename: string): number {
+  const base = filename.slice(filename.lastIndexOf('/') + 1);
+  const m = TWEET_FILE.exec(base);
+  return m?.[1] === undefined ? 0 : Number(m[1]);
+}
+
+/**
+ * Finds the members we read. `manifestFiles` (from data/manifest.js, when present) adds
+ * tweet files the name patterns would miss; order: tweets before tweet, then by part number.
+ */
+export function findMembers<M extends MemberRef>(members: M[], manifestFiles: string[] = []): ArchiveLayout<M> {
+  const layout: ArchiveLayout<M> = { tweetFiles: [], noteFiles: [] };
+  const listed = new Set(manifestFiles.map((f) => f.replace(/^\.?\//, '')));
+  for (const m of members) {
+    const path = archivePath(m.filename);
+    if (path === undefined) continue;
+    const base = path.slice(path.lastIndexOf('/') + 1);
+    if (TWEET_FILE.test(base) || listed.has(path)) layout.tweetFiles.push(m);
+    else if (/^note-tweet(?:-part\d+)?\.js$/.test(base)) layout.noteFiles.push(m);
+    else if (base === 'account.js') layout.account ??= m;
+    else if (base === 'manifest.js') layout.manifest ??= m;
+  }
+  const rank = (m: M) => (/(^|\/)tweets[-.]/.test(m.filename) ? 0 : 1);
+  layout.tweetFiles.sort((a, b) => rank(a) - rank(b) || partNumber(a.filename) - partNumber(b.filename) || (a.filename < b.filename ? -1 : 1));
+  return layout;
+}
+
+/** Tweet file names listed by manifest.js: dataTypes.tweets.files[] or (older) dataTypes.tweet.files[]. */
+export function manifestTweetFiles(manifest: unknown): string[] {
+  const types = (manifest as { dataTypes?: Record<string, { files?: { fileName?: unknown }[] }> } | null)?.dataTypes;
+  if (!types || typeof types !== 'object') return [];
+  const out: string[] = [];
+  for (const key of ['tweets', 'tweet']) {
+    for (const f of types[key]?.files ?? []) if (typeof f?.fileName === 'string') out.push(f.fileName);
+  }
+  return out;
+}
+
+/** Parses a small `window.__THAR_CONFIG = {...}` / `window.YTD.x.part0 = [...]` file whole. */
+export function parseAssignedJson(text: string): unknown {
+  const start = text.search(/[[{]/);
+  if (start < 0) throw new SyntaxError('no JSON value');
+  return JSON.parse(text.slice(start).replace(/;\s*$/, ''));
+}
