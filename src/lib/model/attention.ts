@@ -1,0 +1,115 @@
+// GPT-2's building blocks as plain functions of tensors: LayerNorm, the MLP with gelu_new,
+// and causal self-attention (optionally reading and extending a KV cache). Every weight
+// matmul is 2-D ([B*T, C] x [C, N]): tfjs' BatchMatMul gradient does not sum over broadcast
+// batch dimensions, and Hugging Face's Conv1D weights are already [in, out].
+import * as tf from '@tensorflow/tfjs';
+import type { LayerKV } from './cache.ts';
+
+export type Dropout = (x: tf.Tensor, rate: number) => tf.Tensor;
+
+/** y = (x - mean) / sqrt(var + eps) * g + b over the last axis; x [N, C]. */
+export function layerNorm(x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true); // [N, 1] each, population variance
+    const xhat = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))); // [N, C]
+    return tf.add(tf.mul(xhat, g), b) as tf.Tensor2D;
+  });
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** The activations config.json may name; gelu_new is GPT-2's tanh approximation. */
+export function activation(name: string, x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    switch (name) {
+      case 'gelu_new':
+      case 'gelu_pytorch_tanh': {
+        // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI);
+        return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+      }
+      case 'gelu': // exact: 0.5 x (1 + erf(x / sqrt 2))
+        return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+      case 'relu':
+        return tf.relu(x);
+      default:
+        throw new Error(`unsupported activation_function "${name}"`);
+    }
+  });
+}
+
+/** x [N, in] @ w [in, out] + b [out] -> [N, out] (HF Conv1D). */
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  return tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
+}
+
+export interface AttentionWeights {
+  cAttnW: tf.Tensor2D; // [C, 3C]
+  cAttnB: tf.Tensor1D; // [3C]
+  cProjW: tf.Tensor2D; // [C, C]
+  cProjB: tf.Tensor1D; // [C]
+}
+
+/**
+ * Additive causal mask for T queries at positions past..past+T-1 over past+T keys:
+ * 0 where key j <= query position, -1e9 after it (softmax gives exactly 0 there).
+ */
+export function causalMask(T: number, past: number): tf.Tensor2D {
+  const Tk = past + T;
+  const m = new Float32Array(T * Tk);
+  for (let i = 0; i < T; i++) for (let j = past + i + 1; j < Tk; j++) m[i * Tk + j] = -1e9;
+  return tf.tensor2d(m, [T, Tk]); // [T, Tk]
+}
+
+/**
+ * Multi-head causal self-attention. x [B*T, C] -> [B*T, C].
+ * With `kv`, this layer's keys/values are appended to the cache and attention covers all
+ * cached positions; `mask` is [T, past+T] (null when T == 1: a lone new token sees all).
+ */
+export function selfAttention(
+  x: tf.Tensor2D,
+  w: AttentionWeights,
+  B: number,
+  T: number,
+  nHead: number,
+  mask: tf.Tensor2D | null,
+  dropout: Dropout,
+  attnPdrop: number,
+  residPdrop: number,
+  kv?: (k: tf.Tensor4D, v: tf.Tensor4D) => LayerKV,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const C = x.shape[1];
+    const hs = C / nHead;
+    const qkv = linear(x, w.cAttnW, w.cAttnB); // [B*T, 3C]
+    const [q2, k2, v2] = tf.split(qkv, 3, 1); // [B*T, C] each
+    const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, nHead, hs]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nh, T, hs]
+    const q = heads(q2);
+    let k = heads(k2);
+    let v = heads(v2);
+    if (kv) ({ k, v } = kv(k, v)); // [B, nh, past+T, hs]
+    let att = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)); // [B, nh, T, past+T]
+    if (mask) att = tf.add(att, mask); // mask [T, past+T] broadcasts over [B, nh]
+    att = dropout(tf.softmax(att), attnPdrop);
+    const y = tf.matMul(att, v); // [B, nh, T, hs]
+    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D; // [B*T, C]
+    return dropout(linear(merged, w.cProjW, w.cProjB), residPdrop) as tf.Tensor2D;
+  });
+}
+
+/** The position-wise MLP: x [N, C] -> gelu(x W_fc + b) W_proj + b -> [N, C]. */
+export function mlp(
+  x: tf.Tensor2D,
+  fcW: tf.Tensor2D,
+  fcB: tf.Tensor1D,
+  projW: tf.Tensor2D,
+  projB: tf.Tensor1D,
+  act: string,
+  dropout: Dropout,
+  residPdrop: number,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const hidden = activation(act, linear(x, fcW, fcB)) as tf.Tensor2D; // [N, 4C]
+    return dropout(linear(hidden, projW, projB), residPdrop) as tf.Tensor2D; // [N, C]
+  });
+}

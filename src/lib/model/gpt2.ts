@@ -1,0 +1,231 @@
+/**
+ * GPT-2 in TensorFlow.js, in the spirit of nanoGPT's model.py. References:
+ * 1) OpenAI's GPT-2 (github.com/openai/gpt-2, src/model.py);
+ * 2) Hugging Face transformers' modeling_gpt2.py, whose checkpoints this loads one to one.
+ * The forward pass returns hidden states after ln_f; logits/losses come from the tied head
+ * chunk by chunk (embedding.ts), so no tensor exceeds the GPU's storage-buffer limit.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { innerSize, type GPT2Config } from './config.ts';
+import { normalizeWeights, paramTable } from './params.ts';
+import { embeddingLookup, headLogits, tokenCrossEntropy, vocabChunkSizes, type VocabChunk } from './embedding.ts';
+import { causalMask, layerNorm, mlp, selfAttention, type Dropout } from './attention.ts';
+import { GPT2KVCache, type KVCache } from './cache.ts';
+
+export type { GPT2Config } from './config.ts';
+export { parseConfig } from './config.ts';
+export { paramTable, paramCount } from './params.ts';
+export type { KVCache } from './cache.ts';
+export type { VocabChunk } from './embedding.ts';
+
+export interface WeightTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface GPT2Options {
+  /** Largest tensor allowed, in bytes. Default: the WebGPU device's limit, else unlimited. */
+  maxBufferBytes?: number;
+}
+
+export interface HiddenOptions {
+  /** Dropout (embd/attn/resid) is applied only when training. */
+  training?: boolean;
+  /** Appends this call's keys/values; positions continue from cache.length. */
+  cache?: KVCache;
+  /** Seeds dropout masks, so a training step can be replayed exactly. */
+  seed?: number;
+}
+
+/** The device's storage-buffer limit when the active backend is WebGPU, else Infinity. */
+export function defaultMaxBufferBytes(): number {
+  if (tf.getBackend() !== 'webgpu') return Infinity;
+  const device = (tf.backend() as unknown as { device?: { limits: { maxStorageBufferBindingSize: number; maxBufferSize: number } } }).device;
+  if (!device) return Infinity;
+  return Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+}
+
+let instances = 0;
+
+export class GPT2 {
+  /** Trainable variables by HF name without prefix; wte is split into `wte.weight#i` when chunked. */
+  readonly variables = new Map<string, tf.Variable>();
+  /** Vocabulary chunks of the tied embedding/head, each a [Vc, C] variable under the buffer limit. */
+  readonly vocabChunks: VocabChunk[] = [];
+  readonly maxBufferBytes: number;
+  /** Causal masks from position 0 by length T, kept across calls. */
+  private masks = new Map<number, tf.Tensor2D>();
+  private readonly id = ++instances;
+
+  private constructor(
+    readonly config: GPT2Config,
+    opts: GPT2Options,
+  ) {
+    this.maxBufferBytes = opts.maxBufferBytes ?? defaultMaxBufferBytes();
+  }
+
+  /**
+   * Builds a model from weights keyed by HF names, with or without `transformer.`;
+   * attn.bias/masked_bias buffers are ignored and lm_head.weight (tied) is optional.
+   */
+  static fromWeights(config: GPT2Config, weights: Map<string, WeightTensor>, opts: GPT2Options = {}): GPT2 {
+    const model = new GPT2(config, opts);
+    const named = normalizeWeights(config, weights);
+    const C = config.n_embd;
+    for (const spec of paramTable(config)) {
+      const w = named.get(spec.name)!;
+      const bytes = w.data.length * 4;
+      if (spec.name === 'wte.weight') continue;
+      if (bytes > model.maxBufferBytes) {
+        throw new Error(`"${spec.name}" (${bytes} bytes) exceeds this device's ${model.maxBufferBytes}-byte buffer limit`);
+      }
+      model.variables.set(spec.name, model.makeVariable(spec.name, w.data, spec.shape));
+    }
+    const wte = named.get('wte.weight')!.data;
+    const sizes = vocabChunkSizes(config.vocab_size, C, model.maxBufferBytes);
+    let start = 0;
+    for (const size of sizes) {
+      const name = sizes.length === 1 ? 'wte.weight' : `wte.weight#${model.vocabChunks.length}`;
+      const weight = model.makeVariable(name, wte.subarray(start * C, (start + size) * C), [size, C]);
+      model.vocabChunks.push({ start, size, weight });
+      model.variables.set(name, weight);
+      start += size;
+    }
+    return model;
+  }
+
+  private makeVariable(name: string, data: Float32Array, shape: number[]): tf.Variable {
+    const t = tf.tensor(data, shape, 'float32');
+    const v = tf.variable(t, true, `gpt2_${this.id}/${name}`);
+    t.dispose();
+    return v;
+  }
+
+  private w<R extends tf.Rank>(name: string): tf.Tensor<R> {
+    const v = this.variables.get(name);
+    if (!v) throw new Error(`GPT2: no parameter "${name}" (model disposed?)`);
+    return v as unknown as tf.Tensor<R>;
+  }
+
+  /** A fresh KV cache for `batch` sequences. */
+  newCache(batch: number): KVCache {
+    return new GPT2KVCache(batch, this.config.n_layer, this);
+  }
+
+  /**
+   * The transformer: ids [B, T] int32 -> hidden states after ln_f, [B*T, C].
+   * With a cache, its keys/values grow by T and positions start at cache.length.
+   */
+  hidden(ids: tf.Tensor2D, opts: HiddenOptions = {}): tf.Tensor2D {
+    const cfg = this.config;
+    const [B, T] = ids.shape;
+    const C = cfg.n_embd;
+    const cache = opts.cache as GPT2KVCache | undefined;
+    if (cache && (!(cache instanceof GPT2KVCache) || cache.owner !== this)) {
+      throw new Error('GPT2.hidden: the KV cache belongs to another model');
+    }
+    if (cache && cache.batch !== B) throw new Error(`GPT2.hidden: cache is for batch ${cache.batch}, ids have ${B} rows`);
+    const past = cache?.length ?? 0;
+    if (past + T > cfg.n_positions) {
+      throw new Error(`GPT2.hidden: ${past + T} positions exceed the model's n_positions (${cfg.n_positions})`);
+    }
+    const dropout = makeDropout(opts.training === true, opts.seed);
+    const eps = cfg.layer_norm_epsilon;
+    const out = tf.tidy(() => {
+      // A lone new token (T == 1) may see every cached position: no mask needed.
+      const mask = T === 1 ? null : past === 0 ? this.prefillMask(T) : causalMask(T, past); // [T, past+T]
+      const tok = embeddingLookup(this.vocabChunks, tf.reshape(ids, [B * T]) as tf.Tensor1D); // [B*T, C]
+      const pos = tf.slice(this.w<tf.Rank.R2>('wpe.weight'), [past, 0], [T, C]); // [T, C]
+      let x = tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C]) as tf.Tensor2D; // [B*T, C]
+      x = dropout(x, cfg.embd_pdrop) as tf.Tensor2D;
+      for (let l = 0; l < cfg.n_layer; l++) {
+        const p = `h.${l}.`;
+        const a = selfAttention(
+          layerNorm(x, this.w(p + 'ln_1.weight'), this.w(p + 'ln_1.bias'), eps),
+          {
+            cAttnW: this.w(p + 'attn.c_attn.weight'),
+            cAttnB: this.w(p + 'attn.c_attn.bias'),
+            cProjW: this.w(p + 'attn.c_proj.weight'),
+            cProjB: this.w(p + 'attn.c_proj.bias'),
+          },
+          B, T, cfg.n_head, mask, dropout, cfg.attn_pdrop, cfg.resid_pdrop,
+          cache ? (k, v) => cache.append(l, k, v) : undefined,
+        );
+        x = tf.add(x, a); // [B*T, C] residual
+        const m = mlp(
+          layerNorm(x, this.w(p + 'ln_2.weight'), this.w(p + 'ln_2.bias'), eps),
+          this.w(p + 'mlp.c_fc.weight'), this.w(p + 'mlp.c_fc.bias'),
+          this.w(p + 'mlp.c_proj.weight'), this.w(p + 'mlp.c_proj.bias'),
+          cfg.activation_function, dropout, cfg.resid_pdrop,
+        );
+        x = tf.add(x, m); // [B*T, C] residual
+      }
+      return layerNorm(x, this.w('ln_f.weight'), this.w('ln_f.bias'), eps); // [B*T, C]
+    });
+    cache?.advance(T);
+    return out;
+  }
+
+  /** Causal mask for T positions from 0, kept: training repeats the same T every step. */
+  private prefillMask(T: number): tf.Tensor2D {
+    let m = this.masks.get(T);
+    if (!m) {
+      m = tf.keep(causalMask(T, 0));
+      this.masks.set(T, m);
+    }
+    return m;
+  }
+
+  /** Logits of the tied head: h [N, C] -> [N, V], computed one vocabulary chunk at a time. */
+  logits(h: tf.Tensor2D): tf.Tensor2D {
+    return headLogits(this.vocabChunks, h);
+  }
+
+  /**
+   * Per-position cross-entropy of `targets` [N] under h [N, C] -> [N], never holding the
+   * [N, V] logits at once. Differentiable; the trainer's loss is its mean.
+   */
+  tokenLosses(h: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+    return tokenCrossEntropy(this.vocabChunks, h, targets, this.maxBufferBytes);
+  }
+
+  /** All parameters as float32 by HF name without prefix (wte whole), in save_pretrained order. */
+  async exportWeights(): Promise<Map<string, WeightTensor>> {
+    const out = new Map<string, WeightTensor>();
+    for (const spec of paramTable(this.config)) {
+      if (spec.name === 'wte.weight') {
+        const data = new Float32Array(this.config.vocab_size * this.config.n_embd);
+        for (const c of this.vocabChunks) data.set(await c.weight.data<'float32'>(), c.start * this.config.n_embd); // sync point
+        out.set(spec.name, { shape: spec.shape, data });
+      } else {
+        out.set(spec.name, { shape: spec.shape, data: (await this.w(spec.name).data<'float32'>()) as Float32Array }); // sync point
+      }
+    }
+    return out;
+  }
+
+  /** Frees every variable; the model is unusable afterwards. */
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+    this.variables.clear();
+    this.vocabChunks.length = 0;
+    for (const m of this.masks.values()) m.dispose();
+    this.masks.clear();
+  }
+
+  /** MLP hidden width, for callers estimating cost. */
+  get innerSize(): number {
+    return innerSize(this.config);
+  }
+}
+
+/** Dropout that is the identity unless training; seeded per call site when a seed is given. */
+function makeDropout(training: boolean, seed?: number): Dropout {
+  if (!training) return (x) => x;
+  let site = 0;
+  return (x, rate) => {
+    site++;
+    if (rate <= 0) return x;
+    return tf.dropout(x, rate, undefined, seed === undefined ? undefined : seed * 1009 + site);
+  };
+}
