@@ -1,0 +1,259 @@
+/**
+ * GPT-2's byte-level BPE tokenizer, read from a Hugging Face model's own vocab.json +
+ * merges.txt. Text goes in, a list of integers comes out, and back.
+ *
+ * References: OpenAI's gpt-2/src/encoder.py (the original) and Karpathy's minGPT bpe.py
+ * (the clearest retelling). The pipeline, top to bottom:
+ *
+ *   1. pre-tokenize: GPT-2's regex cuts text into pieces (words with their leading space,
+ *      numbers, punctuation runs, whitespace runs); BPE never merges across pieces.
+ *   2. bytes: each piece becomes its UTF-8 bytes, each byte a single-byte token.
+ *   3. merge: repeatedly merge the adjacent pair that merges.txt ranks lowest (earliest).
+ *   4. the ids of the resulting tokens, piece after piece.
+ *
+ * Worked example (the ids GPT-2 gives; checked in tests/unit/tokenizer-bpe.test.ts):
+ *
+ *   "I just tweeted about #tweetforge 🎉"
+ *   pieces: "I" | " just" | " tweeted" | " about" | " #" | "tweetforge" | " 🎉"
+ *   ids:    [40, 655, 10830, 546, 1303, 83, 7277, 30293, 12520, 236, 231]
+ *           "tweetforge" -> "t" "weet" "forge"; " 🎉" (bytes 20 F0 9F 8E 89) -> " \xF0" "\x9F\x8E" "\x89"
+ *
+ * Text is always ordinary text: "<|endoftext|>" typed in a tweet is 7 tokens of characters;
+ * the end-of-text id (eotId, 50256) is only ever inserted as an id by the caller.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// 1. Pre-tokenization
+
+/**
+ * GPT-2's pattern, `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`,
+ * compiled once. OpenAI compiled it with Python's `regex` module, whose `\s` is Unicode's
+ * White_Space property; JavaScript's `\s` differs on two characters (it adds U+FEFF, lacks
+ * U+0085), so `\s` is spelled \p{White_Space} here to give the ids the model was trained on.
+ * (js-tiktoken and gpt-tokenizer keep JS's `\s`; tests check that difference explicitly.)
+ * Contractions are case-sensitive, as in GPT-2: "I'M" is "I" "'" "M".
+ */
+export const GPT2_SPLIT_PATTERN =
+  /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\p{White_Space}\p{L}\p{N}]+|\p{White_Space}+(?!\P{White_Space})|\p{White_Space}+/gu;
+
+/** The pieces GPT-2's pattern cuts `text` into (they concatenate back to `text`). */
+export function pretokenize(text: string): string[] {
+  return text.match(GPT2_SPLIT_PATTERN) ?? [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Bytes as printable characters (how vocab.json and merges.txt spell tokens)
+
+/**
+ * GPT-2's `bytes_to_unicode`: each of the 256 bytes as one printable character. Printable
+ * Latin-1 bytes stand for themselves; the other 68 (control codes, space, ...) are shifted to
+ * U+0100 and up, so the space byte 0x20 is spelled "Ġ" and newline 0x0A is "Ċ".
+ */
+export function bytesToUnicode(): string[] {
+  const table: string[] = new Array(256);
+  let shifted = 0;
+  for (let b = 0; b < 256; b++) {
+    const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+    table[b] = String.fromCharCode(printable ? b : 256 + shifted++);
+  }
+  return table;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. The tokenizer
+
+/** Pair ids are packed into one number, a * PAIR_BASE + b, so rank look-ups need no string. */
+const PAIR_BASE = 2 ** 21; // vocabularies up to 2M tokens; keys stay below 2^53
+const NO_MERGE = Infinity;
+/** Pieces cached with their ids; cleared when full (tweets repeat a small set of words). */
+const CACHE_LIMIT = 200_000;
+
+export class GPT2Tokenizer {
+  /** The id of <|endoftext|> (50256 for GPT-2): the separator the corpus inserts between tweets. */
+  readonly eotId: number;
+  /** Number of ids: vocab.json's size. */
+  readonly vocabSize: number;
+
+  /** byte value -> id of its single-byte token */
+  private readonly byteIds: Int32Array;
+  /** id -> the bytes the token stands for */
+  private readonly tokenBytes: Uint8Array[];
+  /** packed pair (a, b) -> merge rank (its line in merges.txt, 0 = first) */
+  private readonly mergeRanks = new Map<number, number>();
+  /** merge rank -> id of the merged token */
+  private readonly mergeIds: Int32Array;
+  /** piece -> its ids: the merge cache */
+  private readonly cache = new Map<string, number[]>();
+  private readonly utf8Encoder = new TextEncoder();
+  // ignoreBOM: a leading U+FEFF is text, not a byte-order mark to strip.
+  private readonly utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  private scratch = new Uint8Array(256);
+
+  private constructor(vocab: Record<string, number>, merges: [string, string][]) {
+    const charToByte = new Map(bytesToUnicode().map((ch, b) => [ch, b]));
+    const entries = Object.entries(vocab);
+    this.vocabSize = entries.length;
+    this.tokenBytes = new Array(this.vocabSize);
+    for (const [token, id] of entries) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+        throw new Error(`vocab.json: id ${id} of ${JSON.stringify(token)} is not in 0..${this.vocabSize - 1}`);
+      }
+      // <|endoftext|> (and any other added token) is spelled literally; its UTF-8 is what it decodes to.
+      const bytes = [...token].map((ch) => charToByte.get(ch));
+      this.tokenBytes[id] = bytes.every((b) => b !== undefined)
+        ? Uint8Array.from(bytes as number[])
+        : this.utf8Encoder.encode(token);
+    }
+    const eot = vocab['<|endoftext|>'];
+    if (eot === undefined) throw new Error('vocab.json has no <|endoftext|> token: not a GPT-2 vocabulary');
+    this.eotId = eot;
+
+    this.byteIds = new Int32Array(256);
+    bytesToUnicode().forEach((ch, b) => {
+      const id = vocab[ch];
+      if (id === undefined) throw new Error(`vocab.json lacks the single-byte token for byte ${b} (${JSON.stringify(ch)})`);
+      this.byteIds[b] = id;
+    });
+
+    this.mergeIds = new Int32Array(merges.length);
+    merges.forEach(([a, b], rank) => {
+      const ida = vocab[a], idb = vocab[b], merged = vocab[a + b];
+      if (ida === undefined || idb === undefined || merged === undefined) {
+        throw new Error(`merges.txt line ${rank + 1} ("${a} ${b}") names a token that vocab.json lacks`);
+      }
+      const key = ida * PAIR_BASE + idb;
+      if (!this.mergeRanks.has(key)) this.mergeRanks.set(key, rank); // the first listing wins
+      this.mergeIds[rank] = merged;
+    });
+  }
+
+  /** vocab.json + merges.txt (their text, as a Hugging Face GPT-2 folder holds them) -> tokenizer. */
+  static fromFiles(vocabJson: string, mergesTxt: string): GPT2Tokenizer {
+    let vocab: unknown;
+    try {
+      vocab = JSON.parse(vocabJson);
+    } catch (e) {
+      throw new Error(`vocab.json is not JSON: ${(e as Error).message}`);
+    }
+    if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) {
+      throw new Error('vocab.json must be an object mapping tokens to ids');
+    }
+    const merges: [string, string][] = [];
+    for (const line of mergesTxt.split('\n')) {
+      const trimmed = line.replace(/\r$/, '');
+      if (trimmed === '' || trimmed.startsWith('#version')) continue;
+      const parts = trimmed.split(' ');
+      if (parts.length !== 2) throw new Error(`merges.txt: expected "left right", got ${JSON.stringify(trimmed)}`);
+      merges.push(parts as [string, string]);
+    }
+    return new GPT2Tokenizer(vocab as Record<string, number>, merges);
+  }
+
+  /** Text in, ids out. */
+  encode(text: string): number[] {
+    const ids: number[] = [];
+    this.encodeInto(text, ids);
+    return ids;
+  }
+
+  /** Appends the ids of `text` to `out`; returns how many it appended. */
+  encodeInto(text: string, out: number[]): number {
+    const start = out.length;
+    const pattern = GPT2_SPLIT_PATTERN;
+    pattern.lastIndex = 0;
+    for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+      const piece = m[0];
+      let ids = this.cache.get(piece);
+      if (ids === undefined) {
+        ids = this.bpe(piece);
+        if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+        this.cache.set(piece, ids);
+      }
+      for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+    }
+    return out.length - start;
+  }
+
+  /** One piece (a match of the pattern) in, its ids out: steps 2 and 3 above, uncached. */
+  bpe(piece: string): number[] {
+    // Step 2: UTF-8 bytes (lone surrogates become U+FFFD's bytes, as TextEncoder does).
+    if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 3);
+    const n = this.utf8Encoder.encodeInto(piece, this.scratch).written;
+    const parts: number[] = new Array(n);
+    for (let i = 0; i < n; i++) parts[i] = this.byteIds[this.scratch[i]];
+
+    // Step 3: ranks[i] is the rank of the pair (parts[i], parts[i + 1]). Merge the lowest
+    // (leftmost on a tie), then re-rank only its two neighbours: O(n^2) number compares at
+    // worst, no string building. Merging one pair at a time gives encoder.py's result because
+    // a merge that uses a token always ranks after the merge that made it.
+    const ranks: number[] = new Array(Math.max(0, n - 1));
+    for (let i = 0; i < n - 1; i++) ranks[i] = this.rank(parts[i], parts[i + 1]);
+    while (parts.length > 1) {
+      let best = NO_MERGE;
+      let at = -1;
+      for (let i = 0; i < ranks.length; i++) {
+        if (ranks[i] < best) {
+          best = ranks[i];
+          at = i;
+        }
+      }
+      if (at < 0) break;
+      parts[at] = this.mergeIds[best];
+      parts.splice(at + 1, 1);
+      ranks.splice(at, 1);
+      if (at > 0) ranks[at - 1] = this.rank(parts[at - 1], parts[at]);
+      if (at < parts.length - 1) ranks[at] = this.rank(parts[at], parts[at + 1]);
+    }
+    return parts;
+  }
+
+  private rank(a: number, b: number): number {
+    return this.mergeRanks.get(a * PAIR_BASE + b) ?? NO_MERGE;
+  }
+
+  /** The bytes token `id` stands for (a view: do not modify). */
+  bytesOf(id: number): Uint8Array {
+    const bytes = this.tokenBytes[id];
+    if (bytes === undefined) throw new RangeError(`token id ${id} is not in the vocabulary (0..${this.vocabSize - 1})`);
+    return bytes;
+  }
+
+  /** Ids in, text out. Bytes that are not valid UTF-8 (a cut character) become U+FFFD. */
+  decode(ids: ArrayLike<number>): string {
+    let total = 0;
+    for (let i = 0; i < ids.length; i++) total += this.bytesOf(ids[i]).length;
+    const buf = new Uint8Array(total);
+    let at = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const bytes = this.tokenBytes[ids[i]];
+      buf.set(bytes, at);
+      at += bytes.length;
+    }
+    return this.utf8Decoder.decode(buf);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Decoding a stream of ids
+
+/**
+ * Decodes ids one at a time, as a generator yields them. GPT-2's tokens may cut a character
+ * (an emoji is often 2-3 tokens): the cut bytes are held back until the character completes,
+ * instead of printing U+FFFD. The concatenation of every push() and the final flush() equals
+ * tok.decode(all ids), whatever the ids (the WHATWG streaming UTF-8 decoder guarantees it).
+ */
+export class StreamingDecoder {
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+  constructor(private readonly tok: GPT2Tokenizer) {}
+
+  /** The text that `id` completes; '' while a character is still partial. */
+  push(id: number): string {
+    return this.decoder.decode(this.tok.bytesOf(id), { stream: true });
+  }
+
+  /** The end of the stream: held-back bytes of an unfinished character come out as U+FFFD. */
+  flush(): string {
+    return this.decoder.decode();
+  }
+}
