@@ -90,6 +90,25 @@ export class Prep {
     }
   }
 
+  /** The made-up sample accounts the build ships under sample/ (see scripts/fixtures/sample-archive.ts). */
+  async addSamples(): Promise<AddResult> {
+    try {
+      const base = new URL('sample/', document.baseURI);
+      const names = (await (await fetch(new URL('index.json', base))).json()) as string[];
+      const files = await Promise.all(
+        names.map(async (n) => {
+          const res = await fetch(new URL(n, base));
+          if (!res.ok) throw new Error(`could not load the sample archive ${n} (HTTP ${res.status})`);
+          return new File([await res.blob()], n, { type: 'application/zip' });
+        }),
+      );
+      return await this.addFiles(files);
+    } catch (e) {
+      this.errors = [...this.errors, { archive: 'sample', message: e instanceof Error ? e.message : String(e) }];
+      return { loaded: [], failed: ['sample'] };
+    }
+  }
+
   async setRule(rule: Rule): Promise<void> {
     this.rule = rule;
     await this.#call('setOptions', { rule, excludeReplies: this.excludeReplies });
