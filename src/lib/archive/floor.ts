@@ -7,8 +7,8 @@ import { findMembers, manifestTweetFiles, parseAssignedJson } from './layout.ts'
 export interface FloorResult {
   /** Entries in the tweet files. */
   tweets: number;
-  /** Inflated bytes of the members parsed. */
-  bytes: number;
+  /** Characters of the member texts parsed. */
+  chars: number;
 }
 
 export async function floorParse(zip: Blob): Promise<FloorResult> {
@@ -16,10 +16,10 @@ export async function floorParse(zip: Blob): Promise<FloorResult> {
   try {
     const files = (await reader.getEntries()).filter((e): e is FileEntry => !e.directory);
     let layout = findMembers(files);
-    let bytes = 0;
+    let chars = 0;
     const parse = async (m: FileEntry): Promise<unknown> => {
       const text = await m.getData(new TextWriter());
-      bytes += text.length;
+      chars += text.length;
       return parseAssignedJson(text);
     };
     if (layout.manifest) {
@@ -30,7 +30,7 @@ export async function floorParse(zip: Blob): Promise<FloorResult> {
     let tweets = 0;
     for (const m of layout.tweetFiles) tweets += (await parse(m) as unknown[]).length;
     for (const m of layout.noteFiles) await parse(m);
-    return { tweets, bytes };
+    return { tweets, chars };
   } finally {
     await reader.close();
   }

@@ -83,6 +83,10 @@ export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {
     joinNoteTweets(tweets, notes);
     report();
     return { name, account, tweets };
+  } catch (e) {
+    // Several archives load at once: every message names the one at fault.
+    if (e instanceof ArchiveError && !e.message.startsWith(name)) throw new ArchiveError(e.code, `${name}: ${e.message}`, e.file);
+    throw e;
   } finally {
     await reader.close().catch(() => undefined);
   }
