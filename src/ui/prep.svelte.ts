@@ -3,7 +3,7 @@
 import type { Rule } from '../lib/dataset/types.ts';
 import { DEFAULT_RULE } from '../lib/dataset/types.ts';
 import type {
-  AddResult, ArchiveProgress, PrepCalls, PrepMethod, PrepOutMessage, PrepRequest, PrepTable, RowPage, RowQuery, TrainingTexts,
+  AddResult, ArchiveProgress, FloorTiming, PrepCalls, PrepMethod, PrepOutMessage, PrepRequest, PrepTable, RowPage, RowQuery, TrainingTexts,
 } from '../workers/prep-protocol.ts';
 
 export interface ArchiveFailure {
@@ -137,7 +137,7 @@ export class Prep {
   }
 
   /** Bench hook: unzip + JSON.parse of the same members, timed inside the worker. */
-  floorParse(file: Blob): Promise<{ ms: number; tweets: number; bytes: number }> {
+  floorParse(file: Blob): Promise<FloorTiming> {
     return this.#call('floorParse', { file });
   }
 
