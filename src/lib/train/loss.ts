@@ -77,16 +77,21 @@ export function chunkedCrossEntropy(
   const N = h.shape[0];
   const op = tf.customGrad(((...args: unknown[]) => {
     const save = args.pop() as tf.GradSaveFunc;
-    const [hIn, ...ws] = args as tf.Tensor2D[];
+    const [hIn, ...ws] = args as tf.Tensor2D[]; // args no longer holds save
     const [lse, tgt] = chunkedLogits(hIn, chunks.map((c, i) => ({ ...c, weight: ws[i] })), targets);
-    save([lse]); // [N]: the softmax normaliser the backward pass needs
+    // The forward pass runs in a tidy that frees h once it returns: keep what backward reads
+    // (clones share storage): the softmax normaliser lse [N], h, and any weight that is not a
+    // variable (variables outlive the step).
+    save([lse, hIn, ...ws.filter((w) => !(w instanceof tf.Variable))]);
     const value = tf.mean(tf.sub(lse, tgt)) as tf.Scalar;
     lse.dispose();
     tgt.dispose();
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const lseSaved = (saved[0] as tf.Tensor1D).expandDims(1); // [N, 1]
+        const [lseKept, hIn, ...kept] = saved as tf.Tensor2D[];
+        const ws = args.slice(1).map((w) => (w instanceof tf.Variable ? (w as tf.Tensor2D) : kept.shift()!));
+        const lseSaved = lseKept.expandDims(1); // [N, 1]
         const scale = tf.div(dy, N); // d loss / d logit carries 1/N from the mean
         let dh: tf.Tensor2D = tf.zerosLike(hIn);
         const dws: tf.Tensor[] = [];

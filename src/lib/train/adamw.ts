@@ -1,0 +1,79 @@
+// AdamW as PyTorch's torch.optim.AdamW computes it (decoupled weight decay, bias-corrected
+// moments), and global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ does.
+// Everything stays on the device: no value is read back to JavaScript here.
+import * as tf from '@tensorflow/tfjs';
+
+export interface AdamWOptions {
+  beta1: number; // 0.9
+  beta2: number; // 0.999
+  eps: number; // 1e-8
+  weightDecay: number; // 0: Hugging Face Trainer's default
+}
+
+export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+
+export interface Param {
+  key: string; // stable name for checkpoints (HF name, or wte.weight@start for a vocabulary chunk)
+  variable: tf.Variable;
+  decay: boolean; // weights with 2 or more dimensions decay; biases and norms don't
+}
+
+/**
+ * Scales gradients so their global L2 norm is at most maxNorm (coef = maxNorm / (norm + 1e-6),
+ * clamped at 1, as PyTorch). Returns the clipped gradients (new tensors) and the norm before
+ * clipping, a scalar tensor the caller may read back later.
+ */
+export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: tf.Scalar } {
+  return tf.tidy(() => {
+    const sq = grads.map((g) => tf.sum(tf.square(g)));
+    const norm = tf.sqrt(tf.addN(sq)) as tf.Scalar;
+    const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
+    return { grads: grads.map((g) => tf.mul(g, coef)), norm };
+  });
+}
+
+export class AdamW {
+  readonly opts: AdamWOptions;
+  /** Optimizer steps taken so far (the bias correction uses step + 1 for the next one). */
+  step = 0;
+  readonly m = new Map<string, tf.Variable>();
+  readonly v = new Map<string, tf.Variable>();
+
+  constructor(readonly params: Param[], opts: Partial<AdamWOptions> = {}) {
+    this.opts = { ...ADAMW_DEFAULTS, ...opts };
+    for (const p of params) {
+      this.m.set(p.key, tf.variable(tf.zerosLike(p.variable), false));
+      this.v.set(p.key, tf.variable(tf.zerosLike(p.variable), false));
+    }
+  }
+
+  /** One update with learning rate lr; grads keyed like params. */
+  apply(grads: Map<string, tf.Tensor>, lr: number): void {
+    const { beta1, beta2, eps, weightDecay } = this.opts;
+    this.step++;
+    const bc1 = 1 - beta1 ** this.step;
+    const bc2 = 1 - beta2 ** this.step;
+    for (const p of this.params) {
+      const g = grads.get(p.key);
+      if (!g) throw new Error(`AdamW: no gradient for ${p.key}`);
+      const m = this.m.get(p.key)!;
+      const v = this.v.get(p.key)!;
+      tf.tidy(() => {
+        const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        m.assign(m1);
+        v.assign(v1);
+        // PyTorch: p *= 1 - lr*wd; p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps)
+        const decayed = p.decay && weightDecay > 0 ? tf.mul(p.variable, 1 - lr * weightDecay) : p.variable;
+        const denom = tf.add(tf.div(tf.sqrt(v1), Math.sqrt(bc2)), eps);
+        p.variable.assign(tf.sub(decayed, tf.mul(tf.div(m1, denom), lr / bc1)));
+      });
+    }
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}

@@ -1,0 +1,301 @@
+// The fine-tuning loop, minGPT's trainer in spirit: it knows the model only through
+// TrainableModel (variables, vocabulary chunks, hidden states) and the data only through the
+// Corpus; it emits events (step, eval) that telemetry, checkpoints and the UI hang off.
+//
+// One optimizer step = gradAccum micro-batches of [B, T]: loss and gradients of each (chunked
+// cross-entropy), averaged, clipped to global norm clipNorm, AdamW at the scheduled rate.
+// Nothing is read back synchronously: each step's loss stays on the device until a batch of
+// them is read with one await every lossReadEvery steps.
+import * as tf from '@tensorflow/tfjs';
+import type { Corpus, DataPosition } from '../dataset/corpus.ts';
+import { mixSeed } from '../dataset/corpus.ts';
+import { AdamW, clipByGlobalNorm, type Param } from './adamw.ts';
+import { chunkedCrossEntropy, chunkedNll, type VocabChunk } from './loss.ts';
+import { learningRate } from './schedule.ts';
+import type { TrainConfig } from './config.ts';
+
+/** What the trainer needs of a model (GPT2 satisfies it). */
+export interface TrainableModel {
+  readonly variables: Map<string, tf.Variable>;
+  readonly vocabChunks: readonly VocabChunk[];
+  hidden(ids: tf.Tensor2D, opts?: { training?: boolean; seed?: number }): tf.Tensor2D; // [B*T, C]
+}
+
+export interface StepEvent {
+  type: 'step';
+  step: number; // optimizer steps done, 1-based for the step just finished
+  totalSteps: number;
+  epoch: number; // epoch the step belonged to (0-based)
+  loss: number;
+  gradNorm: number; // before clipping
+  lr: number;
+  tokensPerSec: number; // over the last read-back window
+  etaSec: number;
+}
+export interface EvalEvent {
+  type: 'eval';
+  step: number;
+  epoch: number; // the epoch that just ended
+  valLoss: number;
+}
+export type TrainerEvent = StepEvent | EvalEvent;
+
+export interface ParamState {
+  key: string;
+  shape: number[];
+  data: Float32Array;
+  m: Float32Array; // AdamW first moment
+  v: Float32Array; // AdamW second moment
+}
+
+/** Everything needed to continue exactly: weights, moments, step, data position, RNG state. */
+export interface TrainerState {
+  step: number;
+  adamStep: number;
+  position: DataPosition; // where the next step's data comes from
+  rng: { seed: number; step: number }; // dropout masks and shuffles derive from (seed, step, epoch)
+  params: ParamState[];
+  losses: { step: number; loss: number }[];
+  valLosses: { step: number; epoch: number; loss: number }[];
+}
+
+export function trainableParams(model: TrainableModel): Param[] {
+  // nanoGPT's rule: weights with 2 or more dimensions decay; biases and norms don't.
+  return [...model.variables].map(([key, variable]) => ({ key, variable, decay: variable.shape.length >= 2 }));
+}
+
+/** x = rows[:, :T], y = rows[:, 1:] flattened, from [B, T+1] token rows. */
+function split(rows: Int32Array, B: number, T1: number): { x: tf.Tensor2D; y: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const all = tf.tensor2d(rows, [B, T1], 'int32'); // [B, T+1]
+    const x = tf.slice(all, [0, 0], [B, T1 - 1]) as tf.Tensor2D; // [B, T]
+    const y = tf.reshape(tf.slice(all, [0, 1], [B, T1 - 1]), [B * (T1 - 1)]) as tf.Tensor1D; // [B*T]
+    return { x, y };
+  });
+}
+
+type Listener = (e: TrainerEvent) => void;
+
+export class Trainer {
+  readonly params: Param[];
+  readonly optimizer: AdamW;
+  /** Optimizer steps done. */
+  step = 0;
+  readonly losses: { step: number; loss: number }[] = [];
+  readonly valLosses: { step: number; epoch: number; loss: number }[] = [];
+  private listeners: Listener[] = [];
+  private pending: { step: number; epoch: number; lr: number; loss: tf.Scalar; norm: tf.Scalar }[] = [];
+  private lastRead = { time: 0, step: 0 };
+  private secPerStep = 0;
+
+  constructor(
+    readonly model: TrainableModel,
+    readonly corpus: Corpus,
+    readonly config: TrainConfig,
+  ) {
+    this.params = trainableParams(model);
+    this.optimizer = new AdamW(this.params, { weightDecay: config.weightDecay });
+  }
+
+  get totalSteps(): number {
+    return this.corpus.sizes.totalSteps;
+  }
+  get done(): boolean {
+    return this.step >= this.totalSteps;
+  }
+
+  on(listener: Listener): () => void {
+    this.listeners.push(listener);
+    return () => (this.listeners = this.listeners.filter((l) => l !== listener));
+  }
+  private emit(e: TrainerEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  /** Loss and gradients (keyed by param) of one micro-batch; the caller disposes them. */
+  lossAndGrads(rows: Int32Array, seed?: number): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
+    const { batchSize: B, blockSize: T } = this.corpus.opts;
+    const { x, y } = split(rows, B, T + 1);
+    const training = this.config.dropout;
+    const { value, grads } = tf.variableGrads(() => {
+      const h = this.model.hidden(x, { training, seed }); // [B*T, C]
+      return chunkedCrossEntropy(h, this.model.vocabChunks, y);
+    }, this.params.map((p) => p.variable));
+    x.dispose();
+    y.dispose();
+    const out = new Map<string, tf.Tensor>();
+    for (const p of this.params) out.set(p.key, grads[p.variable.name]);
+    return { loss: value, grads: out };
+  }
+
+  /** Runs one optimizer step. Its loss is reported (as an event) at the next read-back. */
+  trainStep(): void {
+    if (this.done) throw new Error('training is already complete');
+    const pos = this.corpus.locate(this.step);
+    const accum = this.corpus.opts.gradAccum;
+    const lr = learningRate(this.step, { lr: this.config.lr, warmupSteps: this.config.warmupSteps, totalSteps: this.totalSteps });
+    let sum: Map<string, tf.Tensor> | null = null;
+    let lossSum: tf.Scalar | null = null;
+    for (let micro = 0; micro < accum; micro++) {
+      // Dropout masks are a function of (seed, step, micro): a resumed run draws the same ones.
+      const seed = mixSeed(this.config.seed, this.step, micro) & 0x7fffff;
+      const { loss, grads } = this.lossAndGrads(this.corpus.batch(pos, micro), seed);
+      if (!sum || !lossSum) {
+        sum = grads;
+        lossSum = loss;
+        continue;
+      }
+      for (const [k, g] of grads) {
+        const prev = sum.get(k)!;
+        sum.set(k, tf.add(prev, g));
+        prev.dispose();
+        g.dispose();
+      }
+      const prevLoss = lossSum;
+      lossSum = tf.add(prevLoss, loss);
+      prevLoss.dispose();
+      loss.dispose();
+    }
+    const keys = [...sum!.keys()];
+    const mean = keys.map((k) => (accum === 1 ? sum!.get(k)! : tf.div(sum!.get(k)!, accum)));
+    const { grads: clipped, norm } = clipByGlobalNorm(mean, this.config.clipNorm);
+    this.optimizer.apply(new Map(keys.map((k, i) => [k, clipped[i]])), lr);
+    tf.dispose([...sum!.values(), ...mean, ...clipped]);
+    const loss = accum === 1 ? lossSum! : (tf.div(lossSum!, accum) as tf.Scalar);
+    if (loss !== lossSum) lossSum!.dispose();
+    this.step++;
+    this.pending.push({ step: this.step, epoch: pos.epoch, lr, loss, norm });
+  }
+
+  /** Reads every pending loss back (one await for all of them) and emits their step events. */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const stacked = tf.tidy(() => tf.stack(batch.flatMap((p) => [p.loss, p.norm])));
+    tf.dispose(batch.flatMap((p) => [p.loss, p.norm]));
+    const values = await stacked.data(); // the read-back: asynchronous, waits for the device
+    stacked.dispose();
+    const now = performance.now();
+    const steps = batch[batch.length - 1].step - this.lastRead.step;
+    if (this.lastRead.time > 0 && steps > 0) this.secPerStep = (now - this.lastRead.time) / 1000 / steps;
+    this.lastRead = { time: now, step: batch[batch.length - 1].step };
+    const tokensPerSec = this.secPerStep > 0 ? this.corpus.sizes.tokensPerStep / this.secPerStep : 0;
+    batch.forEach((p, i) => {
+      const loss = values[2 * i];
+      this.losses.push({ step: p.step, loss });
+      this.emit({
+        type: 'step',
+        step: p.step,
+        totalSteps: this.totalSteps,
+        epoch: p.epoch,
+        loss,
+        gradNorm: values[2 * i + 1],
+        lr: p.lr,
+        tokensPerSec,
+        etaSec: this.secPerStep * (this.totalSteps - p.step),
+      });
+    });
+  }
+
+  /** Mean next-token loss over the validation blocks (NaN when there is no validation split). */
+  async evaluate(): Promise<number> {
+    const blocks = this.corpus.validationBlocks();
+    if (blocks.length === 0) return NaN;
+    const B = this.corpus.opts.batchSize;
+    let total: tf.Scalar = tf.scalar(0);
+    let count = 0;
+    // Rows of equal length go together, B at a time; the shorter tail runs alone.
+    for (let i = 0; i < blocks.length; ) {
+      const len = blocks[i].length;
+      const group: Int32Array[] = [];
+      while (i < blocks.length && group.length < B && blocks[i].length === len) group.push(blocks[i++]);
+      const rows = new Int32Array(group.length * len);
+      group.forEach((g, j) => rows.set(g, j * len));
+      const next = tf.tidy(() => {
+        const { x, y } = split(rows, group.length, len);
+        const h = this.model.hidden(x, { training: false }); // [b*T, C]
+        return tf.add(total, tf.sum(chunkedNll(h, this.model.vocabChunks, y))) as tf.Scalar;
+      });
+      total.dispose();
+      total = next;
+      count += group.length * (len - 1);
+    }
+    const sum = (await total.data())[0]; // read-back, asynchronous
+    total.dispose();
+    return sum / count;
+  }
+
+  /**
+   * Trains until done or `signal` aborts (after the step in flight). Losses are read back every
+   * lossReadEvery steps; at each epoch's end the validation loss is computed and emitted;
+   * `afterStep` (checkpoints) runs between steps, after the losses so far have been read.
+   */
+  async run(opts: { signal?: AbortSignal; afterStep?: (step: number) => Promise<void> } = {}): Promise<void> {
+    this.lastRead = { time: performance.now(), step: this.step };
+    while (!this.done && !opts.signal?.aborted) {
+      const epoch = this.corpus.locate(this.step).epoch;
+      this.trainStep();
+      const epochEnded = this.done || this.corpus.locate(this.step).epoch !== epoch;
+      const wantsHook = opts.afterStep && (this.step % this.config.checkpointEvery === 0 || this.done);
+      if (this.pending.length >= this.config.lossReadEvery || epochEnded || wantsHook) await this.flush();
+      if (epochEnded) {
+        const valLoss = await this.evaluate();
+        this.valLosses.push({ step: this.step, epoch, loss: valLoss });
+        this.emit({ type: 'eval', step: this.step, epoch, valLoss });
+      }
+      if (wantsHook) await opts.afterStep!(this.step);
+      else await new Promise((r) => setTimeout(r, 0)); // let pause/cancel messages in
+    }
+    await this.flush();
+  }
+
+  /** A full copy of the training state (reads every weight and moment back: a sync point). */
+  async snapshot(): Promise<TrainerState> {
+    await this.flush();
+    const params: ParamState[] = [];
+    for (const p of this.params) {
+      params.push({
+        key: p.key,
+        shape: p.variable.shape.slice(),
+        data: (await p.variable.data()) as Float32Array,
+        m: (await this.optimizer.m.get(p.key)!.data()) as Float32Array,
+        v: (await this.optimizer.v.get(p.key)!.data()) as Float32Array,
+      });
+    }
+    return {
+      step: this.step,
+      adamStep: this.optimizer.step,
+      position: this.corpus.locate(this.step),
+      rng: { seed: this.config.seed, step: this.step },
+      params,
+      losses: this.losses.slice(),
+      valLosses: this.valLosses.slice(),
+    };
+  }
+
+  /** Continues from a snapshot: same weights, moments, step and loss history. */
+  restore(state: TrainerState): void {
+    if (state.rng.seed !== this.config.seed) throw new Error('checkpoint was made with another seed');
+    const byKey = new Map(state.params.map((p) => [p.key, p]));
+    for (const p of this.params) {
+      const s = byKey.get(p.key);
+      if (!s || s.data.length !== p.variable.size) throw new Error(`checkpoint does not match the model at ${p.key}`);
+      tf.tidy(() => {
+        p.variable.assign(tf.tensor(s.data, p.variable.shape, 'float32'));
+        this.optimizer.m.get(p.key)!.assign(tf.tensor(s.m, p.variable.shape, 'float32'));
+        this.optimizer.v.get(p.key)!.assign(tf.tensor(s.v, p.variable.shape, 'float32'));
+      });
+    }
+    this.step = state.step;
+    this.optimizer.step = state.adamStep;
+    this.losses.splice(0, this.losses.length, ...state.losses);
+    this.valLosses.splice(0, this.valLosses.length, ...state.valLosses);
+  }
+
+  dispose(): void {
+    tf.dispose(this.pending.flatMap((p) => [p.loss, p.norm]));
+    this.pending = [];
+    this.optimizer.dispose();
+  }
+}
