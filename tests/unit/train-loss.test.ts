@@ -76,7 +76,7 @@ describe('chunked cross-entropy', () => {
     // tf.profile's peakBytes is absolute: subtract what was alive before.
     const peak = async (f: () => tf.TensorContainer) => {
       const before = tf.memory().numBytes;
-      let out: tf.TensorContainer = null;
+      let out: tf.TensorContainer = [];
       const info = await tf.profile(() => (out = f()));
       tf.dispose(out);
       return info.peakBytes - before;

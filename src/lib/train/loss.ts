@@ -112,6 +112,6 @@ export function chunkedCrossEntropy(
         return [dh, ...dws];
       },
     };
-  }) as unknown as tf.CustomGradientFunc<tf.Scalar>);
-  return op(h, ...chunks.map((c) => c.weight));
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(h, ...chunks.map((c) => c.weight)) as tf.Scalar;
 }

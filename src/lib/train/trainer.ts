@@ -9,17 +9,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Corpus, DataPosition } from '../dataset/corpus.ts';
 import { mixSeed } from '../dataset/corpus.ts';
-import { AdamW, clipByGlobalNorm, type Param } from './adamw.ts';
-import { chunkedCrossEntropy, chunkedNll, type VocabChunk } from './loss.ts';
+import { AdamW, type Param } from './adamw.ts';
+import { chunkedNll } from './loss.ts';
+import { optimizerStep, splitRows, type TrainableModel } from './step.ts';
 import { learningRate } from './schedule.ts';
 import type { TrainConfig } from './config.ts';
 
-/** What the trainer needs of a model (GPT2 satisfies it). */
-export interface TrainableModel {
-  readonly variables: Map<string, tf.Variable>;
-  readonly vocabChunks: readonly VocabChunk[];
-  hidden(ids: tf.Tensor2D, opts?: { training?: boolean; seed?: number }): tf.Tensor2D; // [B*T, C]
-}
+export type { TrainableModel } from './step.ts';
 
 export interface StepEvent {
   type: 'step';
@@ -64,16 +60,6 @@ export function trainableParams(model: TrainableModel): Param[] {
   return [...model.variables].map(([key, variable]) => ({ key, variable, decay: variable.shape.length >= 2 }));
 }
 
-/** x = rows[:, :T], y = rows[:, 1:] flattened, from [B, T+1] token rows. */
-function split(rows: Int32Array, B: number, T1: number): { x: tf.Tensor2D; y: tf.Tensor1D } {
-  return tf.tidy(() => {
-    const all = tf.tensor2d(rows, [B, T1], 'int32'); // [B, T+1]
-    const x = tf.slice(all, [0, 0], [B, T1 - 1]) as tf.Tensor2D; // [B, T]
-    const y = tf.reshape(tf.slice(all, [0, 1], [B, T1 - 1]), [B * (T1 - 1)]) as tf.Tensor1D; // [B*T]
-    return { x, y };
-  });
-}
-
 type Listener = (e: TrainerEvent) => void;
 
 export class Trainer {
@@ -112,57 +98,24 @@ export class Trainer {
     for (const l of this.listeners) l(e);
   }
 
-  /** Loss and gradients (keyed by param) of one micro-batch; the caller disposes them. */
-  lossAndGrads(rows: Int32Array, seed?: number): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
-    const { batchSize: B, blockSize: T } = this.corpus.opts;
-    const { x, y } = split(rows, B, T + 1);
-    const training = this.config.dropout;
-    const { value, grads } = tf.variableGrads(() => {
-      const h = this.model.hidden(x, { training, seed }); // [B*T, C]
-      return chunkedCrossEntropy(h, this.model.vocabChunks, y);
-    }, this.params.map((p) => p.variable));
-    x.dispose();
-    y.dispose();
-    const out = new Map<string, tf.Tensor>();
-    for (const p of this.params) out.set(p.key, grads[p.variable.name]);
-    return { loss: value, grads: out };
-  }
-
   /** Runs one optimizer step. Its loss is reported (as an event) at the next read-back. */
   trainStep(): void {
     if (this.done) throw new Error('training is already complete');
     const pos = this.corpus.locate(this.step);
     const accum = this.corpus.opts.gradAccum;
     const lr = learningRate(this.step, { lr: this.config.lr, warmupSteps: this.config.warmupSteps, totalSteps: this.totalSteps });
-    let sum: Map<string, tf.Tensor> | null = null;
-    let lossSum: tf.Scalar | null = null;
-    for (let micro = 0; micro < accum; micro++) {
+    const micro = Array.from({ length: accum }, (_, m) => ({
+      rows: this.corpus.batch(pos, m),
       // Dropout masks are a function of (seed, step, micro): a resumed run draws the same ones.
-      const seed = mixSeed(this.config.seed, this.step, micro) & 0x7fffff;
-      const { loss, grads } = this.lossAndGrads(this.corpus.batch(pos, micro), seed);
-      if (!sum || !lossSum) {
-        sum = grads;
-        lossSum = loss;
-        continue;
-      }
-      for (const [k, g] of grads) {
-        const prev = sum.get(k)!;
-        sum.set(k, tf.add(prev, g));
-        prev.dispose();
-        g.dispose();
-      }
-      const prevLoss = lossSum;
-      lossSum = tf.add(prevLoss, loss);
-      prevLoss.dispose();
-      loss.dispose();
-    }
-    const keys = [...sum!.keys()];
-    const mean = keys.map((k) => (accum === 1 ? sum!.get(k)! : tf.div(sum!.get(k)!, accum)));
-    const { grads: clipped, norm } = clipByGlobalNorm(mean, this.config.clipNorm);
-    this.optimizer.apply(new Map(keys.map((k, i) => [k, clipped[i]])), lr);
-    tf.dispose([...sum!.values(), ...mean, ...clipped]);
-    const loss = accum === 1 ? lossSum! : (tf.div(lossSum!, accum) as tf.Scalar);
-    if (loss !== lossSum) lossSum!.dispose();
+      seed: mixSeed(this.config.seed, this.step, m) & 0x7fffff,
+    }));
+    const { loss, norm } = optimizerStep(this.model, this.optimizer, micro, {
+      batchSize: this.corpus.opts.batchSize,
+      blockSize: this.corpus.opts.blockSize,
+      lr,
+      clipNorm: this.config.clipNorm,
+      training: this.config.dropout,
+    });
     this.step++;
     this.pending.push({ step: this.step, epoch: pos.epoch, lr, loss, norm });
   }
@@ -213,7 +166,7 @@ export class Trainer {
       const rows = new Int32Array(group.length * len);
       group.forEach((g, j) => rows.set(g, j * len));
       const next = tf.tidy(() => {
-        const { x, y } = split(rows, group.length, len);
+        const { x, y } = splitRows(rows, group.length, len);
         const h = this.model.hidden(x, { training: false }); // [b*T, C]
         return tf.add(total, tf.sum(chunkedNll(h, this.model.vocabChunks, y))) as tf.Scalar;
       });
