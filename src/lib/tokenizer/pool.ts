@@ -1,0 +1,207 @@
+// A pool of tokenizer workers that encodes a whole dataset: texts in, one Int32Array of ids per
+// text out, in the order given, with progress and cancellation.
+//
+// The pool knows workers only through PoolWorker, made by an injected factory: the page passes
+// web Workers (browser-workers.ts), Node passes worker_threads (node-workers.ts), and both run
+// the same src/workers/tokenizer.worker.ts. Texts travel in chunks of about `chunkChars`
+// characters; each worker holds up to two chunks, so it never waits for the next one, and a
+// fast worker takes more chunks than a slow one.
+import type { TokenizerReply, TokenizerRequest } from '../../workers/tokenizer-protocol.ts';
+import { splitChunk } from './encode-chunk.ts';
+
+/** One worker as the pool sees it. */
+export interface PoolWorker {
+  send(message: TokenizerRequest, transfer?: Transferable[]): void;
+  /** Called once, right after creation: replies, and a crash of the worker itself. */
+  listen(onReply: (reply: TokenizerReply) => void, onCrash: (message: string) => void): void;
+  terminate(): void;
+}
+
+export type WorkerFactory = () => PoolWorker;
+
+export interface TokenizerFiles {
+  vocabJson: string;
+  mergesTxt: string;
+}
+
+export interface PoolOptions {
+  /** Number of workers; default defaultPoolSize(). */
+  size?: number;
+  /** Characters per chunk at most (a single longer text still goes alone); default 64k. */
+  chunkChars?: number;
+}
+
+export interface TokenizeProgress {
+  /** Texts encoded so far, out of totalTexts. */
+  texts: number;
+  totalTexts: number;
+  /** Ids produced so far. */
+  tokens: number;
+}
+
+export interface EncodeAllOptions {
+  onProgress?: (p: TokenizeProgress) => void;
+  /** Aborting rejects the promise with signal.reason and drops the job's remaining chunks. */
+  signal?: AbortSignal;
+}
+
+/** Workers beyond this add memory (each holds its own tables and cache) more than speed. */
+const MAX_WORKERS = 8;
+const CHUNKS_IN_FLIGHT = 2;
+const DEFAULT_CHUNK_CHARS = 65_536;
+
+/** navigator.hardwareConcurrency (at least 1, at most 8), where there is a navigator. */
+export function defaultPoolSize(): number {
+  const cores = typeof navigator === 'undefined' ? 1 : navigator.hardwareConcurrency;
+  return Math.max(1, Math.min(MAX_WORKERS, cores || 1));
+}
+
+interface Job {
+  id: number;
+  results: Int32Array[];
+  chunksLeft: number;
+  texts: number;
+  tokens: number;
+  resolve: (ids: Int32Array[]) => void;
+  reject: (reason: unknown) => void;
+  onProgress?: (p: TokenizeProgress) => void;
+}
+
+interface Task {
+  job: Job;
+  /** Unique over the pool's life: routes the reply. */
+  chunk: number;
+  /** Index of the chunk's first text in the job's input. */
+  first: number;
+  texts: string[];
+}
+
+interface Slot {
+  worker: PoolWorker;
+  inFlight: Map<number, Task>;
+}
+
+export class TokenizerPool {
+  readonly size: number;
+  /** Resolves when every worker has loaded the tokenizer; encodeAll need not wait for it. */
+  readonly ready: Promise<void>;
+
+  private readonly slots: Slot[] = [];
+  private readonly chunkChars: number;
+  private queue: Task[] = [];
+  private readonly jobs = new Map<number, Job>();
+  private nextJob = 0;
+  private nextChunk = 0;
+  private failure: Error | undefined;
+
+  constructor(createWorker: WorkerFactory, files: TokenizerFiles, opts: PoolOptions = {}) {
+    this.size = Math.max(1, Math.floor(opts.size ?? defaultPoolSize()));
+    this.chunkChars = opts.chunkChars ?? DEFAULT_CHUNK_CHARS;
+    let readyLeft = this.size;
+    let markReady!: () => void, markFailed!: (e: Error) => void;
+    this.ready = new Promise((resolve, reject) => ((markReady = resolve), (markFailed = reject)));
+    this.ready.catch(() => {}); // a failure also rejects every job; nobody need await ready
+    for (let i = 0; i < this.size; i++) {
+      const slot: Slot = { worker: createWorker(), inFlight: new Map() };
+      slot.worker.listen(
+        (reply) => {
+          if (reply.type === 'ready') {
+            if (--readyLeft === 0) markReady();
+          } else if (reply.type === 'error' && reply.job === undefined) {
+            this.fail(new Error(`tokenizer worker: ${reply.message}`));
+            markFailed(this.failure!);
+          } else this.onReply(slot, reply);
+        },
+        (message) => {
+          this.fail(new Error(`tokenizer worker crashed: ${message}`));
+          markFailed(this.failure!);
+        },
+      );
+      slot.worker.send({ type: 'init', vocabJson: files.vocabJson, mergesTxt: files.mergesTxt });
+      this.slots.push(slot);
+    }
+  }
+
+  /** Texts in; out, the ids of each text (Int32Array views into per-chunk buffers), same order. */
+  encodeAll(texts: readonly string[], opts: EncodeAllOptions = {}): Promise<Int32Array[]> {
+    const { signal, onProgress } = opts;
+    if (this.failure) return Promise.reject(this.failure);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (texts.length === 0) return Promise.resolve([]);
+    return new Promise<Int32Array[]>((resolve, reject) => {
+      const job: Job = {
+        id: this.nextJob++, results: new Array(texts.length), chunksLeft: 0, texts: 0, tokens: 0,
+        resolve, reject, onProgress,
+      };
+      const abort = (): void => this.cancel(job, signal!.reason);
+      signal?.addEventListener('abort', abort, { once: true });
+      // Settling, however it happens, lets go of the abort listener.
+      job.resolve = (ids) => (signal?.removeEventListener('abort', abort), resolve(ids));
+      job.reject = (reason) => (signal?.removeEventListener('abort', abort), reject(reason));
+      this.jobs.set(job.id, job);
+
+      // Small datasets are cut finer, so that every worker gets a share.
+      let total = 0;
+      for (const t of texts) total += t.length;
+      const limit = Math.max(1024, Math.min(this.chunkChars, Math.ceil(total / (this.size * 4))));
+      for (let first = 0; first < texts.length; ) {
+        let end = first, chars = 0;
+        while (end < texts.length && (end === first || chars + texts[end].length <= limit)) chars += texts[end++].length;
+        this.queue.push({ job, chunk: this.nextChunk++, first, texts: texts.slice(first, end) });
+        job.chunksLeft++;
+        first = end;
+      }
+      this.pump();
+    });
+  }
+
+  /** Stops every worker; pending jobs are rejected. */
+  terminate(): void {
+    this.fail(new Error('the tokenizer pool was terminated'));
+  }
+
+  /** Hands queued chunks to workers with room. */
+  private pump(): void {
+    for (const slot of this.slots) {
+      while (slot.inFlight.size < CHUNKS_IN_FLIGHT && this.queue.length > 0) {
+        const task = this.queue.shift()!;
+        slot.inFlight.set(task.chunk, task);
+        slot.worker.send({ type: 'encode', job: task.job.id, chunk: task.chunk, texts: task.texts });
+      }
+    }
+  }
+
+  private onReply(slot: Slot, reply: TokenizerReply): void {
+    if (reply.type === 'ready') return;
+    const task = slot.inFlight.get(reply.chunk!);
+    slot.inFlight.delete(reply.chunk!);
+    this.pump();
+    // A cancelled or failed job's late chunks are dropped here.
+    if (!task || !this.jobs.has(task.job.id)) return;
+    const job = task.job;
+    if (reply.type === 'error') return this.cancel(job, new Error(`tokenizer worker: ${reply.message}`));
+    const ids = splitChunk(reply);
+    for (let i = 0; i < ids.length; i++) job.results[task.first + i] = ids[i];
+    job.texts += ids.length;
+    job.tokens += reply.ids.length;
+    job.onProgress?.({ texts: job.texts, totalTexts: job.results.length, tokens: job.tokens });
+    if (--job.chunksLeft === 0) {
+      this.jobs.delete(job.id);
+      job.resolve(job.results);
+    }
+  }
+
+  private cancel(job: Job, reason: unknown): void {
+    if (!this.jobs.delete(job.id)) return;
+    this.queue = this.queue.filter((t) => t.job !== job);
+    job.reject(reason);
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const slot of this.slots) slot.worker.terminate();
+    for (const job of [...this.jobs.values()]) this.cancel(job, error);
+    this.queue = [];
+  }
+}

@@ -1,0 +1,21 @@
+// The tokenizer worker's typed protocol, shared by both sides (src/lib/tokenizer/pool.ts and
+// src/workers/tokenizer.worker.ts). Messages are handled in order, so a pool may send `init`
+// and its first `encode` at once.
+
+/** Requests from the pool to one worker. */
+export type TokenizerRequest =
+  /** Load the model's tokenizer files (their text, as a Hugging Face GPT-2 folder holds them). */
+  | { type: 'init'; vocabJson: string; mergesTxt: string }
+  /** Encode a chunk of texts; `job` and `chunk` only route the reply back. */
+  | { type: 'encode'; job: number; chunk: number; texts: string[] };
+
+/** Replies from a worker. */
+export type TokenizerReply =
+  | { type: 'ready' }
+  /**
+   * The ids of the chunk's texts, back to back: text i has ids[offsets[i] .. offsets[i + 1]).
+   * Both buffers are transferred, not copied.
+   */
+  | { type: 'encoded'; job: number; chunk: number; ids: Int32Array; offsets: Int32Array }
+  /** One readable line; `job` is absent when init failed. */
+  | { type: 'error'; job?: number; chunk?: number; message: string };

@@ -1,0 +1,35 @@
+/// <reference lib="webworker" />
+// A tokenizer worker: loads the model's vocab.json + merges.txt once, then encodes chunks of
+// texts (see tokenizer-protocol.ts). The pool in src/lib/tokenizer/pool.ts runs several.
+// The same file runs in Node under worker_threads (src/lib/tokenizer/node-workers.ts gives it a `self`).
+import { GPT2Tokenizer } from '../lib/tokenizer/bpe.ts';
+import { encodeChunk } from '../lib/tokenizer/encode-chunk.ts';
+import type { TokenizerReply, TokenizerRequest } from './tokenizer-protocol.ts';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post = (m: TokenizerReply, transfer: Transferable[] = []): void => scope.postMessage(m, transfer);
+
+let tok: GPT2Tokenizer | undefined;
+let initError = 'the worker got no tokenizer files (init)';
+
+scope.addEventListener('message', (e: MessageEvent<TokenizerRequest>) => {
+  const msg = e.data;
+  if (msg.type === 'init') {
+    try {
+      tok = GPT2Tokenizer.fromFiles(msg.vocabJson, msg.mergesTxt);
+      post({ type: 'ready' });
+    } catch (err) {
+      tok = undefined;
+      initError = (err as Error).message;
+      post({ type: 'error', message: initError });
+    }
+    return;
+  }
+  if (!tok) return post({ type: 'error', job: msg.job, chunk: msg.chunk, message: initError });
+  try {
+    const { ids, offsets } = encodeChunk(tok, msg.texts);
+    post({ type: 'encoded', job: msg.job, chunk: msg.chunk, ids, offsets }, [ids.buffer, offsets.buffer]);
+  } catch (err) {
+    post({ type: 'error', job: msg.job, chunk: msg.chunk, message: (err as Error).message });
+  }
+});
