@@ -159,6 +159,7 @@ function isSpace(c: number): boolean {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
 
 /** Decodes and parses one entry; errors name the file, the entry and its byte offset. */
 export function parseEntry(file: string, bytes: Uint8Array, index: number, byteOffset: number): unknown {
@@ -172,6 +173,10 @@ export function parseEntry(file: string, bytes: Uint8Array, index: number, byteO
     return JSON.parse(text);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new ArchiveError('bad-json', `${file}: broken JSON in entry ${index + 1} at byte ${byteOffset}: ${why}`, file);
+    // V8 says where in the entry's text; turn that into a byte offset in the file.
+    const pos = /at position (\d+)/.exec(why);
+    const at = pos ? byteOffset + utf8Encoder.encode(text.slice(0, Number(pos[1]))).length : byteOffset;
+    const what = why.replace(/\s*in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '');
+    throw new ArchiveError('bad-json', `${file}: broken JSON in entry ${index + 1} at byte ${at}: ${what}`, file);
   }
 }
