@@ -99,6 +99,17 @@ async function main(): Promise<void> {
       return { rendered: list.querySelectorAll('[role=listitem]').length, worstFrame: Math.max(...frames) };
     });
 
+    // Proof that the observer sees long tasks at all: block the main thread for 120 ms on purpose.
+    const observerWorks = await page.evaluate(async () => {
+      const w = window as unknown as BenchWindow;
+      const before = w.__longtasks.length;
+      const end = performance.now() + 120;
+      while (performance.now() < end) { /* busy */ }
+      await new Promise((r) => setTimeout(r, 200));
+      return w.__longtasks.slice(before).some((t) => t.duration >= 100);
+    });
+    if (!observerWorks) throw new Error('the longtask observer missed a deliberate 120 ms task: its figure would mean nothing');
+
     const longest = longtasks.reduce((m, t) => Math.max(m, t.duration), 0);
     const mb = (fs.statSync(zip).size / 1e6).toFixed(1);
     // Characters of the member texts: about bytes, since the text is mostly ASCII.

@@ -111,7 +111,8 @@ describe('ingest in the page', () => {
       await page.goto(appUrl());
       await expect(page.getByText('Your tweets never leave this machine').count()).resolves.toBe(1);
       expect(await page.locator('[data-testid=rule]').inputValue()).toBe('multilingual');
-      expect(await page.locator('[data-testid=exclude-replies]').count()).toBe(0); // no table yet
+      expect(await page.locator('[data-testid=exclude-replies]').isChecked()).toBe(false);
+      expect(await page.locator('[data-testid=stats-table]').count()).toBe(0); // no table before an archive
       await screenshot(page, 'ingest-1-empty');
 
       // Two accounts at once: one column each, the default (multilingual) rule.
