@@ -1,0 +1,66 @@
+// npm run -s cli -- tokenize --model DIR [--jsonl] [--threads N]
+//   text on stdin              -> one JSON array of ids
+//   --jsonl: each stdin line a JSON string -> one JSON array of ids per line, in order
+//   --threads N (with --jsonl): encode on N worker threads, the page's pool; default 1
+// Only DIR/vocab.json and DIR/merges.txt are read. "<|endoftext|>" in the text is ordinary text.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
+import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers.ts';
+import { parseArgs, readStdin, requireOption } from './args.ts';
+
+async function readModelFile(dir: string, name: string): Promise<string> {
+  try {
+    return await fs.readFile(path.join(dir, name), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `model folder ${dir} has no ${name}` : `cannot read ${path.join(dir, name)}: ${(e as Error).message}`);
+  }
+}
+
+/** stdin lines -> texts; a final newline ends the last line rather than starting an empty one. */
+function parseJsonLines(input: string): string[] {
+  const lines = input.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.map((line, i) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new Error(`stdin line ${i + 1} is not JSON: ${JSON.stringify(line.slice(0, 60))}`);
+    }
+    if (typeof value !== 'string') throw new Error(`stdin line ${i + 1} is not a JSON string`);
+    return value;
+  });
+}
+
+export async function run(args: string[]): Promise<void> {
+  const parsed = parseArgs(args, ['model', 'threads']);
+  const dir = requireOption(parsed, 'model');
+  const unknown = [...parsed.flags].filter((f) => f !== 'jsonl');
+  if (unknown.length > 0 || parsed.positional.length > 0) {
+    throw new Error(`tokenize takes --model DIR [--jsonl] [--threads N]; unexpected ${[...unknown.map((f) => '--' + f), ...parsed.positional].join(' ')}`);
+  }
+  const threads = Number(parsed.options.get('threads') ?? 1);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error('--threads needs a whole number >= 1');
+  const [vocabJson, mergesTxt] = await Promise.all([readModelFile(dir, 'vocab.json'), readModelFile(dir, 'merges.txt')]);
+  const tok = GPT2Tokenizer.fromFiles(vocabJson, mergesTxt);
+  const input = await readStdin();
+
+  if (!parsed.flags.has('jsonl')) {
+    process.stdout.write(JSON.stringify(tok.encode(input)) + '\n');
+    return;
+  }
+  const texts = parseJsonLines(input);
+  let ids: ArrayLike<number>[];
+  if (threads > 1) {
+    const pool = createNodeTokenizerPool({ vocabJson, mergesTxt }, { size: threads });
+    try {
+      ids = await pool.encodeAll(texts);
+    } finally {
+      pool.terminate();
+    }
+  } else ids = texts.map((t) => tok.encode(t));
+  const out = ids.map((x) => JSON.stringify(Array.from(x))).join('\n');
+  process.stdout.write(out + (ids.length > 0 ? '\n' : ''));
+}
