@@ -25,11 +25,24 @@ export interface Param {
  */
 export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: tf.Scalar } {
   return tf.tidy(() => {
-    const sq = grads.map((g) => tf.sum(tf.square(g)));
-    const norm = tf.sqrt(tf.addN(sq)) as tf.Scalar;
+    const norm = tf.sqrt(sumAll(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
     const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
     return { grads: grads.map((g) => tf.mul(g, coef)), norm };
   });
+}
+
+/**
+ * Sum of many scalars by pairwise adds. Not tf.addN: tfjs' WebGPU AddN with more inputs than
+ * a shader may bind storage buffers silently returns 0 (seen with 30 inputs on Dawn).
+ */
+function sumAll(xs: tf.Tensor[]): tf.Tensor {
+  let level = xs;
+  while (level.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? tf.add(level[i], level[i + 1]) : level[i]);
+    level = next;
+  }
+  return level[0];
 }
 
 export class AdamW {

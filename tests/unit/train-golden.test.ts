@@ -1,0 +1,135 @@
+// Fine-tuning against PyTorch (scripts/golden/train_golden.py: model-core's float64 GPT-2,
+// torch autograd, torch.nn.utils.clip_grad_norm_, torch.optim.AdamW): the loss and every
+// parameter's gradient for one batch, then every weight after three accumulated, clipped
+// AdamW steps. On tfjs' cpu backend and on its WebGPU backend (Dawn on SwiftShader).
+import { describe, it, expect, beforeAll } from 'vitest';
+import fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { GPT2 } from '../../src/lib/model/gpt2';
+import { parseConfig } from '../../src/lib/model/config';
+import { AdamW } from '../../src/lib/train/adamw';
+import { lossAndGrads, optimizerStep } from '../../src/lib/train/step';
+import { trainableParams } from '../../src/lib/train/trainer';
+import { syntheticTokens, syntheticWeights } from '../../src/lib/train/synthetic';
+import { setupNodeWebGPU } from '../helpers/node-webgpu';
+
+interface Stored {
+  shape: number[];
+  data: string;
+  norm?: number;
+}
+const golden = JSON.parse(fs.readFileSync('tests/golden/train-tiny.json', 'utf8'));
+const config = parseConfig(golden.config);
+const B: number = golden.batch;
+const T: number = golden.block;
+
+function f32(s: Stored): Float32Array {
+  const buf = Buffer.from(s.data, 'base64');
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
+
+const rows = (seed: number) => syntheticTokens(B * (T + 1), config.vocab_size, seed);
+
+/** ||a - b|| / ||b|| */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, n = 0;
+  for (let i = 0; i < b.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  return Math.sqrt(d) / Math.sqrt(n);
+}
+
+function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Joins the vocabulary chunks' tensors back into wte (chunk keys are wte.weight#i). */
+async function byHfName(values: Map<string, tf.Tensor>): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  const wte: Float32Array[] = [];
+  for (const [key, t] of values) {
+    const data = (await t.data()) as Float32Array;
+    if (key.startsWith('wte.weight')) wte[key.includes('#') ? Number(key.split('#')[1]) : 0] = data;
+    else out.set(key, data);
+  }
+  const joined = new Float32Array(wte.reduce((n, d) => n + d.length, 0));
+  let o = 0;
+  for (const d of wte) {
+    joined.set(d, o);
+    o += d.length;
+  }
+  out.set('wte.weight', joined);
+  return out;
+}
+
+const backends = [
+  { name: 'cpu', setup: async () => true, gradTol: 1e-3, weightTol: 1e-4, lossTol: 1e-5 },
+  { name: 'webgpu', setup: setupNodeWebGPU, gradTol: 1e-3, weightTol: 1e-4, lossTol: 1e-4 },
+];
+
+for (const be of backends) {
+  describe(`training golden values vs PyTorch (${be.name})`, () => {
+    let available = false;
+    beforeAll(async () => {
+      available = (await be.setup()) && (await tf.setBackend(be.name));
+    });
+
+    // maxBufferBytes 2048 splits the 101 x 8 embedding into two vocabulary chunks.
+    const build = () => GPT2.fromWeights(config, syntheticWeights(config, golden.weight_seed), { maxBufferBytes: 2048 });
+
+    it('loss and every parameter gradient of one batch (rel err < 1e-3)', async (ctx) => {
+      if (!available) ctx.skip();
+      const model = build();
+      expect(model.vocabChunks.length).toBe(2);
+      const opt = new AdamW(trainableParams(model));
+      const { loss, grads } = lossAndGrads(model, opt, rows(golden.grad.batch_seed), { batchSize: B, blockSize: T, training: false });
+      expect(Math.abs((await loss.data())[0] - golden.grad.loss)).toBeLessThan(be.lossTol * golden.grad.loss);
+      const got = await byHfName(grads);
+      const names = Object.keys(golden.grad.grads);
+      expect(names.length).toBe(4 + 12 * config.n_layer);
+      expect([...got.keys()].sort()).toEqual([...names].sort());
+      for (const name of names) {
+        const want = f32(golden.grad.grads[name]);
+        expect(got.get(name)!.length, name).toBe(want.length);
+        const err = relErr(got.get(name)!, want);
+        expect(err, `${name}: rel err ${err}`).toBeLessThan(be.gradTol);
+      }
+      tf.dispose([loss, ...grads.values()]);
+      opt.dispose();
+      model.dispose();
+    });
+
+    it('weights after three AdamW steps with accumulation and clipping (< 1e-4)', async (ctx) => {
+      if (!available) ctx.skip();
+      const model = build();
+      const params = trainableParams(model);
+      const a = golden.adamw;
+      const opt = new AdamW(params, { weightDecay: a.weight_decay, beta1: a.betas[0], beta2: a.betas[1], eps: a.eps });
+      for (const s of a.steps) {
+        const { loss, norm } = optimizerStep(
+          model,
+          opt,
+          s.seeds.map((seed: number) => ({ rows: rows(seed) })),
+          { batchSize: B, blockSize: T, lr: s.lr, clipNorm: a.clip, training: false },
+        );
+        expect(Math.abs((await loss.data())[0] - s.loss)).toBeLessThan(be.lossTol * s.loss);
+        expect(Math.abs((await norm.data())[0] - s.grad_norm)).toBeLessThan(1e-3 * s.grad_norm);
+        tf.dispose([loss, norm]);
+      }
+      const got = await byHfName(new Map(params.map((p) => [p.key, p.variable])));
+      for (const [name, stored] of Object.entries(a.weights as Record<string, Stored>)) {
+        const want = f32(stored);
+        const err = maxAbs(got.get(name)!, want);
+        expect(err, `${name}: max abs err ${err}`).toBeLessThan(be.weightTol);
+      }
+      // The steps moved the weights well beyond the tolerance (the check is not vacuous).
+      const start = syntheticWeights(config, golden.weight_seed);
+      expect(maxAbs(start.get('h.0.attn.c_attn.weight')!.data, f32(a.weights['h.0.attn.c_attn.weight']))).toBeGreaterThan(1e-3);
+      opt.dispose();
+      model.dispose();
+    });
+  });
+}
