@@ -41,7 +41,7 @@ function partNumber(filename: string): number {
 
 /**
  * Finds the members we read. `manifestFiles` (from data/manifest.js, when present) adds
- * tweet files the name patterns would miss; order: tweets before tweet, then by part number.
+ * tweet files the name patterns would miss, and sets the order.
  */
 export function findMembers<M extends MemberRef>(members: M[], manifestFiles: string[] = []): ArchiveLayout<M> {
   const layout: ArchiveLayout<M> = { tweetFiles: [], noteFiles: [] };
@@ -55,8 +55,11 @@ export function findMembers<M extends MemberRef>(members: M[], manifestFiles: st
     else if (base === 'account.js') layout.account ??= m;
     else if (base === 'manifest.js') layout.manifest ??= m;
   }
+  // The manifest's order first; then tweets before tweet, then by part number.
+  const order = [...listed];
+  const listedAt = (m: M) => { const i = order.indexOf(archivePath(m.filename) ?? ''); return i < 0 ? order.length : i; };
   const rank = (m: M) => (/(^|\/)tweets[-.]/.test(m.filename) ? 0 : 1);
-  layout.tweetFiles.sort((a, b) => rank(a) - rank(b) || partNumber(a.filename) - partNumber(b.filename) || (a.filename < b.filename ? -1 : 1));
+  layout.tweetFiles.sort((a, b) => listedAt(a) - listedAt(b) || rank(a) - rank(b) || partNumber(a.filename) - partNumber(b.filename) || (a.filename < b.filename ? -1 : 1));
   return layout;
 }
 
