@@ -1,0 +1,226 @@
+// Runs and checkpoints in IndexedDB, written so a crash at any moment leaves the previous
+// checkpoint whole: the new checkpoint's tensors are written first (one transaction), then one
+// more transaction records its metadata, flips the run's pointer to it and deletes all but
+// the newest `keep`. Tensors whose checkpoint never got its metadata are orphans of a killed
+// write; sweepOrphans() removes them.
+import type { CorpusAccount } from '../dataset/corpus.ts';
+import type { TrainerState } from '../train/trainer.ts';
+import { db, type CheckpointRecord, type RunRecord, type StoredAccount, type TensorRecord } from './db.ts';
+
+export const KEEP_CHECKPOINTS = 2;
+
+export function checkpointId(runId: string, step: number): string {
+  return `${runId}@${String(step).padStart(8, '0')}`;
+}
+
+/** Bytes one checkpoint takes: weights and both AdamW moments, float32. */
+export function checkpointBytes(paramCount: number): number {
+  return paramCount * 4 * 3;
+}
+
+export function packAccounts(accounts: CorpusAccount[]): StoredAccount[] {
+  return accounts.map((a) => {
+    const ends = new Int32Array(a.tweets.length);
+    let n = 0;
+    a.tweets.forEach((t, i) => (ends[i] = n += t.ids.length));
+    const ids = new Int32Array(n);
+    let o = 0;
+    for (const t of a.tweets) {
+      ids.set(Array.from(t.ids), o);
+      o += t.ids.length;
+    }
+    return { username: a.username, ids, ends, chars: Int32Array.from(a.tweets, (t) => t.chars) };
+  });
+}
+
+export function unpackAccounts(stored: StoredAccount[]): CorpusAccount[] {
+  return stored.map((a) => ({
+    username: a.username,
+    tweets: Array.from(a.ends, (end, i) => ({ ids: a.ids.subarray(i === 0 ? 0 : a.ends[i - 1], end), chars: a.chars[i] })),
+  }));
+}
+
+export function accountsBytes(stored: StoredAccount[]): number {
+  return stored.reduce((n, a) => n + a.ids.byteLength + a.ends.byteLength + a.chars.byteLength, 0);
+}
+
+export async function putRun(run: RunRecord): Promise<void> {
+  await (await db()).put('runs', run);
+}
+
+export async function getRun(id: string): Promise<RunRecord | undefined> {
+  return (await db()).get('runs', id);
+}
+
+export async function updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void> {
+  const d = await db();
+  const tx = d.transaction('runs', 'readwrite');
+  const run = await tx.store.get(id);
+  if (run) await tx.store.put({ ...run, ...patch, updatedAt: Date.now() });
+  await tx.done;
+}
+
+/** Writes a checkpoint of `state` for the run, then flips the pointer and prunes old ones. */
+export async function saveCheckpoint(runId: string, state: TrainerState, keep = KEEP_CHECKPOINTS): Promise<CheckpointRecord> {
+  const d = await db();
+  const id = checkpointId(runId, state.step);
+  const bytes = state.params.reduce((n, p) => n + p.data.byteLength + p.m.byteLength + p.v.byteLength, 0);
+  // 1) the tensors, all of them, before anything points at them
+  {
+    const tx = d.transaction('tensors', 'readwrite');
+    for (const p of state.params) {
+      void tx.store.put({ ckptId: id, key: p.key, shape: p.shape, data: p.data, m: p.m, v: p.v });
+    }
+    await tx.done;
+  }
+  // 2) metadata + pointer flip + pruning, atomically
+  const record: CheckpointRecord = {
+    id,
+    runId,
+    step: state.step,
+    createdAt: Date.now(),
+    bytes,
+    adamStep: state.adamStep,
+    position: state.position,
+    rng: state.rng,
+    paramKeys: state.params.map((p) => p.key),
+    losses: state.losses,
+    valLosses: state.valLosses,
+  };
+  const tx = d.transaction(['checkpoints', 'pointers', 'tensors', 'runs'], 'readwrite');
+  await tx.objectStore('checkpoints').put(record);
+  await tx.objectStore('pointers').put({ runId, checkpointId: id, step: state.step });
+  const ids = (await tx.objectStore('checkpoints').index('byRun').getAllKeys(runId)).sort();
+  for (const old of ids.slice(0, Math.max(0, ids.length - keep))) {
+    if (old === id) continue;
+    await tx.objectStore('checkpoints').delete(old);
+    await tx.objectStore('tensors').delete(IDBKeyRange.bound([old, ''], [old, '\uffff']));
+  }
+  const run = await tx.objectStore('runs').get(runId);
+  if (run) await tx.objectStore('runs').put({ ...run, updatedAt: Date.now() });
+  await tx.done;
+  return record;
+}
+
+/** The checkpoint the run's pointer names, as a TrainerState; undefined if none. */
+export async function loadLatestCheckpoint(runId: string): Promise<{ record: CheckpointRecord; state: TrainerState } | undefined> {
+  const d = await db();
+  const pointer = await d.get('pointers', runId);
+  if (!pointer) return undefined;
+  return loadCheckpoint(pointer.checkpointId);
+}
+
+export async function loadCheckpoint(id: string): Promise<{ record: CheckpointRecord; state: TrainerState } | undefined> {
+  const d = await db();
+  const tx = d.transaction(['checkpoints', 'tensors'], 'readonly');
+  const record = await tx.objectStore('checkpoints').get(id);
+  if (!record) return undefined;
+  const tensors = await tx.objectStore('tensors').index('byCheckpoint').getAll(id);
+  await tx.done;
+  const byKey = new Map(tensors.map((t) => [t.key, t]));
+  const params = record.paramKeys.map((key) => {
+    const t = byKey.get(key);
+    if (!t) throw new Error(`checkpoint ${id} is missing tensor ${key}`);
+    return { key, shape: t.shape, data: t.data, m: t.m, v: t.v };
+  });
+  return {
+    record,
+    state: {
+      step: record.step,
+      adamStep: record.adamStep,
+      position: record.position,
+      rng: record.rng,
+      params,
+      losses: record.losses,
+      valLosses: record.valLosses,
+    },
+  };
+}
+
+export interface RunSummary {
+  run: Omit<RunRecord, 'accounts'>;
+  checkpoints: { id: string; step: number; bytes: number; createdAt: number; current: boolean }[];
+  bytes: number; // checkpoints + corpus
+}
+
+/** Every run, newest first, with its checkpoints and sizes (what the shelf shows). */
+export async function listRuns(): Promise<RunSummary[]> {
+  const d = await db();
+  const runs = await d.getAll('runs');
+  const out: RunSummary[] = [];
+  for (const run of runs.sort((a, b) => b.updatedAt - a.updatedAt)) {
+    const pointer = await d.get('pointers', run.id);
+    const cks = (await d.getAllFromIndex('checkpoints', 'byRun', run.id)).sort((a, b) => a.step - b.step);
+    const { accounts: _accounts, ...meta } = run;
+    out.push({
+      run: meta,
+      checkpoints: cks.map((c) => ({ id: c.id, step: c.step, bytes: c.bytes, createdAt: c.createdAt, current: c.id === pointer?.checkpointId })),
+      bytes: run.corpusBytes + cks.reduce((n, c) => n + c.bytes, 0),
+    });
+  }
+  return out;
+}
+
+/** Deletes one checkpoint; if the pointer named it, it falls back to the newest remaining one. */
+export async function deleteCheckpoint(id: string): Promise<void> {
+  const d = await db();
+  const tx = d.transaction(['checkpoints', 'pointers', 'tensors'], 'readwrite');
+  const record = await tx.objectStore('checkpoints').get(id);
+  await tx.objectStore('checkpoints').delete(id);
+  await tx.objectStore('tensors').delete(IDBKeyRange.bound([id, ''], [id, '\uffff']));
+  if (record) {
+    const pointer = await tx.objectStore('pointers').get(record.runId);
+    if (pointer?.checkpointId === id) {
+      const rest = (await tx.objectStore('checkpoints').index('byRun').getAll(record.runId)).sort((a, b) => b.step - a.step);
+      if (rest.length) await tx.objectStore('pointers').put({ runId: record.runId, checkpointId: rest[0].id, step: rest[0].step });
+      else await tx.objectStore('pointers').delete(record.runId);
+    }
+  }
+  await tx.done;
+}
+
+/** Deletes a run with all its checkpoints. */
+export async function deleteRun(runId: string): Promise<void> {
+  const d = await db();
+  const tx = d.transaction(['runs', 'checkpoints', 'pointers', 'tensors'], 'readwrite');
+  for (const id of await tx.objectStore('checkpoints').index('byRun').getAllKeys(runId)) {
+    await tx.objectStore('checkpoints').delete(id);
+    await tx.objectStore('tensors').delete(IDBKeyRange.bound([id, ''], [id, '\uffff']));
+  }
+  await tx.objectStore('pointers').delete(runId);
+  await tx.objectStore('runs').delete(runId);
+  await tx.done;
+}
+
+/** Removes tensors of checkpoints whose write never completed (a killed tab mid-write). */
+export async function sweepOrphans(): Promise<number> {
+  const d = await db();
+  const tx = d.transaction(['checkpoints', 'tensors'], 'readwrite');
+  const complete = new Set(await tx.objectStore('checkpoints').getAllKeys());
+  let removed = 0;
+  let cursor = await tx.objectStore('tensors').openKeyCursor();
+  while (cursor) {
+    const [ckptId] = cursor.primaryKey as [string, string];
+    if (!complete.has(ckptId)) {
+      await tx.objectStore('tensors').delete(cursor.primaryKey);
+      removed++;
+    }
+    cursor = await cursor.continue();
+  }
+  await tx.done;
+  return removed;
+}
+
+/** The newest run that can be resumed (paused or interrupted while training), if any. */
+export async function resumableRun(): Promise<{ run: RunRecord; step: number } | undefined> {
+  const d = await db();
+  const runs = (await d.getAll('runs')).sort((a, b) => b.updatedAt - a.updatedAt);
+  for (const run of runs) {
+    if (run.status !== 'training' && run.status !== 'paused') continue;
+    const pointer = await d.get('pointers', run.id);
+    if (pointer) return { run, step: pointer.step };
+  }
+  return undefined;
+}
+
+export type { TensorRecord };

@@ -1,0 +1,73 @@
+// Browser storage budget: ask for persistence (so the browser does not evict checkpoints
+// under pressure), check the expected size against the estimate before training, and turn a
+// QuotaExceededError into a message that says what to delete.
+import { listRuns } from './checkpoints.ts';
+
+export interface QuotaCheck {
+  ok: boolean;
+  persisted: boolean;
+  needBytes: number;
+  availableBytes: number; // quota - usage (Infinity where the browser does not say)
+  message: string;
+}
+
+interface StorageManagerLike {
+  persist?: () => Promise<boolean>;
+  persisted?: () => Promise<boolean>;
+  estimate?: () => Promise<{ quota?: number; usage?: number }>;
+}
+
+function storageManager(): StorageManagerLike | undefined {
+  return (globalThis as { navigator?: { storage?: StorageManagerLike } }).navigator?.storage;
+}
+
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return 'unknown';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+/**
+ * Before training: asks for persistent storage and checks that `needBytes` (checkpoints kept
+ * plus the one being written, and the corpus) fits in what the origin may still use.
+ */
+export async function checkStorage(needBytes: number): Promise<QuotaCheck> {
+  const sm = storageManager();
+  let persisted = false;
+  try {
+    persisted = (await sm?.persisted?.()) || (await sm?.persist?.()) || false;
+  } catch {
+    persisted = false; // some browsers refuse outside a user gesture: checkpoints still work, they may be evicted
+  }
+  const est = (await sm?.estimate?.().catch(() => undefined)) ?? {};
+  const availableBytes = est.quota !== undefined ? est.quota - (est.usage ?? 0) : Infinity;
+  const ok = needBytes <= availableBytes;
+  const message = ok
+    ? `Checkpoints need about ${formatBytes(needBytes)}; ${formatBytes(availableBytes)} available${persisted ? '' : ' (storage is not persistent: the browser may evict it under pressure)'}.`
+    : `Checkpoints need about ${formatBytes(needBytes)} but only ${formatBytes(availableBytes)} of browser storage is left. ${await whatToDelete()}`;
+  return { ok, persisted, needBytes, availableBytes, message };
+}
+
+export function isQuotaError(err: unknown): boolean {
+  const e = err as { name?: string; inner?: { name?: string }; message?: string } | null;
+  return e?.name === 'QuotaExceededError' || e?.inner?.name === 'QuotaExceededError' || /quota/i.test(e?.message ?? '');
+}
+
+/** One readable line naming the biggest runs on the shelf, to free space. */
+export async function whatToDelete(): Promise<string> {
+  const runs = (await listRuns().catch(() => [])).sort((a, b) => b.bytes - a.bytes);
+  if (runs.length === 0) return 'Free space for this site in the browser settings, or lower the number of checkpoints kept.';
+  const names = runs.slice(0, 3).map((r) => `"${r.run.name}" (${formatBytes(r.bytes)})`);
+  return `Delete old runs on the shelf to make room: ${names.join(', ')}.`;
+}
+
+/** The message for a checkpoint write that hit the quota. */
+export async function quotaMessage(err: unknown): Promise<string> {
+  if (!isQuotaError(err)) return err instanceof Error ? err.message : String(err);
+  return `The browser refused to store the checkpoint: storage is full. ${await whatToDelete()}`;
+}

@@ -1,0 +1,203 @@
+import 'fake-indexeddb/auto';
+import { describe, it, expect, beforeAll, beforeEach } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { db } from '../../src/lib/storage/db';
+import {
+  checkpointId,
+  deleteCheckpoint,
+  deleteRun,
+  getRun,
+  listRuns,
+  loadLatestCheckpoint,
+  packAccounts,
+  putRun,
+  resumableRun,
+  saveCheckpoint,
+  sweepOrphans,
+  unpackAccounts,
+  accountsBytes,
+} from '../../src/lib/storage/checkpoints';
+import { checkStorage, quotaMessage } from '../../src/lib/storage/quota';
+import type { RunRecord } from '../../src/lib/storage/db';
+import { GPT2 } from '../../src/lib/model/gpt2';
+import { Corpus, type CorpusAccount } from '../../src/lib/dataset/corpus';
+import { Trainer, type TrainerState } from '../../src/lib/train/trainer';
+import { resolveTrainConfig } from '../../src/lib/train/config';
+import { syntheticTokens, syntheticWeights, tinyConfig } from '../../src/lib/train/synthetic';
+
+const modelCfg = tinyConfig();
+const config = resolveTrainConfig({ blockSize: 8, batchSize: 2, epochs: 2, seed: 9, lr: 1e-3, lossReadEvery: 2 });
+
+function accounts(): CorpusAccount[] {
+  return [0, 1].map((a) => ({
+    username: `u${a}`,
+    tweets: Array.from({ length: 25 - 15 * a }, (_, i) => {
+      const ids = Array.from(syntheticTokens(3 + (i % 4), 100, 7 + a * 100 + i));
+      return { ids, chars: ids.length * 5 };
+    }),
+  }));
+}
+
+function makeTrainer() {
+  const model = GPT2.fromWeights(modelCfg, syntheticWeights(modelCfg, 4), { maxBufferBytes: 4096 });
+  const corpus = new Corpus(unpackAccounts(packAccounts(accounts())), { ...config, eotId: 100 });
+  return { model, trainer: new Trainer(model, corpus, config) };
+}
+
+let n = 0;
+function run(id = `run-${++n}`): RunRecord {
+  const stored = packAccounts(accounts());
+  return {
+    id,
+    name: `@u0 + @u1 (${id})`,
+    createdAt: Date.now(),
+    updatedAt: Date.now(),
+    status: 'training',
+    modelUrl: '/fixtures/models/tiny/',
+    modelConfig: { ...modelCfg },
+    config,
+    totalSteps: 10,
+    accounts: stored,
+    corpusBytes: accountsBytes(stored),
+  };
+}
+
+function fakeState(step: number, fill: number): TrainerState {
+  const p = (key: string, size: number) => ({
+    key,
+    shape: [size],
+    data: new Float32Array(size).fill(fill),
+    m: new Float32Array(size).fill(fill / 10),
+    v: new Float32Array(size).fill(fill / 100),
+  });
+  return {
+    step,
+    adamStep: step,
+    position: { epoch: 0, step },
+    rng: { seed: 9, step },
+    params: [p('a', 10), p('b', 5)],
+    losses: [{ step, loss: fill }],
+    valLosses: [],
+  };
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+beforeEach(async () => {
+  const d = await db();
+  for (const s of ['runs', 'checkpoints', 'tensors', 'pointers'] as const) await d.clear(s);
+});
+
+describe('IndexedDB checkpoints (fake-indexeddb)', () => {
+  it('keeps the last two checkpoints, pointer on the newest, tensors of pruned ones gone', async () => {
+    const r = run();
+    await putRun(r);
+    for (const step of [3, 6, 9]) await saveCheckpoint(r.id, fakeState(step, step));
+    const d = await db();
+    expect(await d.getAllKeys('checkpoints')).toEqual([checkpointId(r.id, 6), checkpointId(r.id, 9)]);
+    expect((await d.getAll('tensors')).map((t) => t.ckptId).sort()).toEqual(
+      [6, 6, 9, 9].map((s) => checkpointId(r.id, s)),
+    );
+    const latest = await loadLatestCheckpoint(r.id);
+    expect(latest!.state.step).toBe(9);
+    expect(latest!.state.params[0].data).toEqual(new Float32Array(10).fill(9));
+    expect(latest!.state.params[1].v).toEqual(new Float32Array(5).fill(0.09));
+    expect(latest!.state.position).toEqual({ epoch: 0, step: 9 });
+  });
+
+  it('a write killed before the pointer flip leaves the previous checkpoint loadable; orphans are swept', async () => {
+    const r = run();
+    await putRun(r);
+    await saveCheckpoint(r.id, fakeState(3, 3));
+    // What a terminated worker leaves: step 6's tensors written, no metadata, no pointer flip.
+    const d = await db();
+    const half = fakeState(6, 6).params[0];
+    await d.put('tensors', { ckptId: checkpointId(r.id, 6), ...half });
+    const latest = await loadLatestCheckpoint(r.id);
+    expect(latest!.state.step).toBe(3);
+    expect(latest!.state.params[0].data).toEqual(new Float32Array(10).fill(3));
+    expect(await sweepOrphans()).toBe(1);
+    expect((await d.getAll('tensors')).length).toBe(2);
+  });
+
+  it('lists runs with sizes, deletes checkpoints (pointer falls back) and runs', async () => {
+    const a = run();
+    const b = run();
+    await putRun(a);
+    await putRun(b);
+    await saveCheckpoint(a.id, fakeState(3, 1));
+    await saveCheckpoint(a.id, fakeState(6, 1));
+    const shelf = await listRuns();
+    const sa = shelf.find((s) => s.run.id === a.id)!;
+    expect(sa.checkpoints.map((c) => [c.step, c.bytes, c.current])).toEqual([
+      [3, 15 * 4 * 3, false],
+      [6, 15 * 4 * 3, true],
+    ]);
+    expect(sa.bytes).toBe(a.corpusBytes + 2 * 15 * 12);
+    expect('accounts' in sa.run).toBe(false);
+    await deleteCheckpoint(checkpointId(a.id, 6));
+    expect((await loadLatestCheckpoint(a.id))!.state.step).toBe(3);
+    expect((await resumableRun())!.run.id).toBe(a.id);
+    await deleteRun(a.id);
+    expect(await getRun(a.id)).toBeUndefined();
+    expect(await loadLatestCheckpoint(a.id)).toBeUndefined();
+    const d = await db();
+    expect(await d.count('tensors')).toBe(0);
+    expect((await listRuns()).map((s) => s.run.id)).toEqual([b.id]);
+  });
+
+  it('stores the corpus compactly and gives it back tweet for tweet', () => {
+    const acc = accounts();
+    const back = unpackAccounts(packAccounts(acc));
+    expect(back.map((a) => a.tweets.map((t) => [Array.from(t.ids), t.chars]))).toEqual(
+      acc.map((a) => a.tweets.map((t) => [t.ids, t.chars])),
+    );
+  });
+
+  it('checks the budget before training and explains a full disk by naming what to delete', async () => {
+    const r = run();
+    await putRun(r);
+    await saveCheckpoint(r.id, fakeState(3, 1));
+    const nav = { storage: { persisted: async () => false, persist: async () => true, estimate: async () => ({ quota: 1000, usage: 400 }) } };
+    Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true });
+    const ok = await checkStorage(500);
+    expect(ok).toMatchObject({ ok: true, persisted: true, availableBytes: 600 });
+    const full = await checkStorage(5000);
+    expect(full.ok).toBe(false);
+    expect(full.message).toContain('5.0 KB');
+    expect(full.message).toContain(r.name);
+    const err = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    expect(await quotaMessage(err)).toMatch(/storage is full.*Delete old runs/);
+  });
+
+  it('resumes exactly through IndexedDB: 6 steps straight = 3, checkpoint, fresh model + trainer, 3 more', async () => {
+    const straight = makeTrainer();
+    for (let i = 0; i < 6; i++) straight.trainer.trainStep();
+    await straight.trainer.flush();
+    const want = straight.trainer.losses.map((l) => l.loss);
+    straight.trainer.dispose();
+    straight.model.dispose();
+
+    const r = run();
+    await putRun(r);
+    const first = makeTrainer();
+    for (let i = 0; i < 3; i++) first.trainer.trainStep();
+    await saveCheckpoint(r.id, await first.trainer.snapshot());
+    first.trainer.dispose();
+    first.model.dispose();
+
+    const stored = await getRun(r.id);
+    const second = makeTrainer();
+    expect(unpackAccounts(stored!.accounts).length).toBe(2);
+    second.trainer.restore((await loadLatestCheckpoint(r.id))!.state);
+    for (let i = 0; i < 3; i++) second.trainer.trainStep();
+    await second.trainer.flush();
+    const got = second.trainer.losses.map((l) => l.loss);
+    expect(got.length).toBe(6);
+    for (let i = 0; i < 6; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5);
+    second.trainer.dispose();
+    second.model.dispose();
+  });
+});
