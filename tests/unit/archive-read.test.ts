@@ -9,7 +9,7 @@ import {
 } from '../../scripts/fixtures/archive.ts';
 import { referenceStats } from '../helpers/huggingtweets-reference.ts';
 
-const read = (zip: Uint8Array, name = 'archive.zip', opts = {}) => readArchive(new Blob([zip]), name, opts);
+const read = (zip: Uint8Array, name = 'archive.zip', opts = {}) => readArchive(new Blob([zip as Uint8Array<ArrayBuffer>]), name, opts);
 
 async function errorOf(p: Promise<unknown>): Promise<ArchiveError> {
   try { await p; } catch (e) { if (e instanceof ArchiveError) return e; throw e; }
