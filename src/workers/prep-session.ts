@@ -92,7 +92,9 @@ export class PrepSession {
 
   /** Drops every archive of that account (the same account may have come in several zips). */
   removeAccount(username: string): PrepTable {
-    this.#contents = this.#contents.filter((c) => c.account.username !== username);
+    // Case-insensitive, as mergeArchives (and Twitter) compare usernames.
+    const key = username.toLowerCase();
+    this.#contents = this.#contents.filter((c) => c.account.username.toLowerCase() !== key);
     return this.#rebuild();
   }
 
