@@ -1,0 +1,97 @@
+// Which tfjs backend trains: WebGPU first; where it is missing, WebGL, then WASM, then plain
+// JavaScript (cpu). The choice comes with a notice saying what runs and roughly how much
+// slower than WebGPU it is, so a person knows why an epoch takes an hour.
+// Backends are imported lazily: WebGPU's registers itself only when navigator.gpu exists, and
+// WASM's needs the URL of its .wasm files (the bundler knows it, not this module).
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/**
+ * Rough training-time multiples against WebGPU on the same machine: WebGL has no compute
+ * shaders and packs through textures; WASM runs SIMD on the CPU's threads; cpu is scalar JS.
+ * TODO: replace with figures from bench/train.ts on more machines; these are ballparks.
+ */
+export const SLOWDOWN: Record<BackendName, number> = { webgpu: 1, webgl: 3, wasm: 20, cpu: 100 };
+
+const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly (CPU)', cpu: 'plain JavaScript (CPU)' };
+
+export interface BackendChoice {
+  name: BackendName;
+  /** Rough multiple of WebGPU's training time. */
+  slowdown: number;
+  /** null on WebGPU; otherwise one line for the page. */
+  notice: string | null;
+  /** Why the faster backends were passed over. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+export interface SelectOptions {
+  /** Backends to try, in order (default BACKEND_ORDER). */
+  order?: readonly BackendName[];
+  /** Where tfjs-backend-wasm's .wasm files are served (its setWasmPaths argument). */
+  wasmPaths?: string | Record<string, string>;
+}
+
+export function backendNotice(name: BackendName, skipped: BackendChoice['skipped'] = []): string | null {
+  if (name === 'webgpu') return null;
+  const why = skipped.find((s) => s.name === 'webgpu')?.reason ?? 'WebGPU is not available in this browser';
+  return `${why}: training runs on ${LABEL[name]}, roughly ${SLOWDOWN[name]}x slower than on WebGPU.`;
+}
+
+async function hasWebGPU(): Promise<string | null> {
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+  if (!gpu) return 'WebGPU is not available in this browser';
+  try {
+    if (!(await gpu.requestAdapter())) return 'WebGPU found no usable graphics adapter';
+  } catch (e) {
+    return `WebGPU failed to start (${(e as Error).message})`;
+  }
+  return null;
+}
+
+async function register(name: BackendName, opts: SelectOptions): Promise<string | null> {
+  if (name === 'webgpu') {
+    const missing = await hasWebGPU();
+    if (missing) return missing;
+    await import('@tensorflow/tfjs-backend-webgpu');
+  } else if (name === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as string);
+  } else if (name === 'webgl' && typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') {
+    return 'WebGL needs a canvas, which this context lacks';
+  }
+  return null;
+}
+
+/** Sets the fastest backend that starts, and says what was chosen and why. */
+export async function selectBackend(opts: SelectOptions = {}): Promise<BackendChoice> {
+  const skipped: BackendChoice['skipped'] = [];
+  for (const name of opts.order ?? BACKEND_ORDER) {
+    let reason = await register(name, opts).catch((e: Error) => `${LABEL[name]} failed to load (${e.message})`);
+    if (!reason) {
+      const ok = await tf.setBackend(name).catch(() => false);
+      if (ok) {
+        await tf.ready();
+        return { name, slowdown: SLOWDOWN[name], notice: backendNotice(name, skipped), skipped };
+      }
+      reason = `${LABEL[name]} failed to initialise`;
+    }
+    skipped.push({ name, reason });
+  }
+  throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => s.reason).join('; ')}`);
+}
+
+/**
+ * Calls `onLost` once if the WebGPU device goes away (driver reset, GPU process crash, the
+ * OS reclaiming it). Returns false when the current backend is not WebGPU.
+ */
+export function watchDeviceLoss(onLost: (message: string) => void): boolean {
+  if (tf.getBackend() !== 'webgpu') return false;
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string; reason?: string }> } }).device;
+  if (!device?.lost) return false;
+  void device.lost.then((info) => onLost(info?.message || info?.reason || 'the GPU device was lost'));
+  return true;
+}
