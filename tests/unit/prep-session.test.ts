@@ -21,7 +21,7 @@ const ALICE = [
 const BOB = [t(11, 'bob says hello to everyone'), t(12, 'ok')];
 
 function file(name: string, bytes: Uint8Array): File {
-  return new File([bytes], name, { type: 'application/zip' });
+  return new File([bytes as Uint8Array<ArrayBuffer>], name, { type: 'application/zip' });
 }
 
 function session() {
