@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   argmax,
   drawIndex,
+  kthLargest,
   pickToken,
   processLogits,
   repetitionPenalty,
@@ -46,6 +47,18 @@ describe('top-k', () => {
   });
   it('keeps ties with the k-th value, as HF does', () => {
     expect(Array.from(topK(f32([3, 1, 1, 0]), 2))).toEqual([3, 1, 1, NEG]);
+  });
+  it('finds the k-th largest by quickselect, as a full sort does', () => {
+    const rng = new Rng(3);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(rng.next() * 300);
+      // few distinct values in some trials, so ties and runs are exercised
+      const levels = trial % 2 ? 5 : 1e9;
+      const x = Float32Array.from({ length: n }, () => Math.floor(rng.next() * levels) - (rng.next() < 0.05 ? Infinity : 0));
+      const k = 1 + Math.floor(rng.next() * n);
+      const sorted = Array.from(x).sort((a, b) => b - a);
+      expect(kthLargest(x, k)).toBe(sorted[k - 1]);
+    }
   });
   it('k = 0 or k >= vocabulary keeps all', () => {
     expect(Array.from(topK(f32([3, 1, 0]), 0))).toEqual([3, 1, 0]);

@@ -1,0 +1,82 @@
+// npm run bench:generate [-- --shape distilgpt2|small] [--backend wasm|cpu|webgpu] [--tokens 32,128] [--samples 1]
+//
+// Tokens per second of generate()'s loop with and without the KV cache, on the same model
+// and backend, at each number of new tokens. The model is randomly initialised but shaped
+// like distilgpt2 (6 layers, 768 wide, 12 heads, 1024 positions, 50257 tokens), so every
+// matmul is the real size; speed does not depend on the weights' values. Sampling uses
+// the page's settings (top-k 50, top-p 0.95, temperature 1) and min_new_tokens = N so every
+// run makes exactly N tokens. Prompt: <|endoftext|> "My dream is" (4 ids), as the page.
+// Prints a markdown table for README.md.
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { GPT2 } from '../src/lib/model/gpt2.ts';
+import { paramCount } from '../src/lib/model/params.ts';
+import { DEFAULT_SAMPLE_OPTIONS, generateIds, type SampleOptions } from '../src/lib/generate/generate.ts';
+import { tinyConfig, tinyWeights } from '../scripts/fixtures/tiny-model.ts';
+import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
+
+const SHAPES = {
+  distilgpt2: { nLayer: 6, nEmbd: 768, nHead: 12, nPositions: 1024 },
+  small: { nLayer: 4, nEmbd: 256, nHead: 4, nPositions: 1024 }, // for a quick look on a busy machine
+} as const;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const PROMPT = [50256, 3666, 4320, 318]; // <|endoftext|> My dream is
+
+/** Seconds to generate `n` tokens for each of `samples` sequences. */
+async function time(model: GPT2, n: number, samples: number, kvCache: boolean): Promise<number> {
+  const opts: SampleOptions = { ...DEFAULT_SAMPLE_OPTIONS, numSamples: samples, maxNewTokens: n, minNewTokens: n, kvCache, seed: 1 };
+  let count = 0;
+  const t0 = performance.now();
+  for await (const _ of generateIds(model, PROMPT, opts, 50256)) count++;
+  const s = (performance.now() - t0) / 1000;
+  if (count !== n * samples) throw new Error(`expected ${n * samples} tokens, got ${count}`);
+  return s;
+}
+
+async function main(): Promise<void> {
+  const shapeName = arg('shape', 'distilgpt2') as keyof typeof SHAPES;
+  const backend = arg('backend', 'wasm');
+  const tokens = arg('tokens', '32,128').split(',').map(Number);
+  const samples = Number(arg('samples', '1'));
+  if (!SHAPES[shapeName]) throw new Error(`--shape: one of ${Object.keys(SHAPES).join(', ')}`);
+  if (backend === 'webgpu' && !(await setupNodeWebGPU())) throw new Error('no WebGPU adapter (SwiftShader ICD missing)');
+  await tf.setBackend(backend);
+  await tf.ready();
+
+  const config = tinyConfig(SHAPES[shapeName]);
+  console.error(`building a random ${shapeName}-shaped model (${(paramCount(config) / 1e6).toFixed(1)}M parameters)…`);
+  const model = GPT2.fromWeights(config, tinyWeights(config, 1));
+  await time(model, 4, samples, true); // warm-up: kernels compiled, masks made
+  await time(model, 4, samples, false);
+
+  const rows: string[] = [];
+  for (const n of tokens) {
+    const cached = await time(model, n, samples, true);
+    console.error(`  ${n} tokens, KV cache: ${cached.toFixed(2)} s`);
+    const full = await time(model, n, samples, false);
+    console.error(`  ${n} tokens, full recompute: ${full.toFixed(2)} s`);
+    const rate = (s: number) => ((n * samples) / s).toFixed(1);
+    rows.push(`| ${n} | ${rate(cached)} | ${rate(full)} | ${(full / cached).toFixed(1)}x |`);
+  }
+  model.dispose();
+
+  console.log(
+    `\nGeneration, ${shapeName}-shaped GPT-2 (random weights, ${config.n_layer} layers, ${config.n_embd} wide), ` +
+      `tfjs ${backend} backend in Node ${process.version}, ${os.cpus()[0]?.model ?? 'CPU'} (${os.cpus().length} cores, shared), ` +
+      `${samples} sample(s), prompt 4 tokens, top-k 50 / top-p 0.95 sampling:\n`,
+  );
+  console.log('| New tokens | With KV cache (tokens/s) | Full recompute (tokens/s) | Speed-up |');
+  console.log('| --- | --- | --- | --- |');
+  for (const r of rows) console.log(r);
+}
+
+main().catch((e: unknown) => {
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
