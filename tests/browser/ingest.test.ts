@@ -202,6 +202,35 @@ describe('ingest in the page', () => {
     }
   });
 
+  it('takes archives dropped on the drop zone, and loads the shipped sample archives on request', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    try {
+      await page.goto(appUrl());
+      // A real drop: a DataTransfer holding the zip's bytes as a File, dispatched on the zone.
+      const bytes = [...fs.readFileSync(goodZips[1])];
+      const dt = await page.evaluateHandle(({ b, name }) => {
+        const t = new DataTransfer();
+        t.items.add(new File([new Uint8Array(b)], name, { type: 'application/zip' }));
+        return t;
+      }, { b: bytes, name: path.basename(goodZips[1]) });
+      const zone = page.locator('[role=group][aria-labelledby=drop-title]');
+      await zone.dispatchEvent('dragover', { dataTransfer: dt });
+      await zone.dispatchEvent('drop', { dataTransfer: dt });
+      const hiro = (await cliStats('multilingual', [goodZips[1]]))[0];
+      await page.waitForSelector(`[data-testid=stats-table] td[data-user="${hiro.username}"][data-stat=kept]`);
+      expectSameTable(await pageStats(page), [hiro]);
+
+      await page.click('[data-testid=try-sample]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=stats-table] thead th[data-user]').length >= 3);
+      const users = [...(await pageStats(page)).keys()];
+      expect(users).toContain(hiro.username);
+      expect(users.length).toBeGreaterThanOrEqual(3);
+      expect(await page.locator('[data-testid=error]').count()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('is keyboard-operable: every control is labelled and reachable with Tab', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
