@@ -24,12 +24,14 @@ export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 export interface ReadOptions {
   /** Return false to skip decoding a tensor (it is still validated), e.g. attn.bias buffers. */
   include?: (name: string) => boolean;
+  /** Largest header accepted (default MAX_HEADER_BYTES). */
+  maxHeaderBytes?: number;
 }
 
 /** Reads and validates a safetensors file; every tensor comes back as float32. */
 export function readSafetensors(buf: ArrayBuffer | Uint8Array, opts: ReadOptions = {}): Map<string, ReadTensor> {
   const bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
-  const { header, dataStart } = readHeader(bytes);
+  const { header, dataStart } = readHeader(bytes, opts.maxHeaderBytes ?? MAX_HEADER_BYTES);
   const dataLen = bytes.byteLength - dataStart;
   const spans: { name: string; begin: number; end: number }[] = [];
   const out = new Map<string, ReadTensor>();
@@ -83,11 +85,11 @@ export function readSafetensors(buf: ArrayBuffer | Uint8Array, opts: ReadOptions
 /** The __metadata__ map of a safetensors file (empty when absent). */
 export function readSafetensorsMetadata(buf: ArrayBuffer | Uint8Array): Record<string, string> {
   const bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
-  const meta = readHeader(bytes).header.__metadata__;
+  const meta = readHeader(bytes, MAX_HEADER_BYTES).header.__metadata__;
   return meta && typeof meta === 'object' ? (meta as Record<string, string>) : {};
 }
 
-function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataStart: number } {
+function readHeader(bytes: Uint8Array, maxHeader: number): { header: Record<string, unknown>; dataStart: number } {
   if (bytes.byteLength < 8) {
     throw new Error(`safetensors: file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
   }
@@ -96,8 +98,8 @@ function readHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataS
   if (n > BigInt(bytes.byteLength - 8)) {
     throw new Error(`safetensors: header length ${n} exceeds the file size (${bytes.byteLength} bytes); not a safetensors file or truncated`);
   }
-  if (n > BigInt(MAX_HEADER_BYTES)) {
-    throw new Error(`safetensors: header length ${n} is larger than the ${MAX_HEADER_BYTES}-byte limit`);
+  if (n > BigInt(maxHeader)) {
+    throw new Error(`safetensors: header length ${n} is larger than the ${maxHeader}-byte limit`);
   }
   const len = Number(n);
   let header: unknown;
