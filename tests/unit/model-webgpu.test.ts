@@ -1,0 +1,67 @@
+// The same golden checks on tfjs' WebGPU backend (Node + Dawn on SwiftShader; see
+// tests/helpers/node-webgpu.ts), kept tiny because SwiftShader is slow: a few texts, the
+// KV-cached greedy continuations, and a forced small buffer limit (the split head).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import golden from '../golden/model-tiny.json';
+import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
+import { GPT2, defaultMaxBufferBytes } from '../../src/lib/model/gpt2.ts';
+import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
+import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
+import { greedyIds, lossesOf } from './model-helpers.ts';
+
+const available = await setupNodeWebGPU();
+
+describe.skipIf(!available)('tiny GPT-2 vs PyTorch on the WebGPU backend', () => {
+  const models: GPT2[] = [];
+  beforeAll(async () => {
+    expect(await tf.setBackend('webgpu')).toBe(true);
+    await tf.ready();
+  });
+  afterAll(() => models.forEach((m) => m.dispose()));
+
+  async function load(name: 'tiny' | 'tiny-bare', maxBufferBytes?: number): Promise<GPT2> {
+    const files = await loadModelDir(tinyModelDir(name));
+    const m = GPT2.fromWeights(files.config, files.weights, { maxBufferBytes });
+    models.push(m);
+    return m;
+  }
+
+  it('defaults the buffer limit to the device limit', () => {
+    const limit = defaultMaxBufferBytes();
+    expect(Number.isFinite(limit)).toBe(true);
+    expect(limit).toBeGreaterThanOrEqual(128 * 1024 * 1024);
+  });
+
+  // Each new cache length compiles new shaders, which SwiftShader does slowly: few steps here;
+  // the CPU test covers every golden continuation in full.
+  const plan = { tiny: { texts: 2, steps: 16 }, 'tiny-bare': { texts: 1, steps: 8 } };
+  for (const name of ['tiny', 'tiny-bare'] as const) {
+    const g = golden.models[name];
+    const { texts, steps } = plan[name];
+    it(`${name}: per-position losses within 1e-4`, async () => {
+      const model = await load(name);
+      for (const t of g.texts.slice(0, texts)) {
+        const losses = await lossesOf(model, t.ids);
+        const worst = Math.max(...losses.map((l, i) => Math.abs(l - t.losses[i])));
+        expect(worst).toBeLessThan(1e-4);
+      }
+    });
+
+    it(`${name}: KV-cached greedy continuation identical (${steps} tokens)`, async () => {
+      const model = models.at(-1)!;
+      const x = g.greedy[0];
+      expect(await greedyIds(model, x.ids, steps, true)).toEqual(x.new_ids.slice(0, steps));
+    });
+  }
+
+  it('a forced small buffer limit splits the head and changes nothing', async () => {
+    const model = await load('tiny', 1_000_000); // 50257 x 64 floats = 12.9 MB -> 13 chunks
+    expect(model.vocabChunks.length).toBe(13);
+    const t = golden.models.tiny.texts[0];
+    const losses = await lossesOf(model, t.ids);
+    expect(Math.max(...losses.map((l, i) => Math.abs(l - t.losses[i])))).toBeLessThan(1e-4);
+    const x = golden.models.tiny.greedy[1];
+    expect(await greedyIds(model, x.ids, 4, true)).toEqual(x.new_ids.slice(0, 4));
+  });
+});
