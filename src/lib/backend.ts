@@ -59,7 +59,7 @@ async function register(name: BackendName, opts: SelectOptions): Promise<string 
     await import('@tensorflow/tfjs-backend-webgpu');
   } else if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as string);
+    if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as Parameters<typeof wasm.setWasmPaths>[0]);
   } else if (name === 'webgl' && typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') {
     return 'WebGL needs a canvas, which this context lacks';
   }

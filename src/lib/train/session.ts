@@ -1,0 +1,387 @@
+// What the model worker does, as a plain class so Node tests can drive it without a Worker:
+// it answers ModelRequests with ModelEvents. It owns the model, the tokenizer, the corpus and
+// the trainer; checkpoints go to IndexedDB every checkpointEvery steps, on pause and at the end.
+// Training runs in the background of the message loop, so pause/cancel arrive mid-run.
+import * as tf from '@tensorflow/tfjs';
+import type { ModelEvent, ModelRequest, TrainStatus } from '../../workers/model-protocol.ts';
+import { selectBackend, watchDeviceLoss, type BackendName } from '../backend.ts';
+import { Corpus, corpusAccounts, type CorpusAccount } from '../dataset/corpus.ts';
+import { GPT2 } from '../model/gpt2.ts';
+import { paramCount } from '../model/params.ts';
+import { loadModelFromUrl, loadModelFromFileList, type ModelFiles } from '../model/load.ts';
+import { exportBundle, exportSafetensors } from '../model/export.ts';
+import { generate, DEFAULT_SAMPLE_OPTIONS, type SampleOptions } from '../generate/generate.ts';
+import type { ModelCardInfo } from '../model/model-card.ts';
+import { GPT2Tokenizer } from '../tokenizer/bpe.ts';
+import {
+  KEEP_CHECKPOINTS,
+  accountsBytes,
+  checkpointBytes,
+  deleteCheckpoint,
+  deleteRun,
+  getRun,
+  listRuns,
+  loadLatestCheckpoint,
+  packAccounts,
+  putRun,
+  resumableRun,
+  saveCheckpoint,
+  sweepOrphans,
+  unpackAccounts,
+  updateRun,
+} from '../storage/checkpoints.ts';
+import { checkStorage, quotaMessage } from '../storage/quota.ts';
+import { resolveTrainConfig, type TrainConfig } from './config.ts';
+import { Trainer, type TrainerState } from './trainer.ts';
+
+export interface SessionDeps {
+  emit(e: ModelEvent, transfer?: Transferable[]): void;
+  /** Loads a model folder by URL (default: loadModelFromUrl with Cache Storage). */
+  loadUrl?: (url: string, onProgress: (file: string, loaded: number, total: number) => void) => Promise<ModelFiles>;
+  /** Backends to try (default WebGPU, WebGL, WASM, cpu). */
+  backends?: readonly BackendName[];
+}
+
+/** HF-named weights from a training state (vocabulary chunks joined back into wte). */
+export function weightsFromState(state: TrainerState): Map<string, { shape: number[]; data: Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  const chunks = state.params.filter((p) => p.key.startsWith('wte.weight'));
+  chunks.sort((a, b) => Number(a.key.split('#')[1] ?? 0) - Number(b.key.split('#')[1] ?? 0));
+  const C = chunks[0].shape[1];
+  const wte = new Float32Array(chunks.reduce((n, c) => n + c.data.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    wte.set(c.data, o);
+    o += c.data.length;
+  }
+  out.set('wte.weight', { shape: [wte.length / C, C], data: wte });
+  for (const p of state.params) if (!p.key.startsWith('wte.weight')) out.set(p.key, { shape: p.shape, data: p.data });
+  return out;
+}
+
+export class TrainingSession {
+  private files: Omit<ModelFiles, 'weights'> | null = null;
+  private model: GPT2 | null = null;
+  private tok: GPT2Tokenizer | null = null;
+  private modelUrl = '';
+  private accounts: CorpusAccount[] = [];
+  private config: TrainConfig | null = null;
+  private corpus: Corpus | null = null;
+  private trainer: Trainer | null = null;
+  private runId: string | null = null;
+  private status: TrainStatus = 'idle';
+  private stop: { ctl: AbortController; reason: 'pause' | 'cancel' | 'lost' | null } | null = null;
+  private loop: Promise<void> | null = null;
+  private lastCheckpointStep = -1;
+  private deviceLost = false;
+  private samplers = new Map<number, AbortController>();
+
+  constructor(private readonly deps: SessionDeps) {}
+
+  /** Resolves when the training loop in the background (if any) has stopped. */
+  async idle(): Promise<void> {
+    await this.loop;
+  }
+
+  async handle(req: ModelRequest): Promise<void> {
+    try {
+      await this.dispatch(req);
+    } catch (e) {
+      this.deps.emit({ type: 'error', during: req.type, message: await quotaMessage(e) });
+    }
+  }
+
+  private emit(e: ModelEvent, transfer?: Transferable[]): void {
+    this.deps.emit(e, transfer);
+  }
+
+  private setStatus(status: TrainStatus, message?: string): void {
+    this.status = status;
+    this.emit({ type: 'status', status, message, runId: this.runId ?? undefined });
+  }
+
+  private async dispatch(req: ModelRequest): Promise<void> {
+    switch (req.type) {
+      case 'init':
+        return this.init(req.wasmPaths);
+      case 'load':
+        return this.load(req.source.kind === 'url' ? req.source.url : null, req.source.kind === 'files' ? req.source.files : null);
+      case 'prepare':
+        return this.prepare(req.accounts, req.settings);
+      case 'start':
+        return this.start(req.name);
+      case 'pause':
+        if (this.stop && this.status === 'training') {
+          this.stop.reason ??= 'pause';
+          this.stop.ctl.abort();
+        }
+        return;
+      case 'cancel':
+        if (this.stop && this.status === 'training') {
+          this.stop.reason = 'cancel';
+          this.stop.ctl.abort();
+        } else if (this.runId && this.status === 'paused') {
+          await updateRun(this.runId, { status: 'cancelled' });
+          this.setStatus('cancelled');
+        }
+        return;
+      case 'resume':
+        return this.resume();
+      case 'resume-run':
+        return this.resumeRun(req.runId);
+      case 'sample':
+        return this.sample(req.id, req.prompt, req.options ?? {});
+      case 'stop-sample':
+        this.samplers.get(req.id)?.abort();
+        return;
+      case 'export':
+        return this.exportModel(req.kind, req.card);
+      case 'shelf':
+        this.emit({ type: 'shelf', runs: await listRuns() });
+        return;
+      case 'delete-run':
+        if (req.runId === this.runId && this.status === 'training') throw new Error('pause or cancel this run before deleting it');
+        await deleteRun(req.runId);
+        this.emit({ type: 'shelf', runs: await listRuns() });
+        return;
+      case 'delete-checkpoint':
+        await deleteCheckpoint(req.id);
+        this.emit({ type: 'shelf', runs: await listRuns() });
+        return;
+    }
+  }
+
+  private async init(wasmPaths?: string | Record<string, string>): Promise<void> {
+    const choice = await selectBackend({ order: this.deps.backends, wasmPaths });
+    this.emit({ type: 'backend', name: choice.name, notice: choice.notice, slowdown: choice.slowdown });
+    watchDeviceLoss((message) => this.onDeviceLost(message));
+    await sweepOrphans();
+    const r = await resumableRun();
+    this.emit({ type: 'resumable', run: r ? { id: r.run.id, name: r.run.name, step: r.step, totalSteps: r.run.totalSteps } : null });
+  }
+
+  private async load(url: string | null, picked: File[] | null): Promise<void> {
+    if (this.status === 'training') throw new Error('pause training before loading another model');
+    this.setStatus('loading');
+    const onProgress = (file: string, loaded: number, total: number) => this.emit({ type: 'load-progress', file, loaded, total });
+    const files = url
+      ? await (this.deps.loadUrl ?? ((u, p) => loadModelFromUrl(u, { onProgress: (e) => p(e.file, e.loaded, e.total) })))(url, onProgress)
+      : await loadModelFromFileList(picked ?? []);
+    this.useFiles(files, url ?? 'files:' + (picked ?? []).map((f) => f.name).join(','));
+    this.setStatus('ready');
+  }
+
+  /** Installs a loaded model (tests call this directly with files read from disk). */
+  useFiles(files: ModelFiles, url: string): void {
+    this.model?.dispose();
+    this.model = GPT2.fromWeights(files.config, files.weights);
+    const { weights: _dropped, ...rest } = files; // the weights now live on the device; let the JS copy go
+    this.files = rest;
+    this.tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
+    this.modelUrl = url;
+    const c = files.config;
+    this.emit({ type: 'loaded', params: paramCount(c), nLayer: c.n_layer, nEmbd: c.n_embd, vocabSize: c.vocab_size, nPositions: c.n_positions });
+  }
+
+  private need<T>(v: T | null, what: string): T {
+    if (v === null) throw new Error(what);
+    return v;
+  }
+
+  private async prepare(groups: { username: string; texts: string[] }[], settings: Partial<TrainConfig>): Promise<void> {
+    const model = this.need(this.model, 'load a model before preparing the corpus');
+    const tok = this.tok!;
+    const ids = groups.map((g) => g.texts.map((t) => tok.encode(t)));
+    this.accounts = corpusAccounts(groups, ids);
+    this.config = resolveTrainConfig(settings, model.config.n_positions);
+    this.corpus = new Corpus(this.accounts, { ...this.config, eotId: tok.eotId });
+    const ckBytes = checkpointBytes(paramCount(model.config));
+    // The kept checkpoints, plus the one being written before the oldest is pruned, plus the corpus.
+    const need = (KEEP_CHECKPOINTS + 1) * ckBytes + accountsBytes(packAccounts(this.accounts));
+    const storage = await checkStorage(need);
+    this.emit({
+      type: 'prepared',
+      sizes: this.corpus.sizes,
+      config: this.config,
+      checkpointBytes: ckBytes,
+      storage: { ok: storage.ok, message: storage.message, needBytes: need },
+    });
+  }
+
+  private async start(name: string): Promise<void> {
+    if (this.status === 'training') throw new Error('training is already running');
+    const model = this.need(this.model, 'load a model first');
+    const corpus = this.need(this.corpus, 'prepare the corpus first');
+    const config = this.config!;
+    const need = (KEEP_CHECKPOINTS + 1) * checkpointBytes(paramCount(model.config));
+    const storage = await checkStorage(need);
+    if (!storage.ok) throw new Error(storage.message);
+    this.trainer?.dispose();
+    this.trainer = new Trainer(model, corpus, config);
+    this.runId = `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+    const stored = packAccounts(this.accounts);
+    await putRun({
+      id: this.runId,
+      name,
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+      status: 'training',
+      modelUrl: this.modelUrl,
+      modelConfig: { ...model.config },
+      config,
+      totalSteps: corpus.sizes.totalSteps,
+      accounts: stored,
+      corpusBytes: accountsBytes(stored),
+    });
+    this.lastCheckpointStep = -1;
+    this.loop = this.trainLoop();
+  }
+
+  private async resume(): Promise<void> {
+    if (this.status === 'training') return;
+    for (const s of this.samplers.values()) s.abort();
+    if (this.deviceLost) return this.recoverDevice();
+    const trainer = this.need(this.trainer, 'nothing to resume: start or resume a run first');
+    if (trainer.done) throw new Error('this run is complete');
+    await updateRun(this.runId!, { status: 'training' });
+    this.loop = this.trainLoop();
+  }
+
+  /** After a reload: the run's base model, corpus and latest checkpoint, then training continues. */
+  private async resumeRun(runId: string): Promise<void> {
+    if (this.status === 'training') throw new Error('pause the current run first');
+    const run = this.need((await getRun(runId)) ?? null, `no run ${runId} in this browser's storage`);
+    const ck = this.need((await loadLatestCheckpoint(runId)) ?? null, `run "${run.name}" has no checkpoint to resume from`);
+    if (!this.model || this.modelUrl !== run.modelUrl) {
+      if (run.modelUrl.startsWith('files:')) {
+        if (!this.model) throw new Error(`run "${run.name}" was trained from picked files: pick the same model files again, then resume`);
+      } else await this.load(run.modelUrl, null);
+    }
+    this.accounts = unpackAccounts(run.accounts);
+    this.config = run.config;
+    this.corpus = new Corpus(this.accounts, { ...run.config, eotId: this.tok!.eotId });
+    this.trainer?.dispose();
+    this.trainer = new Trainer(this.model!, this.corpus, run.config);
+    this.trainer.restore(ck.state);
+    this.runId = runId;
+    this.lastCheckpointStep = ck.state.step;
+    this.emit({ type: 'history', losses: ck.state.losses, valLosses: ck.state.valLosses, totalSteps: this.trainer.totalSteps, step: ck.state.step });
+    await updateRun(runId, { status: 'training' });
+    this.loop = this.trainLoop();
+  }
+
+  private async checkpoint(): Promise<void> {
+    const trainer = this.trainer!;
+    if (trainer.step === this.lastCheckpointStep) return;
+    const record = await saveCheckpoint(this.runId!, await trainer.snapshot());
+    this.lastCheckpointStep = trainer.step;
+    this.emit({ type: 'checkpoint', runId: this.runId!, step: record.step, bytes: record.bytes });
+  }
+
+  private async trainLoop(): Promise<void> {
+    const trainer = this.trainer!;
+    const epochs = this.config!.epochs;
+    const stop = { ctl: new AbortController(), reason: null as 'pause' | 'cancel' | 'lost' | null };
+    this.stop = stop;
+    this.setStatus('training');
+    const off = trainer.on((e) => {
+      if (e.type === 'step') {
+        const { numTensors, numBytes } = tf.memory();
+        this.emit({ ...e, epochs, memory: { numTensors, numBytes } });
+      } else this.emit(e);
+    });
+    try {
+      await trainer.run({ signal: stop.ctl.signal, afterStep: () => this.checkpoint() });
+      if (stop.reason === 'lost') return; // onDeviceLost has said so; the device cannot save anything now
+      if (trainer.done) {
+        await this.checkpoint();
+        await updateRun(this.runId!, { status: 'done' });
+        this.setStatus('done');
+      } else if (stop.reason === 'cancel') {
+        await updateRun(this.runId!, { status: 'cancelled' });
+        this.setStatus('cancelled');
+      } else {
+        await this.checkpoint(); // pausing costs nothing on reload
+        await updateRun(this.runId!, { status: 'paused' });
+        this.setStatus('paused');
+      }
+    } catch (e) {
+      if (stop.reason === 'lost') return;
+      this.emit({ type: 'error', during: 'train', message: await quotaMessage(e) });
+      this.setStatus('paused', 'training stopped on an error; resume continues from the last checkpoint');
+    } finally {
+      off();
+      this.stop = null;
+    }
+  }
+
+  private onDeviceLost(message: string): void {
+    this.deviceLost = true;
+    if (this.stop) {
+      this.stop.reason = 'lost';
+      this.stop.ctl.abort();
+    }
+    const at = this.lastCheckpointStep >= 0 ? ` from the checkpoint at step ${this.lastCheckpointStep}` : ' from the start';
+    this.setStatus('device-lost', `The GPU device was lost (${message}). Training is paused; resume continues${at}.`);
+  }
+
+  /** A fresh WebGPU device, the model rebuilt from the last checkpoint, training resumed. */
+  private async recoverDevice(): Promise<void> {
+    const factory = tf.findBackendFactory('webgpu');
+    if (factory) {
+      tf.removeBackend('webgpu');
+      tf.registerBackend('webgpu', factory, 3);
+    }
+    await this.init();
+    this.deviceLost = false;
+    const runId = this.need(this.runId, 'no run to recover');
+    const ck = await loadLatestCheckpoint(runId);
+    const files = this.need(this.files, 'no model loaded');
+    if (ck) {
+      this.model = GPT2.fromWeights(files.config, weightsFromState(ck.state));
+    } else {
+      this.model = null;
+      await this.load(this.modelUrl, null); // no checkpoint yet: the base model again (from the cache)
+    }
+    this.trainer = new Trainer(this.model!, this.corpus!, this.config!);
+    if (ck) this.trainer.restore(ck.state);
+    this.lastCheckpointStep = ck?.state.step ?? -1;
+    this.loop = this.trainLoop();
+  }
+
+  private async sample(id: number, prompt: string, options: Partial<SampleOptions>): Promise<void> {
+    if (this.status === 'training') throw new Error('pause training to sample from the current weights');
+    const model = this.need(this.model, 'load a model first');
+    const ctl = new AbortController();
+    this.samplers.set(id, ctl);
+    // Not awaited: stop-sample and other messages must get through while it streams.
+    void (async () => {
+      try {
+        for await (const e of generate(model, this.tok!, prompt, { ...DEFAULT_SAMPLE_OPTIONS, ...options }, ctl.signal)) {
+          this.emit({ type: 'sample', id, sample: e.sample, text: e.text, done: e.done });
+        }
+      } catch (e) {
+        if (!ctl.signal.aborted) this.emit({ type: 'error', during: 'sample', message: (e as Error).message });
+      } finally {
+        this.samplers.delete(id);
+        this.emit({ type: 'sample-end', id });
+      }
+    })();
+  }
+
+  private async exportModel(kind: 'weights' | 'bundle', card?: ModelCardInfo): Promise<void> {
+    if (this.status === 'training') throw new Error('pause training to export the current weights');
+    const model = this.need(this.model, 'load a model first');
+    let bytes: Uint8Array;
+    let filename: string;
+    if (kind === 'weights') {
+      bytes = await exportSafetensors(model);
+      filename = 'model.safetensors';
+    } else {
+      if (!card) throw new Error('a bundle needs model card information');
+      bytes = await exportBundle(model, this.files!, card);
+      filename = `${card.modelName ?? 'tweetforge-model'}.zip`;
+    }
+    this.emit({ type: 'exported', kind, bytes, filename }, [bytes.buffer as ArrayBuffer]);
+  }
+}

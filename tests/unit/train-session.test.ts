@@ -1,0 +1,107 @@
+// The model worker's logic (TrainingSession) driven as the page drives it, in Node: cpu
+// backend, fake-indexeddb, the tiny fixture model (real GPT-2 vocabulary). Start, pause
+// (checkpoint), sample while paused, then a fresh session (a reload) offers the run, resumes
+// from the checkpoint and finishes.
+import 'fake-indexeddb/auto';
+import { describe, it, expect } from 'vitest';
+import { TrainingSession } from '../../src/lib/train/session';
+import type { ModelEvent, ModelRequest } from '../../src/workers/model-protocol';
+import { loadModelDir } from '../../scripts/fixtures/model-dir';
+import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
+
+type Of<T extends ModelEvent['type']> = Extract<ModelEvent, { type: T }>;
+
+function harness() {
+  const events: ModelEvent[] = [];
+  const waiters: { pred: (e: ModelEvent) => boolean; resolve: (e: ModelEvent) => void }[] = [];
+  const session = new TrainingSession({
+    backends: ['cpu'],
+    loadUrl: async () => loadModelDir(tinyModelDir('tiny')),
+    emit: (e) => {
+      events.push(e);
+      for (const w of [...waiters]) if (w.pred(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
+    },
+  });
+  const of = <T extends ModelEvent['type']>(type: T) => events.filter((e) => e.type === type) as Of<T>[];
+  const next = <T extends ModelEvent['type']>(type: T, pred: (e: Of<T>) => boolean = () => true) =>
+    new Promise<Of<T>>((resolve) => {
+      const hit = events.find((e) => e.type === type && pred(e as Of<T>));
+      if (hit) return resolve(hit as Of<T>);
+      waiters.push({ pred: (e) => e.type === type && pred(e as Of<T>), resolve: resolve as (e: ModelEvent) => void });
+    });
+  const send = (r: ModelRequest) => session.handle(r);
+  return { session, events, of, next, send };
+}
+
+const words = ['dream', 'browser', 'tweets', 'model', 'coffee', 'morning', 'code', 'train', 'night', 'river'];
+const texts = (seed: number, n: number) =>
+  Array.from({ length: n }, (_, i) => `my ${words[(i + seed) % 10]} is ${words[(i * 3 + seed) % 10]} and ${words[(i * 7) % 10]} today`);
+
+describe('TrainingSession (the model worker, without the Worker)', () => {
+  it('trains, pauses with a checkpoint, samples, and resumes after a reload to the end', async () => {
+    const a = harness();
+    await a.send({ type: 'init' });
+    expect(a.of('backend')[0]).toMatchObject({ name: 'cpu', slowdown: 100 });
+    expect(a.of('backend')[0].notice).toMatch(/roughly 100x slower/);
+    expect(a.of('resumable')[0].run).toBeNull();
+    await a.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
+    expect(a.of('loaded')[0]).toMatchObject({ vocabSize: 50257, nLayer: 2 });
+
+    await a.send({
+      type: 'prepare',
+      accounts: [
+        { username: 'alice', texts: texts(1, 12) },
+        { username: 'bob', texts: texts(4, 5) },
+      ],
+      settings: { blockSize: 16, batchSize: 2, epochs: 1, checkpointEvery: 2, lossReadEvery: 1, seed: 3 },
+    });
+    const prepared = a.of('prepared')[0];
+    const total = prepared.sizes.totalSteps;
+    expect(total).toBeGreaterThanOrEqual(4);
+    expect(prepared.storage.ok).toBe(true);
+    expect(prepared.checkpointBytes).toBe(a.of('loaded')[0].params * 12);
+
+    await a.send({ type: 'start', name: '@alice + @bob' });
+    await a.next('step', (e) => e.step >= 2);
+    await a.send({ type: 'pause' });
+    await a.session.idle();
+    const paused = a.of('status').at(-1)!;
+    expect(paused.status).toBe('paused');
+    const pausedAt = a.of('step').at(-1)!.step;
+    expect(pausedAt).toBeLessThan(total);
+    expect(a.of('checkpoint').map((c) => c.step)).toContain(pausedAt);
+    expect(a.of('checkpoint').map((c) => c.step)).toContain(2);
+    const s = a.of('step')[0];
+    expect(s).toMatchObject({ step: 1, totalSteps: total, epoch: 0, epochs: 1 });
+    expect(s.memory.numTensors).toBeGreaterThan(0);
+
+    // Sampling from the paused weights.
+    await a.send({ type: 'sample', id: 1, prompt: 'My dream is', options: { greedy: true, numSamples: 1, maxNewTokens: 4, minNewTokens: 4 } });
+    await a.next('sample-end', (e) => e.id === 1);
+    expect(a.of('sample').filter((e) => e.id === 1).length).toBe(4);
+    expect(a.of('error')).toEqual([]);
+
+    // A reload: a fresh session finds the run and continues from the checkpoint.
+    const b = harness();
+    await b.send({ type: 'init' });
+    const offer = b.of('resumable')[0].run!;
+    expect(offer).toMatchObject({ name: '@alice + @bob', step: pausedAt, totalSteps: total });
+    await b.send({ type: 'resume-run', runId: offer.id });
+    expect(b.of('history')[0].losses.map((l) => l.step)).toEqual(Array.from({ length: pausedAt }, (_, i) => i + 1));
+    await b.session.idle();
+    expect(b.of('error')).toEqual([]);
+    expect(b.of('step').map((e) => e.step)).toEqual(Array.from({ length: total - pausedAt }, (_, i) => pausedAt + 1 + i));
+    expect(b.of('status').at(-1)!.status).toBe('done');
+    expect(b.of('eval').length).toBe(1);
+    expect(b.of('checkpoint').at(-1)!.step).toBe(total);
+
+    await b.send({ type: 'shelf' });
+    const shelf = b.of('shelf').at(-1)!.runs;
+    expect(shelf.length).toBe(1);
+    expect(shelf[0].run.status).toBe('done');
+    expect(shelf[0].checkpoints.length).toBe(2);
+    expect(shelf[0].checkpoints.at(-1)).toMatchObject({ step: total, current: true });
+    await b.send({ type: 'delete-run', runId: offer.id });
+    expect(b.of('shelf').at(-1)!.runs).toEqual([]);
+  });
+});
