@@ -159,10 +159,8 @@ export class GPT2Tokenizer {
   /** Appends the ids of `text` to `out`; returns how many it appended. */
   encodeInto(text: string, out: number[]): number {
     const start = out.length;
-    const pattern = GPT2_SPLIT_PATTERN;
-    pattern.lastIndex = 0;
-    for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-      const piece = m[0];
+    // match() with the global flag returns the pieces as plain strings: no match objects.
+    for (const piece of pretokenize(text)) {
       let ids = this.cache.get(piece);
       if (ids === undefined) {
         ids = this.bpe(piece);

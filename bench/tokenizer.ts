@@ -1,0 +1,102 @@
+// npm run bench:tokenizer [-- --mb 8 --rounds 3 --threads 1,2,4]
+// Tokenizer throughput on ~8 MB of tweet-like text (tests/unit/torture-strings.ts), encoded tweet
+// by tweet as the corpus does: ours vs js-tiktoken (`gpt2`) vs gpt-tokenizer (`r50k_base`) on one
+// thread in the same process, then our pool on Node worker_threads (the browser's pool runs the
+// same worker file on web workers). Each encoder first warms up (JIT, caches) on 0.5 MB of other
+// text; each figure is the best of `rounds` interleaved runs, since the machine may be shared.
+// Prints a markdown table for README.md; writes bench/out/tokenizer.json.
+import fs from 'node:fs';
+import os from 'node:os';
+import { getEncoding } from 'js-tiktoken';
+import { encode as gptTokenizerEncode } from 'gpt-tokenizer/encoding/r50k_base';
+import { GPT2Tokenizer } from '../src/lib/tokenizer/bpe.ts';
+import { createNodeTokenizerPool } from '../src/lib/tokenizer/node-workers.ts';
+import { GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../scripts/fixtures/gpt2-tokenizer-files.ts';
+import { tweetLikeTexts } from '../tests/unit/torture-strings.ts';
+import { parseArgs } from '../scripts/cli/args.ts';
+
+const args = parseArgs(process.argv.slice(2), ['mb', 'rounds', 'threads']);
+const MB = Number(args.options.get('mb') ?? 8);
+const ROUNDS = Number(args.options.get('rounds') ?? 3);
+const cores = os.availableParallelism();
+const THREADS = (args.options.get('threads') ?? [1, 2, 4, 8].filter((n) => n <= Math.max(2, cores)).join(','))
+  .split(',')
+  .map(Number);
+
+const files = { vocabJson: fs.readFileSync(GPT2_VOCAB_JSON, 'utf8'), mergesTxt: fs.readFileSync(GPT2_MERGES_TXT, 'utf8') };
+const texts = tweetLikeTexts(MB * 1e6, 7);
+const warmup = tweetLikeTexts(5e5, 8);
+const bytes = texts.reduce((a, t) => a + Buffer.byteLength(t), 0);
+console.error(`${texts.length} tweet-like texts, ${(bytes / 1e6).toFixed(2)} MB; ${cores} cores; node ${process.version}`);
+
+let t0 = performance.now();
+const ours = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
+const loadMs = performance.now() - t0;
+const tiktoken = getEncoding('gpt2');
+const noSpecial = new Set<string>();
+
+const encoders: { name: string; encode: (s: string) => ArrayLike<number> }[] = [
+  { name: 'tweetforge (ours)', encode: (s) => ours.encode(s) },
+  { name: 'js-tiktoken gpt2', encode: (s) => tiktoken.encode(s, [], []) },
+  { name: 'gpt-tokenizer r50k_base', encode: (s) => gptTokenizerEncode(s, { disallowedSpecial: noSpecial }) },
+];
+
+interface Row { name: string; seconds: number; tokens: number }
+const best = new Map<string, Row>();
+for (const e of encoders) for (const t of warmup) e.encode(t);
+for (let round = 0; round < ROUNDS; round++) {
+  for (const e of encoders) {
+    let tokens = 0;
+    t0 = performance.now();
+    for (const t of texts) tokens += e.encode(t).length;
+    const seconds = (performance.now() - t0) / 1000;
+    const prev = best.get(e.name);
+    if (prev && prev.tokens !== tokens) throw new Error(`${e.name}: token count changed between rounds`);
+    if (!prev || seconds < prev.seconds) best.set(e.name, { name: e.name, seconds, tokens });
+    console.error(`round ${round + 1}: ${e.name} ${(bytes / 1e6 / seconds).toFixed(2)} MB/s`);
+  }
+}
+const rows = [...best.values()];
+const counts = new Set(rows.map((r) => r.tokens));
+if (counts.size !== 1) console.error(`warning: token counts differ: ${rows.map((r) => `${r.name} ${r.tokens}`).join(', ')}`);
+const mbps = (r: Row): number => bytes / 1e6 / r.seconds;
+const fasterPeer = Math.max(mbps(rows[1]), mbps(rows[2]));
+
+// The pool: fresh threads per size, warmed on the same 0.5 MB, then the whole dataset.
+const pool: { threads: number; seconds: number }[] = [];
+for (const n of THREADS) {
+  const p = createNodeTokenizerPool(files, { size: n });
+  await p.ready;
+  await p.encodeAll(warmup);
+  let bestS = Infinity;
+  for (let round = 0; round < ROUNDS; round++) {
+    t0 = performance.now();
+    await p.encodeAll(texts);
+    bestS = Math.min(bestS, (performance.now() - t0) / 1000);
+  }
+  p.terminate();
+  pool.push({ threads: n, seconds: bestS });
+  console.error(`pool of ${n}: ${(bytes / 1e6 / bestS).toFixed(2)} MB/s`);
+}
+const pool1 = pool.find((p) => p.threads === 1)?.seconds ?? pool[0].seconds;
+
+const lines = [
+  `Tokenizer throughput, ${(bytes / 1e6).toFixed(1)} MB of tweet-like text (${texts.length} texts, ${rows[0].tokens} tokens), ` +
+    `one tweet per call, best of ${ROUNDS}; ${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores, Node ${process.version}:`,
+  '',
+  '| encoder (one thread) | MB/s | tokens/s | vs faster peer |',
+  '| --- | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.name} | ${mbps(r).toFixed(2)} | ${(r.tokens / r.seconds / 1e6).toFixed(2)} M | ${(mbps(r) / fasterPeer).toFixed(2)}x |`),
+  '',
+  `| our pool (Node worker_threads) | MB/s | speed-up vs pool of 1 |`,
+  '| --- | ---: | ---: |',
+  ...pool.map((p) => `| ${p.threads} thread${p.threads > 1 ? 's' : ''} | ${(bytes / 1e6 / p.seconds).toFixed(2)} | ${(pool1 / p.seconds).toFixed(2)}x |`),
+  '',
+  `Loading vocab.json + merges.txt: ${loadMs.toFixed(0)} ms.`,
+];
+console.log(lines.join('\n'));
+fs.mkdirSync('bench/out', { recursive: true });
+fs.writeFileSync(
+  'bench/out/tokenizer.json',
+  JSON.stringify({ bytes, texts: texts.length, cores, loadMs, rows: rows.map((r) => ({ ...r, mbps: mbps(r) })), pool }, null, 2),
+);
