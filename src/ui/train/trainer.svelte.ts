@@ -1,0 +1,239 @@
+// Owns the model worker (tfjs, the GPU, training, checkpoints, sampling, export) and exposes
+// what it reports as runes; components read state and call methods. One instance serves the
+// train, generate and export steps: they share the model on the device.
+import type { CorpusSizes } from '../../lib/dataset/corpus.ts';
+import type { TrainConfig } from '../../lib/train/config.ts';
+import type { SampleOptions } from '../../lib/generate/generate.ts';
+import type { ModelCardInfo } from '../../lib/model/model-card.ts';
+import type { RunSummary } from '../../lib/storage/checkpoints.ts';
+import type { MemoryInfo, ModelEvent, ModelRequest, TrainStatus } from '../../workers/model-protocol.ts';
+
+export interface StepInfo {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  epochs: number;
+  loss: number;
+  lr: number;
+  tokensPerSec: number;
+  etaSec: number;
+}
+
+export interface Prepared {
+  sizes: CorpusSizes;
+  config: TrainConfig;
+  checkpointBytes: number;
+  storage: { ok: boolean; message: string; needBytes: number };
+}
+
+type Waiter = {
+  match: (e: ModelEvent) => boolean;
+  during: ModelRequest['type'];
+  resolve: (e: ModelEvent) => void;
+  reject: (err: Error) => void;
+};
+
+export class ModelWorkerClient {
+  backend = $state.raw<{ name: string; notice: string | null; slowdown: number } | null>(null);
+  status = $state.raw<TrainStatus>('idle');
+  statusMessage = $state.raw<string | null>(null);
+  loadProgress = $state.raw<{ file: string; loaded: number; total: number } | null>(null);
+  model = $state.raw<{ params: number; nLayer: number; nEmbd: number; vocabSize: number; nPositions: number } | null>(null);
+  modelUrl = $state.raw<string | null>(null);
+  prepared = $state.raw<Prepared | null>(null);
+  progress = $state.raw<StepInfo | null>(null);
+  losses = $state.raw<{ step: number; loss: number }[]>([]);
+  valLosses = $state.raw<{ step: number; epoch: number; loss: number }[]>([]);
+  memory = $state.raw<MemoryInfo | null>(null);
+  lastCheckpoint = $state.raw<{ step: number; bytes: number } | null>(null);
+  runId = $state.raw<string | null>(null);
+  resumable = $state.raw<{ id: string; name: string; step: number; totalSteps: number } | null>(null);
+  shelf = $state.raw<RunSummary[]>([]);
+  /** Sample texts of the latest sample request, by sample index. */
+  samples = $state.raw<string[]>([]);
+  sampling = $state.raw(false);
+  errors = $state.raw<string[]>([]);
+
+  #worker: Worker;
+  #waiters: Waiter[] = [];
+  #sampleId = 0;
+
+  constructor() {
+    this.#worker = new Worker(new URL('../../workers/model.worker.ts', import.meta.url), { type: 'module', name: 'model' });
+    this.#worker.onmessage = (ev: MessageEvent<ModelEvent>) => this.#receive(ev.data);
+    this.#worker.onerror = (ev) => {
+      const message = ev.message || 'the model worker stopped';
+      this.errors = [...this.errors, message];
+      for (const w of this.#waiters.splice(0)) w.reject(new Error(message));
+    };
+    this.#send({ type: 'init' });
+  }
+
+  #send(req: ModelRequest): void {
+    this.#worker.postMessage(req);
+  }
+
+  /** Resolves with the first event matching `match`, or rejects on an error during `during`. */
+  #until<T extends ModelEvent>(match: (e: ModelEvent) => e is T, during: ModelRequest['type']): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#waiters.push({ match, during, resolve: resolve as (e: ModelEvent) => void, reject });
+    });
+  }
+
+  #receive(e: ModelEvent): void {
+    switch (e.type) {
+      case 'backend':
+        this.backend = { name: e.name, notice: e.notice, slowdown: e.slowdown };
+        break;
+      case 'load-progress':
+        this.loadProgress = { file: e.file, loaded: e.loaded, total: e.total };
+        break;
+      case 'loaded':
+        this.model = { params: e.params, nLayer: e.nLayer, nEmbd: e.nEmbd, vocabSize: e.vocabSize, nPositions: e.nPositions };
+        this.loadProgress = null;
+        break;
+      case 'prepared':
+        this.prepared = { sizes: e.sizes, config: e.config, checkpointBytes: e.checkpointBytes, storage: e.storage };
+        break;
+      case 'status':
+        this.status = e.status;
+        this.statusMessage = e.message ?? null;
+        if (e.runId) this.runId = e.runId;
+        if (e.status === 'training') this.resumable = null;
+        break;
+      case 'step':
+        this.progress = { step: e.step, totalSteps: e.totalSteps, epoch: e.epoch, epochs: e.epochs, loss: e.loss, lr: e.lr, tokensPerSec: e.tokensPerSec, etaSec: e.etaSec };
+        this.losses = [...this.losses, { step: e.step, loss: e.loss }];
+        this.memory = e.memory;
+        break;
+      case 'eval':
+        this.valLosses = [...this.valLosses, { step: e.step, epoch: e.epoch, loss: e.valLoss }];
+        break;
+      case 'checkpoint':
+        this.lastCheckpoint = { step: e.step, bytes: e.bytes };
+        this.runId = e.runId;
+        break;
+      case 'history':
+        this.losses = e.losses;
+        this.valLosses = e.valLosses;
+        this.progress = this.progress ?? { step: e.step, totalSteps: e.totalSteps, epoch: 0, epochs: 0, loss: e.losses.at(-1)?.loss ?? NaN, lr: 0, tokensPerSec: 0, etaSec: 0 };
+        break;
+      case 'resumable':
+        this.resumable = e.run;
+        break;
+      case 'shelf':
+        this.shelf = e.runs;
+        break;
+      case 'sample':
+        if (e.id === this.#sampleId) {
+          const next = this.samples.slice();
+          next[e.sample] = (next[e.sample] ?? '') + e.text;
+          this.samples = next;
+        }
+        break;
+      case 'sample-end':
+        if (e.id === this.#sampleId) this.sampling = false;
+        break;
+      case 'error':
+        this.errors = [...this.errors, e.message];
+        break;
+      case 'exported':
+        break;
+    }
+    for (const w of this.#waiters.slice()) {
+      const failed = e.type === 'error' && e.during === w.during;
+      if (!failed && !w.match(e)) continue;
+      this.#waiters.splice(this.#waiters.indexOf(w), 1);
+      if (failed) w.reject(new Error(e.message));
+      else w.resolve(e);
+    }
+  }
+
+  dismissErrors(): void {
+    this.errors = [];
+  }
+
+  /** Loads the base model folder (Cache Storage makes the second visit instant). */
+  async load(url: string): Promise<void> {
+    this.modelUrl = url;
+    const done = this.#until((e): e is Extract<ModelEvent, { type: 'loaded' }> => e.type === 'loaded', 'load');
+    this.#send({ type: 'load', source: { kind: 'url', url } });
+    await done;
+  }
+
+  async loadFiles(files: File[]): Promise<void> {
+    const done = this.#until((e): e is Extract<ModelEvent, { type: 'loaded' }> => e.type === 'loaded', 'load');
+    this.#send({ type: 'load', source: { kind: 'files', files } });
+    await done;
+  }
+
+  /** Tokenizes the kept tweets and sizes the corpus with these settings. */
+  async prepare(accounts: { username: string; texts: string[] }[], settings: Partial<TrainConfig>): Promise<Prepared> {
+    const done = this.#until((e): e is Extract<ModelEvent, { type: 'prepared' }> => e.type === 'prepared', 'prepare');
+    this.#send({ type: 'prepare', accounts, settings });
+    await done;
+    return this.prepared!;
+  }
+
+  async start(name: string): Promise<void> {
+    this.losses = [];
+    this.valLosses = [];
+    this.progress = null;
+    this.lastCheckpoint = null;
+    const started = this.#until((e): e is Extract<ModelEvent, { type: 'status' }> => e.type === 'status' && e.status === 'training', 'start');
+    this.#send({ type: 'start', name });
+    await started;
+  }
+
+  pause(): void {
+    this.#send({ type: 'pause' });
+  }
+  resume(): void {
+    this.#send({ type: 'resume' });
+  }
+  cancel(): void {
+    this.#send({ type: 'cancel' });
+  }
+
+  /** Continues a run found in storage after a reload. */
+  async resumeRun(runId: string): Promise<void> {
+    const started = this.#until((e): e is Extract<ModelEvent, { type: 'status' }> => e.type === 'status' && e.status === 'training', 'resume-run');
+    this.#send({ type: 'resume-run', runId });
+    await started;
+  }
+
+  /** Streams samples from the current weights into `samples` (training must be paused). */
+  sample(prompt: string, options: Partial<SampleOptions> = {}): void {
+    if (this.sampling) this.#send({ type: 'stop-sample', id: this.#sampleId });
+    this.#sampleId++;
+    this.samples = [];
+    this.sampling = true;
+    this.#send({ type: 'sample', id: this.#sampleId, prompt, options });
+  }
+
+  stopSample(): void {
+    this.#send({ type: 'stop-sample', id: this.#sampleId });
+  }
+
+  /** The current weights as model.safetensors, or a zip bundle with config, tokenizer and card. */
+  async export(kind: 'weights' | 'bundle', card?: ModelCardInfo): Promise<{ bytes: Uint8Array; filename: string }> {
+    const done = this.#until((e): e is Extract<ModelEvent, { type: 'exported' }> => e.type === 'exported' && e.kind === kind, 'export');
+    this.#send({ type: 'export', kind, card });
+    const e = await done;
+    return { bytes: e.bytes, filename: e.filename };
+  }
+
+  refreshShelf(): void {
+    this.#send({ type: 'shelf' });
+  }
+  deleteRun(runId: string): void {
+    this.#send({ type: 'delete-run', runId });
+  }
+  deleteCheckpoint(id: string): void {
+    this.#send({ type: 'delete-checkpoint', id });
+  }
+
+  dispose(): void {
+    this.#worker.terminate();
+  }
+}
