@@ -1,0 +1,215 @@
+// Loading model folders: from disk, over HTTP (a local server; streamed progress; Cache
+// Storage through a small in-memory stand-in, since Node has no `caches`), and from
+// picked/dropped files or a zip. Checks the loaded weights equal the fixture's, and that
+// broken inputs fail with messages that name the problem.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { zipSync } from 'fflate';
+import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
+import { tinyModelDir, tinyConfig, tinyWeights, TINY_MODELS } from '../../scripts/fixtures/tiny-model.ts';
+import {
+  clearModelCache,
+  listCachedModels,
+  loadModelFromFileList,
+  loadModelFromUrl,
+  MODEL_FILE_NAMES,
+  type LoadProgress,
+  type ModelFiles,
+} from '../../src/lib/model/load.ts';
+
+const TINY = tinyModelDir('tiny');
+const BARE = tinyModelDir('tiny-bare');
+
+function expectTinyWeights(files: ModelFiles, name: 'tiny' | 'tiny-bare'): void {
+  const opts = TINY_MODELS[name];
+  const want = tinyWeights(tinyConfig(opts), opts.seed);
+  expect([...files.weights.keys()]).toEqual([...want.keys()]);
+  for (const [k, t] of want) {
+    const got = files.weights.get(k)!;
+    expect(got.shape, k).toEqual(t.shape);
+    // Byte-wise: vitest's deep equality is slow on millions of floats.
+    expect(Buffer.compare(Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength), Buffer.from(t.data.buffer)), k).toBe(0);
+  }
+}
+
+describe('loadModelDir', () => {
+  it('loads both name styles to the same bare names and exact weights', async () => {
+    expectTinyWeights(await loadModelDir(TINY), 'tiny');
+    expectTinyWeights(await loadModelDir(BARE), 'tiny-bare');
+  });
+
+  it('converts F16 storage to float32 within half precision', async () => {
+    const files = await loadModelDir(tinyModelDir('tiny-f16'));
+    const opts = TINY_MODELS['tiny-f16'];
+    const want = tinyWeights(tinyConfig(opts), opts.seed).get('h.0.attn.c_attn.weight')!.data;
+    const got = files.weights.get('h.0.attn.c_attn.weight')!.data;
+    for (let i = 0; i < want.length; i += 97) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(Math.abs(want[i]) * 2 ** -11 + 1e-7);
+  });
+
+  it('names the missing file, and shape mismatches against config.json', async () => {
+    await expect(loadModelDir('/nonexistent-model-dir')).rejects.toThrow(/has no config\.json/);
+    const dir = fs.mkdtempSync(path.join(path.dirname(TINY), 'bad-'));
+    try {
+      for (const f of MODEL_FILE_NAMES) fs.copyFileSync(path.join(TINY, f), path.join(dir, f));
+      const config = JSON.parse(fs.readFileSync(path.join(TINY, 'config.json'), 'utf8'));
+      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, n_embd: 32 }));
+      await expect(loadModelDir(dir)).rejects.toThrow(/"wte.weight" has shape \[50257, 64\] but config.json implies \[50257, 32\]/);
+      const st = fs.readFileSync(path.join(TINY, 'model.safetensors'));
+      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+      fs.writeFileSync(path.join(dir, 'model.safetensors'), st.subarray(0, st.length - 1000));
+      await expect(loadModelDir(dir)).rejects.toThrow(/run past the end of the data .*truncated/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A minimal in-memory Cache Storage (what the page gets from the browser). */
+class MemoryCache {
+  store = new Map<string, { body: Uint8Array; headers: [string, string][] }>();
+  async match(req: string | Request) {
+    const e = this.store.get(typeof req === 'string' ? req : req.url);
+    return e ? new Response(e.body as Uint8Array<ArrayBuffer>, { headers: e.headers }) : undefined;
+  }
+  async put(req: string | Request, res: Response) {
+    this.store.set(typeof req === 'string' ? req : req.url, { body: new Uint8Array(await res.arrayBuffer()), headers: [...res.headers] });
+  }
+  async keys() {
+    return [...this.store.keys()].map((url) => new Request(url));
+  }
+  async delete(req: string | Request) {
+    return this.store.delete(typeof req === 'string' ? req : req.url);
+  }
+}
+class MemoryCacheStorage {
+  caches = new Map<string, MemoryCache>();
+  async open(name: string) {
+    if (!this.caches.has(name)) this.caches.set(name, new MemoryCache());
+    return this.caches.get(name)!;
+  }
+  async has(name: string) {
+    return this.caches.has(name);
+  }
+  async delete(name: string) {
+    return this.caches.delete(name);
+  }
+}
+
+describe('loadModelFromUrl', () => {
+  let server: http.Server;
+  let base: string;
+  const requests: string[] = [];
+  const llamaDir = fs.mkdtempSync(path.join(path.dirname(TINY), 'llama-'));
+  fs.writeFileSync(path.join(llamaDir, 'config.json'), JSON.stringify({ model_type: 'llama', architectures: ['LlamaForCausalLM'] }));
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      requests.push(req.url!);
+      const [, folder, file] = req.url!.split('/');
+      const dir = folder === 'tiny' ? TINY : folder === 'llama' ? llamaDir : '';
+      const p = dir && path.join(dir, file);
+      if (!p || !fs.existsSync(p)) {
+        res.writeHead(404, { connection: 'close' }).end('not found');
+        return;
+      }
+      const body = fs.readFileSync(p);
+      // connection: close, so no keep-alive socket goes stale between slow tests.
+      res.writeHead(200, { 'content-length': body.length, connection: 'close' });
+      // Several writes so the client sees the body arrive in pieces.
+      const step = Math.ceil(body.length / 4);
+      for (let i = 0; i < body.length; i += step) res.write(body.subarray(i, i + step));
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+    fs.rmSync(llamaDir, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    delete (globalThis as { caches?: unknown }).caches;
+    requests.length = 0;
+  });
+
+  it('downloads the four files with byte progress and yields the fixture weights', async () => {
+    const events: LoadProgress[] = [];
+    const files = await loadModelFromUrl(base + 'tiny', { onProgress: (p) => events.push({ ...p }) });
+    expectTinyWeights(files, 'tiny');
+    const size = fs.statSync(path.join(TINY, 'model.safetensors')).size;
+    const st = events.filter((e) => e.file === 'model.safetensors');
+    expect(st.length).toBeGreaterThan(2);
+    expect(st.every((e) => e.total === size && !e.cached)).toBe(true);
+    expect(st.map((e) => e.loaded)).toEqual([...st.map((e) => e.loaded)].sort((a, b) => a - b));
+    expect(st.at(-1)!.loaded).toBe(size);
+    expect(new Set(events.map((e) => e.file))).toEqual(new Set(MODEL_FILE_NAMES));
+    expect(requests[0]).toBe('/tiny/config.json'); // config first, checked before the big file
+  });
+
+  it('refuses a non-GPT-2 config before downloading the weights', async () => {
+    await expect(loadModelFromUrl(base + 'llama/')).rejects.toThrow(/model_type "llama" is not GPT-2/);
+    expect(requests).toEqual(['/llama/config.json']);
+  });
+
+  it('says which URL failed and how', async () => {
+    await expect(loadModelFromUrl(base + 'missing/')).rejects.toThrow(`cannot download ${base}missing/config.json: HTTP 404`);
+  });
+
+  it('stops when aborted', async () => {
+    const ctl = new AbortController();
+    ctl.abort();
+    await expect(loadModelFromUrl(base + 'tiny/', { signal: ctl.signal })).rejects.toThrow(/abort/i);
+  });
+
+  it('caches in Cache Storage: the second load uses no network; list and clear', async () => {
+    (globalThis as { caches?: unknown }).caches = new MemoryCacheStorage();
+    await loadModelFromUrl(base + 'tiny/');
+    expect(requests).toHaveLength(4);
+    const listed = await listCachedModels();
+    const total = MODEL_FILE_NAMES.reduce((n, f) => n + fs.statSync(path.join(TINY, f)).size, 0);
+    expect(listed).toEqual([{ baseUrl: base + 'tiny/', files: expect.arrayContaining([...MODEL_FILE_NAMES]), bytes: total, complete: true }]);
+    const events: LoadProgress[] = [];
+    const again = await loadModelFromUrl(base + 'tiny', { onProgress: (p) => events.push(p) });
+    expect(requests).toHaveLength(4);
+    expect(events.every((e) => e.cached)).toBe(true);
+    expectTinyWeights(again, 'tiny');
+    await loadModelFromUrl(base + 'tiny/', { cache: false });
+    expect(requests).toHaveLength(8);
+    await clearModelCache(base + 'tiny');
+    expect(await listCachedModels()).toEqual([]);
+    await loadModelFromUrl(base + 'tiny/');
+    expect(requests).toHaveLength(12);
+    await clearModelCache();
+    expect(await listCachedModels()).toEqual([]);
+  });
+});
+
+describe('loadModelFromFileList', () => {
+  const file = (dir: string, name: string, as = name) => new File([fs.readFileSync(path.join(dir, name))], as);
+
+  it('takes picked files, in any order, and ignores others', async () => {
+    const files = [file(BARE, 'vocab.json'), file(BARE, 'model.safetensors'), new File(['x'], 'README.md'), file(BARE, 'merges.txt'), file(BARE, 'config.json')];
+    expectTinyWeights(await loadModelFromFileList(files), 'tiny-bare');
+  });
+
+  it('takes a zip bundle with the files inside a folder', async () => {
+    const zip = zipSync(Object.fromEntries(MODEL_FILE_NAMES.map((f) => [`my-model/${f}`, new Uint8Array(fs.readFileSync(path.join(TINY, f)))])));
+    expectTinyWeights(await loadModelFromFileList([new File([zip], 'bundle.zip')]), 'tiny');
+  });
+
+  it('takes a lone weights file with config and tokenizer from a fallback', async () => {
+    const base = await loadModelDir(TINY);
+    const files = await loadModelFromFileList(new Map([['model.safetensors', new Blob([fs.readFileSync(path.join(TINY, 'model.safetensors'))])]]), { fallback: base });
+    expectTinyWeights(files, 'tiny');
+    await expect(loadModelFromFileList([file(TINY, 'model.safetensors')])).rejects.toThrow(/missing config\.json, vocab\.json, merges\.txt next to model\.safetensors/);
+  });
+
+  it('explains what is wrong with the wrong files', async () => {
+    await expect(loadModelFromFileList([new File(['x'], 'pytorch_model.bin'), file(TINY, 'config.json')])).rejects.toThrow(/pytorch_model\.bin is not supported/);
+    await expect(loadModelFromFileList([file(TINY, 'config.json')])).rejects.toThrow(/no model\.safetensors/);
+    await expect(loadModelFromFileList([file(TINY, 'model.safetensors'), file(BARE, 'config.json'), file(TINY, 'vocab.json'), file(TINY, 'merges.txt')])).rejects.toThrow(/has shape/);
+  });
+});
