@@ -19,7 +19,8 @@ export async function scoreIds(model: GPT2, ids: number[]): Promise<number[]> {
   const stride = Math.max(1, Math.floor(P / 2));
   for (let start = 0; ; start += stride) {
     const window = ids.slice(start, start + P);
-    const firstTarget = start === 0 ? 0 : P - stride; // targets before this came from the previous window
+    // The previous window scored tokens up to start - stride + P - 1; this one's losses[i] scores token start + i + 1.
+    const firstTarget = start === 0 ? 0 : P - stride - 1;
     const part = tf.tidy(() => {
       const x = tf.tensor2d([window.slice(0, -1)], [1, window.length - 1], 'int32');
       const y = tf.tensor1d(window.slice(1), 'int32');
