@@ -119,7 +119,8 @@ describe('GPT2Tokenizer', () => {
     expect(() => GPT2Tokenizer.fromFiles('not json', '')).toThrow(/vocab.json is not JSON/);
     expect(() => GPT2Tokenizer.fromFiles('[1]', '')).toThrow(/object/);
     const vocab = fs.readFileSync(GPT2_VOCAB_JSON, 'utf8');
-    expect(() => GPT2Tokenizer.fromFiles(vocab, '#version: 0.2\nĠ zzzzqq\n')).toThrow(/merges.txt line 1/);
+    expect(() => GPT2Tokenizer.fromFiles(vocab, '#version: 0.2\nĠ zzzzqq\n')).toThrow(/merges.txt: merge 1 /);
+    expect(() => GPT2Tokenizer.fromFiles('{"a": 0.5}', '')).toThrow(/whole number/);
     expect(() => GPT2Tokenizer.fromFiles('{"a": 0}', '')).toThrow(/endoftext/);
   });
 

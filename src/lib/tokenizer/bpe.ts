@@ -71,7 +71,7 @@ const CACHE_LIMIT = 200_000;
 export class GPT2Tokenizer {
   /** The id of <|endoftext|> (50256 for GPT-2): the separator the corpus inserts between tweets. */
   readonly eotId: number;
-  /** Number of ids: vocab.json's size. */
+  /** Number of ids: the largest id in vocab.json + 1 (50257 for GPT-2). */
   readonly vocabSize: number;
 
   /** byte value -> id of its single-byte token */
@@ -89,37 +89,38 @@ export class GPT2Tokenizer {
   private readonly utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   private scratch = new Uint8Array(256);
 
-  private constructor(vocab: Record<string, number>, merges: [string, string][]) {
+  private constructor(vocab: Map<string, number>, merges: [string, string][]) {
     const charToByte = new Map(bytesToUnicode().map((ch, b) => [ch, b]));
-    const entries = Object.entries(vocab);
-    this.vocabSize = entries.length;
+    let maxId = -1;
+    for (const [token, id] of vocab) {
+      if (!Number.isInteger(id) || id < 0) throw new Error(`vocab.json: the id of ${JSON.stringify(token)} is not a whole number >= 0`);
+      maxId = Math.max(maxId, id);
+    }
+    this.vocabSize = maxId + 1;
     this.tokenBytes = new Array(this.vocabSize);
-    for (const [token, id] of entries) {
-      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
-        throw new Error(`vocab.json: id ${id} of ${JSON.stringify(token)} is not in 0..${this.vocabSize - 1}`);
-      }
+    for (const [token, id] of vocab) {
       // <|endoftext|> (and any other added token) is spelled literally; its UTF-8 is what it decodes to.
       const bytes = [...token].map((ch) => charToByte.get(ch));
       this.tokenBytes[id] = bytes.every((b) => b !== undefined)
         ? Uint8Array.from(bytes as number[])
         : this.utf8Encoder.encode(token);
     }
-    const eot = vocab['<|endoftext|>'];
+    const eot = vocab.get('<|endoftext|>');
     if (eot === undefined) throw new Error('vocab.json has no <|endoftext|> token: not a GPT-2 vocabulary');
     this.eotId = eot;
 
     this.byteIds = new Int32Array(256);
     bytesToUnicode().forEach((ch, b) => {
-      const id = vocab[ch];
+      const id = vocab.get(ch);
       if (id === undefined) throw new Error(`vocab.json lacks the single-byte token for byte ${b} (${JSON.stringify(ch)})`);
       this.byteIds[b] = id;
     });
 
     this.mergeIds = new Int32Array(merges.length);
     merges.forEach(([a, b], rank) => {
-      const ida = vocab[a], idb = vocab[b], merged = vocab[a + b];
+      const ida = vocab.get(a), idb = vocab.get(b), merged = vocab.get(a + b);
       if (ida === undefined || idb === undefined || merged === undefined) {
-        throw new Error(`merges.txt line ${rank + 1} ("${a} ${b}") names a token that vocab.json lacks`);
+        throw new Error(`merges.txt: merge ${rank + 1} ("${a} ${b}") names a token that vocab.json lacks`);
       }
       const key = ida * PAIR_BASE + idb;
       if (!this.mergeRanks.has(key)) this.mergeRanks.set(key, rank); // the first listing wins
@@ -146,7 +147,7 @@ export class GPT2Tokenizer {
       if (parts.length !== 2) throw new Error(`merges.txt: expected "left right", got ${JSON.stringify(trimmed)}`);
       merges.push(parts as [string, string]);
     }
-    return new GPT2Tokenizer(vocab as Record<string, number>, merges);
+    return new GPT2Tokenizer(new Map(Object.entries(vocab as Record<string, number>)), merges);
   }
 
   /** Text in, ids out. */
