@@ -75,7 +75,12 @@ describe('layouts', () => {
     expect(referenceStats(zip).downloaded).toBe(5);
   });
 
-  it('without account.js, names the account after the file', async () => {
+  it('without account.js, takes the account from manifest.js', async () => {
+    const c = await read(buildArchiveZip({ username: 'from_manifest', displayName: 'From Manifest', tweets: makeTweets(3), account: false, manifest: true }));
+    expect(c.account).toEqual({ username: 'from_manifest', displayName: 'From Manifest', accountId: '1000' });
+  });
+
+  it('without account.js or manifest.js, names the account after the file', async () => {
     const c = await read(buildArchiveZip({ tweets: makeTweets(3), account: false }), 'some/dir/my_archive.zip');
     expect(c.account).toEqual({ username: 'my_archive', displayName: 'my_archive' });
   });

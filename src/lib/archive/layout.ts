@@ -74,6 +74,14 @@ export function manifestTweetFiles(manifest: unknown): string[] {
   return out;
 }
 
+/** manifest.js' userInfo {userName, displayName, accountId}: the account when account.js is missing. */
+export function manifestAccount(manifest: unknown): { username: string; displayName: string; accountId?: string } | undefined {
+  const info = (manifest as { userInfo?: Record<string, unknown> } | null)?.userInfo;
+  if (!info || typeof info.userName !== 'string' || info.userName === '') return undefined;
+  const displayName = typeof info.displayName === 'string' && info.displayName !== '' ? info.displayName : info.userName;
+  return { username: info.userName, displayName, ...(typeof info.accountId === 'string' ? { accountId: info.accountId } : {}) };
+}
+
 /** Parses a small `window.__THAR_CONFIG = {...}` / `window.YTD.x.part0 = [...]` file whole. */
 export function parseAssignedJson(text: string): unknown {
   const start = text.search(/[[{]/);

@@ -6,7 +6,7 @@ import { BlobReader, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.j
 import { EntrySplitter, parseEntry } from './entry-splitter.ts';
 import { toAccount, toNoteTweet, toRawTweet, type NoteTweet } from './entries.ts';
 import { ArchiveError } from './errors.ts';
-import { findMembers, manifestTweetFiles, parseAssignedJson, TWEET_FILE_NAMES } from './layout.ts';
+import { findMembers, manifestAccount, manifestTweetFiles, parseAssignedJson, TWEET_FILE_NAMES } from './layout.ts';
 import { joinNoteTweets } from './note-join.ts';
 import type { Account, ArchiveContent, RawTweet, ReadOptions, ReadProgress } from './types.ts';
 
@@ -26,10 +26,13 @@ export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {
     const files = (await listEntries(reader, zip, name)).filter((e): e is FileEntry => !e.directory);
     let layout = findMembers(files);
     let manifestFiles: string[] = [];
+    let fromManifest: Account | undefined;
     if (layout.manifest) {
       const text = await inflateText(layout.manifest, Math.min(maxMember, SMALL_MEMBER_BYTES), opts.signal);
       try {
-        manifestFiles = manifestTweetFiles(parseAssignedJson(text));
+        const manifest = parseAssignedJson(text);
+        manifestFiles = manifestTweetFiles(manifest);
+        fromManifest = manifestAccount(manifest);
       } catch {
         // A broken manifest is no reason to refuse the archive: the file names still tell.
       }
@@ -41,7 +44,7 @@ export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {
 
     const account = layout.account
       ? await readAccount(layout.account, Math.min(maxMember, SMALL_MEMBER_BYTES), opts.signal)
-      : fallbackAccount(name);
+      : (fromManifest ?? fallbackAccount(name));
 
     const progress: ReadProgress = {
       archive: name,
