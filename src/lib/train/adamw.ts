@@ -45,6 +45,13 @@ function sumAll(xs: tf.Tensor[]): tf.Tensor {
   return level[0];
 }
 
+/** variable <- f(), freeing f's temporaries and its result tensor (the variable keeps the data). */
+function assignFrom(variable: tf.Variable, f: () => tf.Tensor): void {
+  const value = tf.tidy(f);
+  variable.assign(value);
+  value.dispose();
+}
+
 export class AdamW {
   readonly opts: AdamWOptions;
   /** Optimizer steps taken so far (the bias correction uses step + 1 for the next one). */
@@ -71,16 +78,17 @@ export class AdamW {
       if (!g) throw new Error(`AdamW: no gradient for ${p.key}`);
       const m = this.m.get(p.key)!;
       const v = this.v.get(p.key)!;
-      tf.tidy(() => {
-        const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-        const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-        m.assign(m1);
-        v.assign(v1);
-        // PyTorch: p *= 1 - lr*wd; p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps)
-        const decayed = p.decay && weightDecay > 0 ? tf.mul(p.variable, 1 - lr * weightDecay) : p.variable;
-        const denom = tf.add(tf.div(tf.sqrt(v1), Math.sqrt(bc2)), eps);
-        p.variable.assign(tf.sub(decayed, tf.mul(tf.div(m1, denom), lr / bc1)));
-      });
+      // Each line in its own tidy so at most ~3 parameter-sized temporaries live at once: for
+      // distilgpt2's 77 MB embedding chunk one big tidy would hold eight of them.
+      assignFrom(m, () => tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+      assignFrom(v, () => tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+      // PyTorch: p *= 1 - lr*wd; p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps)
+      const denom = tf.tidy(() => tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps));
+      const update = tf.tidy(() => tf.mul(tf.div(m, denom), lr / bc1));
+      denom.dispose();
+      const decay = p.decay && weightDecay > 0 ? 1 - lr * weightDecay : 1;
+      assignFrom(p.variable, () => tf.sub(decay === 1 ? p.variable : tf.mul(p.variable, decay), update));
+      update.dispose();
     }
   }
 

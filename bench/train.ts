@@ -1,0 +1,194 @@
+// npm run bench:train [-- --backends cpu,wasm,webgpu] [--shape tiny|small|distilgpt2] [--batch 2] [--block 16] [--steps 3]
+//
+// Fine-tuning speed on each tfjs backend Node has here: ms per optimizer step, tokens/s, and
+// model FLOP/s (nanoGPT's estimate: 6N + 12 L T C per token, N the parameters the step
+// multiplies by, i.e. all but the position table), beside the best plain matmul rate the same
+// backend reaches in the same run, so the ratio says how much of the hardware the step uses.
+// The step is the real one (optimizerStep: chunked cross-entropy, gradients, clipping, AdamW)
+// on a randomly initialised model of the chosen shape: speed does not depend on the values.
+// WebGPU runs on Dawn + SwiftShader here (a CPU emulation), so its shapes stay tiny.
+// Also prints the peak memory of one step (tf.profile) and, on paper from paramTable, the
+// peak for distilgpt2 at B4 x T256.
+import * as tf from '@tensorflow/tfjs';
+import { GPT2 } from '../src/lib/model/gpt2.ts';
+import { paramCount, paramTable } from '../src/lib/model/params.ts';
+import { parseConfig, type GPT2Config } from '../src/lib/model/config.ts';
+import { vocabChunkSizes } from '../src/lib/model/embedding.ts';
+import { AdamW } from '../src/lib/train/adamw.ts';
+import { optimizerStep } from '../src/lib/train/step.ts';
+import { trainableParams } from '../src/lib/train/trainer.ts';
+import { syntheticTokens, syntheticWeights } from '../src/lib/train/synthetic.ts';
+import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
+
+const SHAPES = {
+  tiny: { n_layer: 2, n_embd: 64, n_head: 4 },
+  small: { n_layer: 4, n_embd: 256, n_head: 4 },
+  distilgpt2: { n_layer: 6, n_embd: 768, n_head: 12 },
+} as const;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+function config(shape: keyof typeof SHAPES): GPT2Config {
+  return parseConfig({
+    model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, ...SHAPES[shape],
+    layer_norm_epsilon: 1e-5, activation_function: 'gelu_new', resid_pdrop: 0.1, embd_pdrop: 0.1, attn_pdrop: 0.1,
+  });
+}
+
+/** Training FLOPs per token (nanoGPT's estimate_mfu): 6N for the matmuls forward + backward, plus attention. */
+export function flopsPerToken(c: GPT2Config, T: number): number {
+  const N = paramCount(c) - c.n_positions * c.n_embd; // the position table is looked up, not multiplied
+  return 6 * N + 12 * c.n_layer * c.n_embd * T;
+}
+
+/**
+ * Peak float32 bytes of one training step, on paper, for this code: weights, gradients and
+ * two AdamW moments (16 bytes a parameter), activations autodiff keeps for the backward pass
+ * per layer, and the widest moment of the chunked loss (a few [B*T, chunk] buffers).
+ */
+export function peakBytesOnPaper(c: GPT2Config, B: number, T: number, maxBufferBytes = 128 * 2 ** 20): Record<string, number> {
+  const N = B * T;
+  const C = c.n_embd;
+  const P = paramCount(c);
+  const state = 16 * P;
+  // Per layer, floats kept for backward: LN in/out (2NC) x2, qkv (3NC), y + proj (2NC),
+  // MLP pre-activation + gelu_new's intermediates (x^3, inner, tanh, out: 5 x 4NC), MLP out (NC),
+  // dropout masks (3NC + attention's), and attention scores + probabilities (B nh T^2 each).
+  const perLayer = (4 + 3 + 2 + 20 + 1 + 3) * N * C + 3 * B * c.n_head * T * T;
+  const activations = 4 * c.n_layer * perLayer;
+  const chunk = Math.max(...vocabChunkSizes(c.vocab_size, C, maxBufferBytes));
+  const loss = 4 * 3 * N * chunk; // logits, softmax, gradient of one chunk
+  return { state, activations, loss, total: state + activations + loss };
+}
+
+/** Best GFLOP/s of a plain matmul on the current backend over a few square sizes and the head's shape. */
+async function bestMatmul(sizes: [number, number, number][]): Promise<{ flops: number; shape: string }> {
+  let best = { flops: 0, shape: '' };
+  for (const [m, k, n] of sizes) {
+    const a = tf.randomUniform([m, k]);
+    const b = tf.randomUniform([k, n]);
+    await tf.matMul(a, b).data(); // warm-up (shader compile)
+    const reps = 3;
+    const t0 = performance.now();
+    let out: tf.Tensor | null = null;
+    for (let i = 0; i < reps; i++) {
+      out?.dispose();
+      out = tf.matMul(a, b);
+    }
+    await out!.data(); // sync point: waits for the queued work
+    const s = (performance.now() - t0) / 1000;
+    const flops = (2 * m * k * n * reps) / s;
+    if (flops > best.flops) best = { flops, shape: `${m}x${k}x${n}` };
+    tf.dispose([a, b, out!]);
+  }
+  return best;
+}
+
+interface Row {
+  backend: string;
+  shape: string;
+  msPerStep: number;
+  tokensPerSec: number;
+  modelFlops: number;
+  matmulFlops: number;
+  matmulShape: string;
+  peakBytes: number;
+}
+
+async function benchBackend(backend: string, shape: keyof typeof SHAPES, B: number, T: number, steps: number): Promise<Row> {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const c = config(shape);
+  const model = GPT2.fromWeights(c, syntheticWeights(c, 1));
+  const opt = new AdamW(trainableParams(model));
+  const rows = (i: number) => syntheticTokens(B * (T + 1), c.vocab_size, 100 + i);
+  const step = (i: number) => optimizerStep(model, opt, [{ rows: rows(i), seed: i }], { batchSize: B, blockSize: T, lr: 1e-4, clipNorm: 1, training: true });
+  // Warm-up step (shader compilation on WebGPU), measured for its peak memory.
+  let warm: { loss: tf.Scalar; norm: tf.Scalar } | null = null;
+  const before = tf.memory().numBytes;
+  const prof = await tf.profile(() => {
+    warm = step(0);
+    return [warm.loss, warm.norm];
+  });
+  await warm!.loss.data();
+  tf.dispose([warm!.loss, warm!.norm]);
+  const t0 = performance.now();
+  const pending: tf.Tensor[] = [];
+  for (let i = 1; i <= steps; i++) {
+    const r = step(i);
+    pending.push(r.loss, r.norm);
+  }
+  await tf.stack(pending.filter((_, i) => i % 2 === 0)).data(); // one read-back, as the trainer does
+  const msPerStep = (performance.now() - t0) / steps;
+  tf.dispose(pending);
+  opt.dispose();
+  model.dispose();
+  const tokensPerSec = (B * T) / (msPerStep / 1000);
+  const N = B * T;
+  const mm = await bestMatmul([
+    [256, 256, 256],
+    [512, 512, 512],
+    ...(backend === 'webgpu' ? [] : ([[1024, 1024, 1024]] as [number, number, number][])),
+    [N, c.n_embd, Math.min(8192, c.vocab_size)], // the loss head's shape (one slice of it)
+    [N, c.n_embd, 4 * c.n_embd], // the MLP's
+  ]);
+  return {
+    backend,
+    shape: `${shape} B${B}xT${T}`,
+    msPerStep,
+    tokensPerSec,
+    modelFlops: tokensPerSec * flopsPerToken(c, T),
+    matmulFlops: mm.flops,
+    matmulShape: mm.shape,
+    peakBytes: prof.peakBytes - before,
+  };
+}
+
+const gb = (n: number) => `${(n / 1e9).toFixed(2)} GB`;
+const g = (n: number) => `${(n / 1e9).toFixed(2)}`;
+
+async function main(): Promise<void> {
+  const backends = arg('backends', 'cpu,wasm,webgpu').split(',');
+  const shape = arg('shape', 'tiny') as keyof typeof SHAPES;
+  const B = Number(arg('batch', '2'));
+  const T = Number(arg('block', '16'));
+  const steps = Number(arg('steps', '3'));
+  const rows: Row[] = [];
+  for (const backend of backends) {
+    if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    if (backend === 'webgpu' && !(await setupNodeWebGPU())) {
+      console.error('webgpu: no Vulkan ICD here, skipped');
+      continue;
+    }
+    try {
+      rows.push(await benchBackend(backend, shape, B, T, steps));
+      console.error(`${backend}: done`);
+    } catch (e) {
+      console.error(`${backend}: ${(e as Error).message}`);
+    }
+  }
+  console.log(`\n### Training step (${steps} timed steps after one warm-up; random weights; ${new Date().toISOString().slice(0, 10)})\n`);
+  console.log('| backend | model | ms/step | tokens/s | model GFLOP/s | best matmul GFLOP/s (shape) | model / matmul | peak memory of a step |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    console.log(
+      `| ${r.backend} | ${r.shape} | ${r.msPerStep.toFixed(0)} | ${r.tokensPerSec.toFixed(1)} | ${g(r.modelFlops)} | ${g(r.matmulFlops)} (${r.matmulShape}) | ${((100 * r.modelFlops) / r.matmulFlops).toFixed(0)}% | ${(r.peakBytes / 1e6).toFixed(1)} MB |`,
+    );
+  }
+  const d = config('distilgpt2');
+  const paper = peakBytesOnPaper(d, 4, 256);
+  console.log('\n### distilgpt2 at B4 x T256, on paper (float32, from paramTable)\n');
+  console.log('| part | bytes |');
+  console.log('| --- | ---: |');
+  console.log(`| weights + gradients + AdamW moments (16 B x ${paramCount(d).toLocaleString('en-US')} params) | ${gb(paper.state)} |`);
+  console.log(`| activations kept for backward (6 layers) | ${gb(paper.activations)} |`);
+  console.log(`| chunked loss (3 x [1024, chunk] buffers) | ${gb(paper.loss)} |`);
+  console.log(`| **peak** | **${gb(paper.total)}** |`);
+  console.log(`\nTraining FLOPs per token: ${(flopsPerToken(d, 256) / 1e6).toFixed(0)} M (6N + 12LTC).`);
+  void paramTable;
+}
+
+await main();
