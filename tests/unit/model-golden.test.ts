@@ -64,3 +64,27 @@ describe.each(Object.keys(TINY_MODELS) as TinyModelName[])('tiny GPT-2 "%s" vs P
     expect(await greedyIds(model, x.ids, 20, false)).toEqual(x.new_ids.slice(0, 20));
   });
 });
+
+// The wasm backend is the page's fallback without WebGPU: one text and a short continuation.
+describe('tiny GPT-2 vs PyTorch (tfjs wasm)', () => {
+  let model: GPT2;
+  beforeAll(async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const files = await loadModelDir(tinyModelDir('tiny'));
+    model = GPT2.fromWeights(files.config, files.weights);
+    return async () => {
+      model.dispose();
+      await tf.setBackend('cpu');
+    };
+  });
+
+  it('per-position losses within 1e-4 and greedy identical', async () => {
+    const g = golden.models.tiny;
+    const t = g.texts[1];
+    const losses = await lossesOf(model, t.ids);
+    expect(Math.max(...losses.map((l, i) => Math.abs(l - t.losses[i])))).toBeLessThan(1e-4);
+    const x = g.greedy[0];
+    expect(await greedyIds(model, x.ids, 12, true)).toEqual(x.new_ids.slice(0, 12));
+  });
+});

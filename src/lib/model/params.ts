@@ -111,3 +111,13 @@ export function normalizeWeights<T extends { shape: number[] }>(
   }
   return out;
 }
+
+/**
+ * Forward+backward FLOPs per token at sequence length T (PaLM appendix B, as in nanoGPT's
+ * estimate_mfu): 6 per parameter (the tied head counted once, its matmul included) plus
+ * attention's 12 * n_layer * C * T. Generation (forward only) is a third of this.
+ */
+export function trainingFlopsPerToken(config: GPT2Config, seqLen: number): number {
+  const N = paramCount(config) - config.n_positions * config.n_embd; // position table: a lookup, no matmul
+  return 6 * N + 12 * config.n_layer * config.n_embd * seqLen;
+}
