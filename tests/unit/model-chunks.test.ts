@@ -161,7 +161,9 @@ describe('dropout', () => {
     for (const [name, g] of grads) expect(g.some((x) => x !== 0), name).toBe(true);
   });
 
-  it('refuses a parameter larger than the limit', () => {
-    expect(() => GPT2.fromWeights(config, weights, { maxBufferBytes: 1000 })).toThrow(/exceeds this device's 1000-byte buffer limit/);
+  it('refuses a parameter larger than the limit, leaking nothing', () => {
+    const before = tf.memory().numTensors;
+    expect(() => GPT2.fromWeights(config, weights, { maxBufferBytes: 3000 })).toThrow(/"h.0.attn.c_attn.weight" \(3072 bytes\) exceeds this device's 3000-byte buffer limit/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -71,27 +71,38 @@ export class GPT2 {
   static fromWeights(config: GPT2Config, weights: Map<string, WeightTensor>, opts: GPT2Options = {}): GPT2 {
     const model = new GPT2(config, opts);
     const named = normalizeWeights(config, weights);
-    const C = config.n_embd;
-    for (const spec of paramTable(config)) {
-      const w = named.get(spec.name)!;
-      const bytes = w.data.length * 4;
-      if (spec.name === 'wte.weight') continue;
-      if (bytes > model.maxBufferBytes) {
-        throw new Error(`"${spec.name}" (${bytes} bytes) exceeds this device's ${model.maxBufferBytes}-byte buffer limit`);
-      }
-      model.variables.set(spec.name, model.makeVariable(spec.name, w.data, spec.shape));
-    }
-    const wte = named.get('wte.weight')!.data;
-    const sizes = vocabChunkSizes(config.vocab_size, C, model.maxBufferBytes);
-    let start = 0;
-    for (const size of sizes) {
-      const name = sizes.length === 1 ? 'wte.weight' : `wte.weight#${model.vocabChunks.length}`;
-      const weight = model.makeVariable(name, wte.subarray(start * C, (start + size) * C), [size, C]);
-      model.vocabChunks.push({ start, size, weight });
-      model.variables.set(name, weight);
-      start += size;
+    try {
+      model.build(named);
+    } catch (e) {
+      model.dispose(); // free what was uploaded before the failure
+      throw e;
     }
     return model;
+  }
+
+  private build(named: Map<string, WeightTensor>): void {
+    const { config } = this;
+    const C = config.n_embd;
+    for (const spec of paramTable(config)) {
+      if (spec.name === 'wte.weight') continue;
+      const w = named.get(spec.name)!;
+      const bytes = w.data.length * 4;
+      if (bytes > this.maxBufferBytes) {
+        throw new Error(`"${spec.name}" (${bytes} bytes) exceeds this device's ${this.maxBufferBytes}-byte buffer limit`);
+      }
+      this.variables.set(spec.name, this.makeVariable(spec.name, w.data, spec.shape));
+    }
+    // The tied embedding/head, split into vocabulary chunks that each fit one buffer.
+    const wte = named.get('wte.weight')!.data;
+    const sizes = vocabChunkSizes(config.vocab_size, C, this.maxBufferBytes);
+    let start = 0;
+    for (const size of sizes) {
+      const name = sizes.length === 1 ? 'wte.weight' : `wte.weight#${this.vocabChunks.length}`;
+      const weight = this.makeVariable(name, wte.subarray(start * C, (start + size) * C), [size, C]); // [Vc, C]
+      this.vocabChunks.push({ start, size, weight });
+      this.variables.set(name, weight);
+      start += size;
+    }
   }
 
   private makeVariable(name: string, data: Float32Array, shape: number[]): tf.Variable {
