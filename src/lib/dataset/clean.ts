@@ -23,6 +23,7 @@ const URL_PASSES: RegExp[] = ['http:', 'https:'].flatMap((w) => [
  * ends as `<` (huggingtweets' order, kept exactly; the archive escapes only these three).
  */
 export function decodeEntities(text: string): string {
+  if (!text.includes('&')) return text; // most tweets: skip three scans
   return text.replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>');
 }
 
@@ -34,7 +35,8 @@ export function splitWords(text: string): string[] {
 /** The training text: entities decoded, http:/https: URLs removed, whitespace collapsed to single spaces. */
 export function cleanText(fullText: string): string {
   let t = decodeEntities(fullText);
-  for (const pass of URL_PASSES) t = t.replace(pass, '');
+  // Every pass needs "http:" or "https:"; most tweets have neither.
+  if (t.includes('http')) for (const pass of URL_PASSES) t = t.replace(pass, '');
   // re.sub(' +', ' ') then ' '.join(t.split()) and strip(): the last two decide alone.
   return splitWords(t).join(' ');
 }
