@@ -61,7 +61,9 @@ export function peakBytesOnPaper(c: GPT2Config, B: number, T: number, maxBufferB
   const activations = 4 * c.n_layer * perLayer;
   const chunk = Math.max(...vocabChunkSizes(c.vocab_size, C, maxBufferBytes));
   const loss = 4 * 3 * N * chunk; // logits, softmax, gradient of one chunk
-  return { state, activations, loss, total: state + activations + loss };
+  // The tied embedding's gradient arrives twice (lookup and head) before autodiff sums them.
+  const embeddingGrad = 2 * 4 * c.vocab_size * C;
+  return { state, activations, loss, embeddingGrad, total: state + activations + loss + embeddingGrad };
 }
 
 /** Best GFLOP/s of a plain matmul on the current backend over a few square sizes and the head's shape. */
@@ -186,6 +188,7 @@ async function main(): Promise<void> {
   console.log(`| weights + gradients + AdamW moments (16 B x ${paramCount(d).toLocaleString('en-US')} params) | ${gb(paper.state)} |`);
   console.log(`| activations kept for backward (6 layers) | ${gb(paper.activations)} |`);
   console.log(`| chunked loss (3 x [1024, chunk] buffers) | ${gb(paper.loss)} |`);
+  console.log(`| embedding gradient from both paths before summing (2 x wte) | ${gb(paper.embeddingGrad)} |`);
   console.log(`| **peak** | **${gb(paper.total)}** |`);
   console.log(`\nTraining FLOPs per token: ${(flopsPerToken(d, 256) / 1e6).toFixed(0)} M (6N + 12LTC).`);
   void paramTable;

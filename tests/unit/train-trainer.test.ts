@@ -6,6 +6,9 @@ import { Trainer, type TrainerEvent } from '../../src/lib/train/trainer';
 import { resolveTrainConfig, type TrainConfig } from '../../src/lib/train/config';
 import { learningRate } from '../../src/lib/train/schedule';
 import { syntheticWeights, syntheticTokens, tinyConfig } from '../../src/lib/train/synthetic';
+import { AdamW } from '../../src/lib/train/adamw';
+import { optimizerStep } from '../../src/lib/train/step';
+import { trainableParams } from '../../src/lib/train/trainer';
 
 const cfg = tinyConfig();
 
@@ -133,5 +136,33 @@ describe('Trainer on a tiny GPT-2 (tfjs cpu)', () => {
     b.model.dispose();
     c.trainer.dispose();
     c.model.dispose();
+  });
+
+  it('one step holds at most the gradients plus a few chunk-sized temporaries beyond the model and moments', async () => {
+    // A big vocabulary in 64 KB chunks, so the embedding dominates and its handling shows.
+    const big = tinyConfig({ vocab_size: 4000, dropout: 0 } as never);
+    const model = GPT2.fromWeights(big, syntheticWeights(big, 2), { maxBufferBytes: 65536 });
+    const params = trainableParams(model);
+    const opt = new AdamW(params);
+    const P = params.reduce((n, p) => n + p.variable.size, 0);
+    const chunkBytes = 65536;
+    const rows = syntheticTokens(2 * 9, 4000, 1);
+    const before = tf.memory().numBytes; // weights + moments
+    let out: tf.Tensor[] = [];
+    const info = await tf.profile(() => {
+      const r = optimizerStep(model, opt, [{ rows }], { batchSize: 2, blockSize: 8, lr: 1e-3, clipNorm: 1, training: false });
+      out = [r.loss, r.norm];
+      return out;
+    });
+    tf.dispose(out);
+    const extra = info.peakBytes - before;
+    // Gradients (4P), plus the embedding's gradient arriving twice (lookup and head) before
+    // autodiff sums them (2 x wte), plus a few chunk-sized buffers (loss chunk, AdamW
+    // temporaries). A second full gradient set (clipped copies: +4P) would exceed it.
+    const wteBytes = 4000 * 16 * 4;
+    expect(extra).toBeLessThan(4 * P + 2 * wteBytes + 6 * chunkBytes);
+    expect(extra).toBeGreaterThan(4 * P); // the gradients do exist
+    opt.dispose();
+    model.dispose();
   });
 });

@@ -19,15 +19,15 @@ export interface Param {
 }
 
 /**
- * Scales gradients so their global L2 norm is at most maxNorm (coef = maxNorm / (norm + 1e-6),
- * clamped at 1, as PyTorch). Returns the clipped gradients (new tensors) and the norm before
- * clipping, a scalar tensor the caller may read back later.
+ * Global-norm clipping as torch.nn.utils.clip_grad_norm_: the L2 norm of all gradients and the
+ * factor min(1, maxNorm / (norm + 1e-6)) to multiply them by. Both are device scalars; AdamW
+ * applies the factor per parameter, so no second full set of gradients is ever made.
  */
-export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: tf.Scalar } {
+export function clipCoefficient(grads: tf.Tensor[], maxNorm: number): { norm: tf.Scalar; coef: tf.Scalar } {
   return tf.tidy(() => {
     const norm = tf.sqrt(sumAll(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
-    const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
-    return { grads: grads.map((g) => tf.mul(g, coef)), norm };
+    const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1) as tf.Scalar;
+    return { norm, coef };
   });
 }
 
@@ -67,15 +67,21 @@ export class AdamW {
     }
   }
 
-  /** One update with learning rate lr; grads keyed like params. */
-  apply(grads: Map<string, tf.Tensor>, lr: number): void {
+  /**
+   * One update with learning rate lr; grads keyed like params, multiplied by `opts.scale` (the
+   * clipping factor) first. With `opts.consume`, each gradient is disposed as soon as its
+   * parameter is updated, so gradients and update temporaries never peak together.
+   */
+  apply(grads: Map<string, tf.Tensor>, lr: number, opts: { scale?: tf.Scalar; consume?: boolean } = {}): void {
     const { beta1, beta2, eps, weightDecay } = this.opts;
     this.step++;
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
     for (const p of this.params) {
-      const g = grads.get(p.key);
-      if (!g) throw new Error(`AdamW: no gradient for ${p.key}`);
+      const raw = grads.get(p.key);
+      if (!raw) throw new Error(`AdamW: no gradient for ${p.key}`);
+      const g = opts.scale ? tf.mul(raw, opts.scale) : raw;
+      if (opts.consume && g !== raw) raw.dispose();
       const m = this.m.get(p.key)!;
       const v = this.v.get(p.key)!;
       // Each line in its own tidy so at most ~3 parameter-sized temporaries live at once: for
@@ -89,6 +95,7 @@ export class AdamW {
       const decay = p.decay && weightDecay > 0 ? 1 - lr * weightDecay : 1;
       assignFrom(p.variable, () => tf.sub(decay === 1 ? p.variable : tf.mul(p.variable, decay), update));
       update.dispose();
+      if (g !== raw || opts.consume) g.dispose();
     }
   }
 

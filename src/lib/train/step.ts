@@ -2,7 +2,7 @@
 // PyTorch: for each micro-batch, loss and gradients (chunked cross-entropy); gradients
 // averaged over the micro-batches, clipped to a global norm, applied by AdamW.
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, clipByGlobalNorm } from './adamw.ts';
+import { AdamW, clipCoefficient } from './adamw.ts';
 import { chunkedCrossEntropy, type VocabChunk } from './loss.ts';
 
 /** What training needs of a model (GPT2 satisfies it). */
@@ -77,12 +77,16 @@ export function optimizerStep(
   }
   if (!sum || !lossSum) throw new Error('optimizerStep: no micro-batches');
   const n = micro.length;
-  const keys = [...sum.keys()];
   // Each micro-batch loss is a mean, so the step's gradient is the mean of theirs (as HF divides by accumulation steps).
-  const mean = keys.map((k) => (n === 1 ? sum!.get(k)! : tf.div(sum!.get(k)!, n)));
-  const { grads: clipped, norm } = clipByGlobalNorm(mean, opts.clipNorm);
-  optimizer.apply(new Map(keys.map((k, i) => [k, clipped[i]])), opts.lr);
-  tf.dispose([...sum.values(), ...(n === 1 ? [] : mean), ...clipped]);
+  if (n > 1) {
+    for (const [k, g] of sum) {
+      sum.set(k, tf.div(g, n));
+      g.dispose();
+    }
+  }
+  const { norm, coef } = clipCoefficient([...sum.values()], opts.clipNorm);
+  optimizer.apply(sum, opts.lr, { scale: coef, consume: true }); // frees each gradient once used
+  coef.dispose();
   const loss = n === 1 ? lossSum : (tf.div(lossSum, n) as tf.Scalar);
   if (loss !== lossSum) lossSum.dispose();
   return { loss, norm };
