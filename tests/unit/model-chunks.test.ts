@@ -9,6 +9,7 @@ import { GPT2 } from '../../src/lib/model/gpt2.ts';
 import { vocabChunkSizes } from '../../src/lib/model/embedding.ts';
 import { parseConfig } from '../../src/lib/model/config.ts';
 import { tinyConfig, tinyWeights } from '../../scripts/fixtures/tiny-model.ts';
+import { lossAndGrads, maxAbsDiff, wholeWteGrad } from './model-helpers.ts';
 
 // A small vocabulary keeps gradients cheap; the code paths are the same as at 50257.
 const config = parseConfig({ ...tinyConfig({ nLayer: 2, nEmbd: 16, nHead: 2, nPositions: 32 }), vocab_size: 1000 });
@@ -20,35 +21,9 @@ const SMALL_LIMIT = 250 * C * 4;
 const IDS = [[5, 999, 5, 250, 251, 5, 749], [0, 500, 998, 249, 750, 5, 5]];
 const TARGETS = [999, 5, 250, 251, 5, 749, 3, 500, 998, 249, 750, 5, 5, 0];
 
-async function gradsOf(model: GPT2, training = false, seed?: number): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
-  const vars = [...model.variables.values()];
-  const { value, grads } = tf.variableGrads(() => {
-    const h = model.hidden(tf.tensor2d(IDS, undefined, 'int32'), { training, seed });
-    return tf.mean(model.tokenLosses(h, tf.tensor1d(TARGETS, 'int32'))) as tf.Scalar;
-  }, vars);
-  const out = new Map<string, Float32Array>();
-  for (const [name, v] of model.variables) out.set(name, (await grads[v.name].data()) as Float32Array);
-  const loss = (await value.data())[0];
-  tf.dispose([value, ...Object.values(grads)]);
-  return { loss, grads: out };
-}
-
-/** Gradient of wte whole: the chunk gradients laid end to end. */
-function wteGrad(model: GPT2, grads: Map<string, Float32Array>): Float32Array {
-  const out = new Float32Array(config.vocab_size * C);
-  for (const [name, v] of model.variables) {
-    const chunk = model.vocabChunks.find((c) => c.weight === v);
-    if (chunk) out.set(grads.get(name)!, chunk.start * C);
-  }
-  return out;
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+const gradsOf = (model: GPT2, training = false, seed?: number) => lossAndGrads(model, IDS, TARGETS, { training, seed });
+const wteGrad = wholeWteGrad;
+const maxDiff = maxAbsDiff;
 
 describe('vocabulary chunks', () => {
   it('sizes chunks equally under the limit', () => {

@@ -8,7 +8,9 @@ import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
 import { GPT2, defaultMaxBufferBytes } from '../../src/lib/model/gpt2.ts';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
-import { greedyIds, lossesOf } from './model-helpers.ts';
+import { greedyIds, lossAndGrads, lossesOf, maxAbsDiff, wholeWteGrad } from './model-helpers.ts';
+import { parseConfig } from '../../src/lib/model/config.ts';
+import { tinyConfig, tinyWeights } from '../../scripts/fixtures/tiny-model.ts';
 
 const available = await setupNodeWebGPU();
 
@@ -63,5 +65,27 @@ describe.skipIf(!available)('tiny GPT-2 vs PyTorch on the WebGPU backend', () =>
     expect(Math.max(...losses.map((l, i) => Math.abs(l - t.losses[i])))).toBeLessThan(1e-4);
     const x = golden.models.tiny.greedy[1];
     expect(await greedyIds(model, x.ids, 4, true)).toEqual(x.new_ids.slice(0, 4));
+  });
+
+  it('gradients through the split embedding (ScatterNd) match the CPU backend', async () => {
+    const config = parseConfig({ ...tinyConfig({ nLayer: 1, nEmbd: 16, nHead: 2, nPositions: 16 }), vocab_size: 600 });
+    const weights = tinyWeights(config, 13);
+    const ids = [[5, 599, 5, 200, 201, 5], [0, 300, 598, 199, 5, 5]];
+    const targets = [599, 5, 200, 201, 5, 9, 300, 598, 199, 5, 5, 0];
+    const onGpu = GPT2.fromWeights(config, weights, { maxBufferBytes: 200 * 16 * 4 }); // 3 chunks
+    const gpu = await lossAndGrads(onGpu, ids, targets);
+    const gpuWte = wholeWteGrad(onGpu, gpu.grads);
+    onGpu.dispose();
+    await tf.setBackend('cpu');
+    try {
+      const onCpu = GPT2.fromWeights(config, weights);
+      const cpu = await lossAndGrads(onCpu, ids, targets);
+      expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(gpuWte, cpu.grads.get('wte.weight')!)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(gpu.grads.get('h.0.attn.c_attn.weight')!, cpu.grads.get('h.0.attn.c_attn.weight')!)).toBeLessThan(1e-5);
+      onCpu.dispose();
+    } finally {
+      await tf.setBackend('webgpu');
+    }
   });
 });
