@@ -16,7 +16,7 @@ describe('tokenizer on the kept tweets of the test archives', () => {
     const tok = GPT2Tokenizer.fromFiles(fs.readFileSync(GPT2_VOCAB_JSON, 'utf8'), fs.readFileSync(GPT2_MERGES_TXT, 'utf8'));
     const tiktoken = getEncoding('gpt2');
     const archives = [...buildTwoAccountArchives(), ...[...sampleArchives()].map(([name, bytes]) => ({ name, bytes }))];
-    const contents = await Promise.all(archives.map((a) => readArchive(new Blob([a.bytes]), a.name)));
+    const contents = await Promise.all(archives.map((a) => readArchive(new Blob([a.bytes as Uint8Array<ArrayBuffer>]), a.name)));
     const texts = new Set<string>();
     for (const rule of ['multilingual', 'huggingtweets'] as const) {
       for (const t of keptTexts(buildDataset(contents, rule))) texts.add(t);
