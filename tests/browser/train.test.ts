@@ -1,0 +1,132 @@
+// Training in the page, in headless Chromium on WebGPU (SwiftShader): the tiny fixture model
+// served on localhost trains a few steps in the model worker on a generated two-account
+// archive, the loss falls, the page is reloaded mid-run (the worker dies wherever it was,
+// possibly mid-checkpoint), the page offers the run, it resumes from its last checkpoint, and
+// IndexedDB holds exactly what the shelf shows. Shapes are tiny (B1 x T16): SwiftShader is slow.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { buildTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
+import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
+import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
+
+const DIR = path.resolve('.fixtures/train-ui');
+
+async function step(page: Page): Promise<number> {
+  return Number((await page.getAttribute('[data-testid=train-progress]', 'data-step')) ?? 0);
+}
+
+async function waitForStep(page: Page, n: number, timeout = 240_000): Promise<void> {
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid=train-progress]')?.getAttribute('data-step') ?? 0) >= n,
+    n,
+    { timeout, polling: 250 },
+  );
+}
+
+/** What IndexedDB holds: checkpoint ids per run and the pointer targets. */
+async function idbContents(page: Page): Promise<{ checkpoints: string[]; pointers: string[]; tensorsOf: string[] }> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('tweetforge');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const tx = db.transaction(['checkpoints', 'pointers', 'tensors'], 'readonly');
+          const out = { checkpoints: [] as string[], pointers: [] as string[], tensorsOf: [] as string[] };
+          const ck = tx.objectStore('checkpoints').getAllKeys();
+          ck.onsuccess = () => (out.checkpoints = (ck.result as string[]).slice().sort());
+          const pt = tx.objectStore('pointers').getAll();
+          pt.onsuccess = () => (out.pointers = (pt.result as { checkpointId: string }[]).map((p) => p.checkpointId));
+          const tn = tx.objectStore('tensors').getAllKeys();
+          tn.onsuccess = () => (out.tensorsOf = [...new Set((tn.result as [string, string][]).map((k) => k[0]))].sort());
+          tx.oncomplete = () => {
+            db.close();
+            resolve(out);
+          };
+        };
+      }),
+  );
+}
+
+describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () => {
+  it('trains, survives a reload mid-run, resumes from its checkpoint; the shelf matches IndexedDB', async () => {
+    tinyModelDir('tiny'); // .fixtures/models/tiny, served at /fixtures/models/tiny/
+    fs.mkdirSync(DIR, { recursive: true });
+    const archives = buildTwoAccountArchives().map(({ name, bytes }) => {
+      const p = path.join(DIR, name);
+      fs.writeFileSync(p, bytes);
+      return p;
+    });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const rec = recordPage(page);
+      const url = `${appUrl()}?model=${encodeURIComponent('/fixtures/models/tiny/')}`;
+      await page.goto(url);
+      await page.setInputFiles('[data-testid=archive-input]', archives);
+      await page.waitForSelector('[data-testid=stats-table] [data-user=ada_test]', { timeout: 60_000 });
+
+      await page.click('[data-testid=train-settings]');
+      const settings: Record<string, string> = { blockSize: '16', batchSize: '1', epochs: '1', lr: '0.01', checkpointEvery: '2', seed: '7' };
+      for (const [k, v] of Object.entries(settings)) await page.fill(`[data-testid=train-setting-${k}]`, v);
+      await page.click('[data-testid=train-start]');
+      await page.waitForSelector('[data-testid=train-progress]', { timeout: 240_000 });
+      const total = Number(await page.getAttribute('[data-testid=train-progress]', 'data-total-steps'));
+      expect(total, rec.logs.join('\n')).toBeGreaterThan(20);
+      expect(await page.textContent('[data-testid=train-total-steps]')).toContain(String(total).slice(0, 1));
+      await waitForStep(page, 5);
+      // A checkpoint exists (every 2 steps) before the reload.
+      await page.waitForFunction(() => document.body.textContent?.includes('saved at step'), null, { timeout: 120_000 });
+      const firstLoss = Number(await page.getAttribute('[data-testid=train-loss]', 'data-first-loss'));
+      expect(firstLoss).toBeGreaterThan(5); // ~ln(50257) for an untrained head
+      const before = await step(page);
+      await screenshot(page, 'train-before-reload');
+
+      // Reload mid-run: the worker is killed wherever it is (maybe inside a checkpoint write).
+      await page.reload();
+      await page.waitForSelector('[data-testid=train-resume]', { timeout: 60_000 });
+      const offer = await page.textContent('[data-testid=train-resume-offer]');
+      expect(offer).toMatch(/stopped at step \d+ of \d+/);
+      const offeredStep = Number(/stopped at step (\d+)/.exec(offer!)![1]);
+      expect(offeredStep).toBeGreaterThanOrEqual(2);
+      expect(offeredStep).toBeLessThanOrEqual(before + 1);
+      const idbBefore = await idbContents(page);
+      // Every complete checkpoint has its tensors; the pointer names one of them.
+      expect(idbBefore.checkpoints.length).toBeGreaterThanOrEqual(1);
+      expect(idbBefore.checkpoints.length).toBeLessThanOrEqual(2);
+      expect(idbBefore.checkpoints).toContain(idbBefore.pointers[0]);
+      for (const c of idbBefore.checkpoints) expect(idbBefore.tensorsOf).toContain(c);
+
+      await page.click('[data-testid=train-resume]');
+      await page.waitForSelector('[data-testid=train-progress]', { timeout: 240_000 });
+      await waitForStep(page, offeredStep + 4);
+      await page.click('[data-testid=train-pause]');
+      await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 240_000 });
+      await screenshot(page, 'train-after-resume');
+
+      // The history came back with the run and went on from the checkpoint: loss fell overall.
+      const losses = await page.evaluate(() => {
+        const poly = document.querySelector('[data-testid=train-chart] polyline')?.getAttribute('points') ?? '';
+        return poly.split(' ').length;
+      });
+      expect(losses).toBeGreaterThanOrEqual(offeredStep + 4);
+      // The resumed history starts with the first run's step 1: same first loss, and it fell.
+      expect(Number(await page.getAttribute('[data-testid=train-loss]', 'data-first-loss'))).toBeCloseTo(firstLoss, 5);
+      const lastLoss = Number(await page.getAttribute('[data-testid=train-loss]', 'data-loss'));
+      expect(lastLoss, `first ${firstLoss}, last ${lastLoss}`).toBeLessThan(firstLoss - 0.1);
+
+      // The shelf shows what IndexedDB holds.
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=train-shelf] [data-checkpoint]').length > 0, null, { timeout: 30_000 });
+      const shelf = (await page.$$eval('[data-testid=train-shelf] [data-checkpoint]', (els) => els.map((e) => e.getAttribute('data-checkpoint')!))).sort();
+      const idb = await idbContents(page);
+      expect(shelf).toEqual(idb.checkpoints);
+      expect(idb.tensorsOf).toEqual(idb.checkpoints); // no orphans left behind by the killed write
+      expect(rec.logs.filter((l) => l.startsWith('[pageerror]'))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
