@@ -121,13 +121,14 @@ function readHeader(bytes: Uint8Array, maxHeader: number): { header: Record<stri
 
 /** Copies numel elements of `dtype` at byte `offset` into a new Float32Array. */
 function decode(bytes: Uint8Array, offset: number, numel: number, dtype: string): Float32Array {
+  if (dtype === 'F32') {
+    // One copy into a fresh, 4-byte-aligned buffer whatever the file's alignment.
+    const start = bytes.byteOffset + offset;
+    return new Float32Array(bytes.buffer.slice(start, start + numel * 4) as ArrayBuffer);
+  }
   const out = new Float32Array(numel);
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, numel * ITEM_SIZE[dtype]);
   switch (dtype) {
-    case 'F32':
-      // slice() copies into a fresh, 4-byte-aligned buffer whatever the file's alignment.
-      out.set(new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + numel * 4)));
-      break;
     case 'F16':
       for (let i = 0; i < numel; i++) out[i] = f16ToF32(view.getUint16(2 * i, true));
       break;
