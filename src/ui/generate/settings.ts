@@ -1,0 +1,70 @@
+// The generate step's settings: huggingtweets' page defaults, and the checks that turn what a
+// person typed into SampleOptions the worker accepts.
+// The defaults repeat src/lib/generate/generate.ts's DEFAULT_SAMPLE_OPTIONS on purpose: that
+// module imports tfjs, which must stay out of the page's bundle (it lives in the model
+// worker). tests/browser/journey.test.ts checks the page's inputs against the library's.
+import type { SampleOptions } from '../../lib/generate/generate.ts';
+
+export const PAGE_PROMPT = 'My dream is';
+
+/** What the settings form edits (the worker fills kvCache and prefixEot itself). */
+export type PageSampleSettings = Pick<
+  SampleOptions,
+  'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'minNewTokens' | 'maxNewTokens' | 'numSamples' | 'seed'
+> & { greedy: boolean };
+
+export const PAGE_SAMPLE_DEFAULTS: Readonly<PageSampleSettings> = Object.freeze({
+  temperature: 1.0,
+  topK: 50,
+  topP: 0.95,
+  repetitionPenalty: 1.0,
+  minNewTokens: 10,
+  maxNewTokens: 160,
+  numSamples: 5,
+  seed: 42,
+  greedy: false,
+});
+
+/** Bounds of each number field: the inputs' min/max and the check below share them. */
+export const BOUNDS: Record<Exclude<keyof PageSampleSettings, 'greedy'>, { min: number; max: number; step: number; int: boolean }> = {
+  temperature: { min: 0.05, max: 3, step: 0.05, int: false },
+  topK: { min: 0, max: 1000, step: 1, int: true },
+  topP: { min: 0.01, max: 1, step: 0.01, int: false },
+  repetitionPenalty: { min: 1, max: 3, step: 0.05, int: false },
+  minNewTokens: { min: 0, max: 1024, step: 1, int: true },
+  maxNewTokens: { min: 1, max: 1024, step: 1, int: true },
+  numSamples: { min: 1, max: 10, step: 1, int: true },
+  seed: { min: 0, max: 2 ** 31 - 1, step: 1, int: true },
+};
+
+const LABELS: Record<keyof typeof BOUNDS, string> = {
+  temperature: 'Temperature',
+  topK: 'Top-k',
+  topP: 'Top-p',
+  repetitionPenalty: 'Repetition penalty',
+  minNewTokens: 'Minimum length',
+  maxNewTokens: 'Maximum length',
+  numSamples: 'Samples',
+  seed: 'Seed',
+};
+
+/** One readable line per bad field; empty when the settings can be sent. */
+export function settingsProblems(s: PageSampleSettings): string[] {
+  const out: string[] = [];
+  for (const key of Object.keys(BOUNDS) as (keyof typeof BOUNDS)[]) {
+    const v = s[key];
+    const b = BOUNDS[key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) out.push(`${LABELS[key]} must be a number.`);
+    else if (b.int && !Number.isInteger(v)) out.push(`${LABELS[key]} must be a whole number.`);
+    else if (v < b.min || v > b.max) out.push(`${LABELS[key]} must be between ${b.min} and ${b.max}.`);
+  }
+  if (out.length === 0 && s.minNewTokens > s.maxNewTokens) out.push('Minimum length cannot exceed the maximum length.');
+  return out;
+}
+
+/** A fresh seed for a click, so each click differs and any sample can be replayed from its seed. */
+export function randomSeed(): number {
+  const a = new Uint32Array(1);
+  crypto.getRandomValues(a);
+  return a[0] % BOUNDS.seed.max;
+}
