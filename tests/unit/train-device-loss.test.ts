@@ -1,0 +1,73 @@
+// WebGPU device loss during training (Dawn on SwiftShader in Node, the device destroyed
+// mid-run): the session pauses and says so, and on resume gets a fresh device, rebuilds the
+// model from the last checkpoint and trains on to the end. The model is tiny and byte-level
+// (257 tokens: the 256 byte tokens + <|endoftext|>, no merges) so WebGPU steps stay cheap.
+import 'fake-indexeddb/auto';
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { TrainingSession } from '../../src/lib/train/session';
+import type { ModelEvent } from '../../src/workers/model-protocol';
+import { bytesToUnicode } from '../../src/lib/tokenizer/bpe';
+import { syntheticWeights, tinyConfig } from '../../src/lib/train/synthetic';
+import { setupNodeWebGPU } from '../helpers/node-webgpu';
+
+type Of<T extends ModelEvent['type']> = Extract<ModelEvent, { type: T }>;
+
+const config = tinyConfig({ vocab_size: 257, n_embd: 8, n_positions: 16 });
+const vocab = Object.fromEntries([...bytesToUnicode().map((ch, b) => [ch, b]), ['<|endoftext|>', 256]]);
+
+describe('WebGPU device loss', () => {
+  let available = false;
+  beforeAll(async () => {
+    available = await setupNodeWebGPU();
+  });
+
+  it('pauses with a message, then resumes on a fresh device from the last checkpoint', async (ctx) => {
+    if (!available) ctx.skip();
+    const events: ModelEvent[] = [];
+    const waiters: { pred: (e: ModelEvent) => boolean; resolve: () => void }[] = [];
+    const session = new TrainingSession({
+      backends: ['webgpu'],
+      emit: (e) => {
+        events.push(e);
+        for (const w of [...waiters]) if (w.pred(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+      },
+    });
+    const of = <T extends ModelEvent['type']>(t: T) => events.filter((e) => e.type === t) as Of<T>[];
+    const until = (pred: (e: ModelEvent) => boolean) => new Promise<void>((resolve) => waiters.push({ pred, resolve }));
+
+    await session.handle({ type: 'init' });
+    expect(of('backend')[0].name).toBe('webgpu');
+    session.useFiles({ config, weights: syntheticWeights(config, 8), vocabJson: JSON.stringify(vocab), mergesTxt: '#version: 0.2\n' }, 'synthetic://bytes');
+    await session.handle({
+      type: 'prepare',
+      accounts: [{ username: 'a', texts: Array.from({ length: 12 }, (_, i) => `hi ${i} there`) }],
+      settings: { blockSize: 8, batchSize: 2, epochs: 1, checkpointEvery: 2, lossReadEvery: 1, lr: 1e-3 },
+    });
+    const total = of('prepared')[0].sizes.totalSteps;
+    expect(total).toBeGreaterThanOrEqual(5);
+    await session.handle({ type: 'start', name: 'device loss' });
+    await until((e) => e.type === 'checkpoint' && e.step === 2);
+    await until((e) => e.type === 'step' && e.step >= 3);
+
+    // The GPU goes away (as when the driver resets or the GPU process crashes).
+    (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
+    await until((e) => e.type === 'status' && e.status === 'device-lost');
+    await session.idle();
+    const lost = of('status').find((s) => s.status === 'device-lost')!;
+    expect(lost.message).toMatch(/GPU device was lost.*resume continues from the checkpoint at step [2-9]/);
+    const resumeFrom = Number(/step (\d+)/.exec(lost.message!)![1]);
+    const stepsBefore = of('step').length;
+
+    await session.handle({ type: 'resume' });
+    await until((e) => e.type === 'status' && (e.status === 'done' || e.status === 'paused'));
+    await session.idle();
+    expect(of('error').filter((e) => e.during !== 'train')).toEqual([]);
+    expect(of('status').at(-1)!.status).toBe('done');
+    const after = of('step').slice(stepsBefore).map((e) => e.step);
+    expect(after[0]).toBe(resumeFrom + 1);
+    expect(after.at(-1)).toBe(total);
+    expect(of('backend').length).toBe(2); // a second backend start: the fresh device
+    expect(tf.getBackend()).toBe('webgpu');
+  });
+});
