@@ -11,9 +11,10 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { GPT2 } from '../src/lib/model/gpt2.ts';
-import { paramCount } from '../src/lib/model/params.ts';
+import { paramCount, paramTable } from '../src/lib/model/params.ts';
+import { parseConfig, type GPT2Config } from '../src/lib/model/config.ts';
+import { Rng } from '../src/lib/generate/rng.ts';
 import { DEFAULT_SAMPLE_OPTIONS, generateIds, type SampleOptions } from '../src/lib/generate/generate.ts';
-import { tinyConfig, tinyWeights } from '../scripts/fixtures/tiny-model.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
 
 const SHAPES = {
@@ -24,6 +25,28 @@ const SHAPES = {
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+/** A GPT-2 config.json of the given shape. */
+function shapedConfig(s: (typeof SHAPES)[keyof typeof SHAPES]): GPT2Config {
+  return parseConfig({
+    model_type: 'gpt2', vocab_size: 50257, n_positions: s.nPositions, n_embd: s.nEmbd, n_layer: s.nLayer, n_head: s.nHead,
+    layer_norm_epsilon: 1e-5, activation_function: 'gelu_new', resid_pdrop: 0.1, embd_pdrop: 0.1, attn_pdrop: 0.1,
+  });
+}
+
+/** Uniform weights in [-0.05, 0.05) (norm gains near 1): speed does not depend on the values. */
+function randomWeights(config: GPT2Config): Map<string, { shape: number[]; data: Float32Array }> {
+  const rng = new Rng(1);
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const spec of paramTable(config)) {
+    const n = spec.shape.reduce((a, b) => a * b, 1);
+    const base = /ln_(1|2|f)\.weight$/.test(spec.name) ? 1 : 0;
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = base + (rng.next() - 0.5) * 0.1;
+    out.set(spec.name, { shape: spec.shape, data });
+  }
+  return out;
 }
 
 const PROMPT = [50256, 3666, 4320, 318]; // <|endoftext|> My dream is
@@ -46,12 +69,14 @@ async function main(): Promise<void> {
   const samples = Number(arg('samples', '1'));
   if (!SHAPES[shapeName]) throw new Error(`--shape: one of ${Object.keys(SHAPES).join(', ')}`);
   if (backend === 'webgpu' && !(await setupNodeWebGPU())) throw new Error('no WebGPU adapter (SwiftShader ICD missing)');
-  await tf.setBackend(backend);
+  // setBackend resolves false (and tfjs falls back silently) when a backend fails to start.
+  if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend "${backend}" failed to initialise`);
   await tf.ready();
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false; // no "install tfjs-node" banner
 
-  const config = tinyConfig(SHAPES[shapeName]);
+  const config = shapedConfig(SHAPES[shapeName]);
   console.error(`building a random ${shapeName}-shaped model (${(paramCount(config) / 1e6).toFixed(1)}M parameters)…`);
-  const model = GPT2.fromWeights(config, tinyWeights(config, 1));
+  const model = GPT2.fromWeights(config, randomWeights(config));
   await time(model, 4, samples, true); // warm-up: kernels compiled, masks made
   await time(model, 4, samples, false);
 
