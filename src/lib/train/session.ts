@@ -189,6 +189,7 @@ export class TrainingSession {
   }
 
   private async prepare(groups: { username: string; texts: string[] }[], settings: Partial<TrainConfig>): Promise<void> {
+    if (this.status === 'training') throw new Error('pause or cancel training before changing its data or settings');
     const model = this.need(this.model, 'load a model before preparing the corpus');
     const tok = this.tok!;
     const ids = groups.map((g) => g.texts.map((t) => tok.encode(t)));
