@@ -57,8 +57,8 @@ describe('generate on a tiny GPT-2 (CPU)', () => {
     expect(cached[0].text).toBe(tok.decode(cached[0].ids));
     // Once GPT2 holds its causal masks (kept per length T), a run leaves no tensor behind.
     const before = tf.memory().numTensors;
-    await generateAll(model, tok, 'Hello, my name is', opts);
-    await generateAll(model, tok, 'Hello, my name is', { ...opts, kvCache: false });
+    await generateAll(model, tok, 'Hello, my name is', { ...opts, maxNewTokens: 10 });
+    await generateAll(model, tok, 'Hello, my name is', { ...opts, maxNewTokens: 10, kvCache: false });
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -93,6 +93,17 @@ describe('generate on a tiny GPT-2 (CPU)', () => {
     expect(out[0].ids).toHaveLength(3);
     await expect(generateAll(model, tok, ' word'.repeat(128), greedy())).rejects.toThrow(/at most 128/);
     await expect(generateAll(model, tok, '', greedy())).rejects.toThrow(/empty/);
+  });
+
+  it('refuses settings it cannot use, before any work', async () => {
+    const sampled = { ...DEFAULT_SAMPLE_OPTIONS, prefixEot: false };
+    await expect(generateAll(model, tok, 'x', { ...sampled, temperature: 0 })).rejects.toThrow(/temperature must be > 0/);
+    await expect(generateAll(model, tok, 'x', { ...sampled, topP: 1.5 })).rejects.toThrow(/topP must be in/);
+    await expect(generateAll(model, tok, 'x', { ...sampled, topK: 2.5 })).rejects.toThrow(/topK must be an integer/);
+    await expect(generateAll(model, tok, 'x', { ...sampled, numSamples: 0 })).rejects.toThrow(/numSamples/);
+    await expect(generateAll(model, tok, 'x', { ...sampled, maxNewTokens: 0 })).rejects.toThrow(/maxNewTokens/);
+    // greedy ignores the warpers, as HF does
+    expect((await generateAll(model, tok, 'x', greedy({ temperature: 0, maxNewTokens: 2 })))[0].ids).toHaveLength(2);
   });
 });
 
