@@ -16,6 +16,7 @@ import { parseConfig, type GPT2Config } from '../src/lib/model/config.ts';
 import { vocabChunkSizes } from '../src/lib/model/embedding.ts';
 import { AdamW } from '../src/lib/train/adamw.ts';
 import { optimizerStep } from '../src/lib/train/step.ts';
+import { LOSS_PIECE_ROWS } from '../src/lib/train/loss.ts';
 import { trainableParams } from '../src/lib/train/trainer.ts';
 import { syntheticTokens, syntheticWeights } from '../src/lib/train/synthetic.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
@@ -59,7 +60,8 @@ export function peakBytesOnPaper(c: GPT2Config, B: number, T: number, maxBufferB
   // dropout masks (3NC + attention's), and attention scores + probabilities (B nh T^2 each).
   const perLayer = (4 + 3 + 2 + 20 + 1 + 3) * N * C + 3 * B * c.n_head * T * T;
   const activations = 4 * c.n_layer * perLayer;
-  const chunk = Math.max(...vocabChunkSizes(c.vocab_size, C, maxBufferBytes));
+  // The session caps chunks at LOSS_PIECE_ROWS rows (trainingChunkBytes), under the device's limit.
+  const chunk = Math.max(...vocabChunkSizes(c.vocab_size, C, Math.min(maxBufferBytes, LOSS_PIECE_ROWS * C * 4)));
   const loss = 4 * 3 * N * chunk; // logits, softmax, gradient of one chunk
   // The tied embedding's gradient arrives twice (lookup and head) before autodiff sums them.
   const embeddingGrad = 2 * 4 * c.vocab_size * C;
@@ -104,7 +106,7 @@ async function benchBackend(backend: string, shape: keyof typeof SHAPES, B: numb
   await tf.setBackend(backend);
   await tf.ready();
   const c = config(shape);
-  const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes });
+  const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes: maxBufferBytes ?? LOSS_PIECE_ROWS * c.n_embd * 4 });
   const opt = new AdamW(trainableParams(model));
   const rows = (i: number) => syntheticTokens(B * (T + 1), c.vocab_size, 100 + i);
   const step = (i: number) => optimizerStep(model, opt, [{ rows: rows(i), seed: i }], { batchSize: B, blockSize: T, lr: 1e-4, clipNorm: 1, training: true });
@@ -157,9 +159,8 @@ async function main(): Promise<void> {
   const B = Number(arg('batch', '2'));
   const T = Number(arg('block', '16'));
   const steps = Number(arg('steps', '3'));
-  // WebGPU splits the embedding under the device's buffer limit; --max-buffer-mb 128 mimics that elsewhere.
+  // The session's chunking (LOSS_PIECE_ROWS embedding rows a chunk) unless --max-buffer-mb says otherwise.
   const maxMb = arg('max-buffer-mb', '');
-  const maxBufferBytes = maxMb ? Number(maxMb) * 2 ** 20 : undefined;
   const rows: Row[] = [];
   for (const backend of backends) {
     if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
       continue;
     }
     try {
-      rows.push(await benchBackend(backend, shape, B, T, steps, maxBufferBytes));
+      rows.push(await benchBackend(backend, shape, B, T, steps, maxMb ? Number(maxMb) * 2 ** 20 : undefined));
       console.error(`${backend}: done`);
     } catch (e) {
       console.error(`${backend}: ${(e as Error).message}`);
@@ -189,7 +190,7 @@ async function main(): Promise<void> {
   console.log('| --- | ---: |');
   console.log(`| weights + gradients + AdamW moments (16 B x ${paramCount(d).toLocaleString('en-US')} params) | ${gb(paper.state)} |`);
   console.log(`| activations kept for backward (6 layers) | ${gb(paper.activations)} |`);
-  console.log(`| chunked loss (3 x [1024, chunk] buffers) | ${gb(paper.loss)} |`);
+  console.log(`| chunked loss (3 x [1024, 7180] buffers: one vocabulary chunk) | ${gb(paper.loss)} |`);
   console.log(`| embedding gradient from both paths before summing (2 x wte) | ${gb(paper.embeddingGrad)} |`);
   console.log(`| **peak** | **${gb(paper.total)}** |`);
   console.log(`\nTraining FLOPs per token: ${(flopsPerToken(d, 256) / 1e6).toFixed(0)} M (6N + 12LTC).`);

@@ -2,7 +2,7 @@
 // so the [N, 50257] logits and their gradient never sit whole in memory: for distilgpt2 at
 // B4 x T256 that is 1024 x 50257 floats = 206 MB each, more than the whole model.
 //
-// Forward, per chunk c of the tied embedding W_c [Vc, C]:
+// Forward, per chunk c of the tied embedding W_c [Vc, C] (walked in pieces of <= 8192 rows):
 //   logits_c = h W_c^T                      // [N, Vc]
 //   lse      = logaddexp(lse, logsumexp(logits_c))   (running, numerically stable)
 //   tgt     += logits_c[n, t_n - start_c]    where t_n falls in the chunk
@@ -24,6 +24,25 @@ function logAddExp(a: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor1D {
   return tf.add(tf.maximum(a, b), tf.log1p(tf.exp(tf.neg(tf.abs(tf.sub(a, b)))))) as tf.Tensor1D;
 }
 
+/**
+ * Rows of the vocabulary handled at once. The model's chunks follow the GPU's buffer limit
+ * (distilgpt2 on a 128 MiB limit: two chunks of 25,129 rows, so [1024, 25129] logits = 103 MB
+ * each, three alive in backward); the loss walks them in pieces of at most this many rows.
+ */
+export const LOSS_PIECE_ROWS = 8192;
+
+/** Sub-ranges of a chunk of at most maxRows rows: weight rows [offset, offset + size). */
+function piecesOf(c: VocabChunk, maxRows: number): { start: number; offset: number; size: number }[] {
+  const out = [];
+  for (let offset = 0; offset < c.size; offset += maxRows) out.push({ start: c.start + offset, offset, size: Math.min(maxRows, c.size - offset) });
+  return out;
+}
+
+/** The piece's rows of the chunk weight (the weight itself when the piece is the whole chunk). */
+function pieceWeight(w: tf.Tensor2D, p: { offset: number; size: number }, whole: boolean): tf.Tensor2D {
+  return whole ? w : (tf.slice(w, [p.offset, 0], [p.size, -1]) as tf.Tensor2D); // [size, C]
+}
+
 /** The target's one-hot within a chunk: rows whose target is outside the chunk are all zero. */
 function chunkOneHot(targets: tf.Tensor1D, start: number, size: number): tf.Tensor2D {
   return tf.oneHot(tf.sub(targets, tf.scalar(start, 'int32')), size, 1, 0, 'float32') as tf.Tensor2D; // [N, Vc]
@@ -37,28 +56,32 @@ export function chunkedLogits(
   h: tf.Tensor2D,
   chunks: readonly VocabChunk[],
   targets: tf.Tensor1D,
+  maxRows = LOSS_PIECE_ROWS,
 ): [tf.Tensor1D, tf.Tensor1D] {
   let lse: tf.Tensor1D | null = null;
   let tgt: tf.Tensor1D = tf.zeros([h.shape[0]]);
   for (const c of chunks) {
-    const [nextLse, nextTgt] = tf.tidy(() => {
-      const logits = tf.matMul(h, c.weight, false, true); // [N, Vc]
-      const chunkLse = tf.logSumExp(logits, 1) as tf.Tensor1D; // [N]
-      const hit = tf.sum(tf.mul(logits, chunkOneHot(targets, c.start, c.size)), 1) as tf.Tensor1D; // [N]
-      return [lse ? logAddExp(lse, chunkLse) : chunkLse, tf.add(tgt, hit) as tf.Tensor1D];
-    });
-    lse?.dispose();
-    tgt.dispose();
-    lse = nextLse;
-    tgt = nextTgt;
+    const pieces = piecesOf(c, maxRows);
+    for (const p of pieces) {
+      const [nextLse, nextTgt] = tf.tidy(() => {
+        const logits = tf.matMul(h, pieceWeight(c.weight as tf.Tensor2D, p, pieces.length === 1), false, true); // [N, Vp]
+        const pieceLse = tf.logSumExp(logits, 1) as tf.Tensor1D; // [N]
+        const hit = tf.sum(tf.mul(logits, chunkOneHot(targets, p.start, p.size)), 1) as tf.Tensor1D; // [N]
+        return [lse ? logAddExp(lse, pieceLse) : pieceLse, tf.add(tgt, hit) as tf.Tensor1D];
+      });
+      lse?.dispose();
+      tgt.dispose();
+      lse = nextLse;
+      tgt = nextTgt;
+    }
   }
   if (!lse) throw new Error('chunkedLogits: no vocabulary chunks');
   return [lse, tgt];
 }
 
 /** Per-position negative log-likelihood [N], no gradient (evaluation, scoring). */
-export function chunkedNll(h: tf.Tensor2D, chunks: readonly VocabChunk[], targets: tf.Tensor1D): tf.Tensor1D {
-  const [lse, tgt] = chunkedLogits(h, chunks, targets);
+export function chunkedNll(h: tf.Tensor2D, chunks: readonly VocabChunk[], targets: tf.Tensor1D, maxRows = LOSS_PIECE_ROWS): tf.Tensor1D {
+  const [lse, tgt] = chunkedLogits(h, chunks, targets, maxRows);
   const nll = tf.sub(lse, tgt) as tf.Tensor1D;
   lse.dispose();
   tgt.dispose();
@@ -73,12 +96,13 @@ export function chunkedCrossEntropy(
   h: tf.Tensor2D, // [N, C]
   chunks: readonly VocabChunk[],
   targets: tf.Tensor1D, // [N] int32
+  maxRows = LOSS_PIECE_ROWS,
 ): tf.Scalar {
   const N = h.shape[0];
   const op = tf.customGrad(((...args: unknown[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const [hIn, ...ws] = args as tf.Tensor2D[]; // args no longer holds save
-    const [lse, tgt] = chunkedLogits(hIn, chunks.map((c, i) => ({ ...c, weight: ws[i] })), targets);
+    const [lse, tgt] = chunkedLogits(hIn, chunks.map((c, i) => ({ ...c, weight: ws[i] })), targets, maxRows);
     // The forward pass runs in a tidy that frees h once it returns: keep what backward reads
     // (clones share storage): the softmax normaliser lse [N], h, and any weight that is not a
     // variable (variables outlive the step).
@@ -96,16 +120,22 @@ export function chunkedCrossEntropy(
         let dh: tf.Tensor2D = tf.zerosLike(hIn);
         const dws: tf.Tensor[] = [];
         ws.forEach((w, i) => {
-          const c = chunks[i];
-          const [dw, nextDh] = tf.tidy(() => {
-            const logits = tf.matMul(hIn, w, false, true); // [N, Vc], recomputed
-            const p = tf.exp(tf.sub(logits, lseSaved)); // softmax within the full vocabulary
-            const g = tf.mul(tf.sub(p, chunkOneHot(targets, c.start, c.size)), scale); // [N, Vc]
-            return [tf.matMul(g, hIn, true, false), tf.add(dh, tf.matMul(g, w))]; // [Vc, C], [N, C]
-          });
-          dh.dispose();
-          dh = nextDh as tf.Tensor2D;
-          dws.push(dw);
+          const pieces = piecesOf(chunks[i], maxRows);
+          const dwPieces: tf.Tensor[] = [];
+          for (const p of pieces) {
+            const [dw, nextDh] = tf.tidy(() => {
+              const wp = pieceWeight(w, p, pieces.length === 1); // [Vp, C]
+              const logits = tf.matMul(hIn, wp, false, true); // [N, Vp], recomputed
+              const prob = tf.exp(tf.sub(logits, lseSaved)); // softmax within the full vocabulary
+              const g = tf.mul(tf.sub(prob, chunkOneHot(targets, p.start, p.size)), scale); // [N, Vp]
+              return [tf.matMul(g, hIn, true, false), tf.add(dh, tf.matMul(g, wp))]; // [Vp, C], [N, C]
+            });
+            dh.dispose();
+            dh = nextDh as tf.Tensor2D;
+            dwPieces.push(dw);
+          }
+          dws.push(dwPieces.length === 1 ? dwPieces[0] : tf.concat(dwPieces, 0)); // [Vc, C]
+          if (dwPieces.length > 1) tf.dispose(dwPieces);
         });
         lseSaved.dispose();
         scale.dispose();

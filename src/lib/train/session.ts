@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelEvent, ModelRequest, TrainStatus } from '../../workers/model-protocol.ts';
 import { selectBackend, watchDeviceLoss, type BackendName } from '../backend.ts';
 import { Corpus, corpusAccounts, type CorpusAccount } from '../dataset/corpus.ts';
-import { GPT2 } from '../model/gpt2.ts';
+import { GPT2, defaultMaxBufferBytes, type GPT2Config } from '../model/gpt2.ts';
+import { LOSS_PIECE_ROWS } from './loss.ts';
 import { paramCount } from '../model/params.ts';
 import { loadModelFromUrl, loadModelFromFileList, type ModelFiles } from '../model/load.ts';
 import { exportBundle, exportSafetensors } from '../model/export.ts';
@@ -40,6 +41,15 @@ export interface SessionDeps {
   loadUrl?: (url: string, onProgress: (file: string, loaded: number, total: number) => void) => Promise<ModelFiles>;
   /** Backends to try (default WebGPU, WebGL, WASM, cpu). */
   backends?: readonly BackendName[];
+}
+
+/**
+ * The largest tensor the model may hold: the device's limit, and no more than LOSS_PIECE_ROWS
+ * embedding rows, so each vocabulary chunk is one piece of the chunked loss (its [B*T, rows]
+ * logits stay small) and AdamW's per-parameter temporaries stay chunk-sized.
+ */
+export function trainingChunkBytes(config: GPT2Config): number {
+  return Math.min(defaultMaxBufferBytes(), LOSS_PIECE_ROWS * config.n_embd * 4);
 }
 
 /** HF-named weights from a training state (vocabulary chunks joined back into wte). */
@@ -174,7 +184,7 @@ export class TrainingSession {
   /** Installs a loaded model (tests call this directly with files read from disk). */
   useFiles(files: ModelFiles, url: string): void {
     this.model?.dispose();
-    this.model = GPT2.fromWeights(files.config, files.weights);
+    this.model = GPT2.fromWeights(files.config, files.weights, { maxBufferBytes: trainingChunkBytes(files.config) });
     const { weights: _dropped, ...rest } = files; // the weights now live on the device; let the JS copy go
     this.files = rest;
     this.tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
@@ -339,7 +349,7 @@ export class TrainingSession {
     const ck = await loadLatestCheckpoint(runId);
     const files = this.need(this.files, 'no model loaded');
     if (ck) {
-      this.model = GPT2.fromWeights(files.config, weightsFromState(ck.state));
+      this.model = GPT2.fromWeights(files.config, weightsFromState(ck.state), { maxBufferBytes: trainingChunkBytes(files.config) });
     } else {
       this.model = null;
       await this.load(this.modelUrl, null); // no checkpoint yet: the base model again (from the cache)
