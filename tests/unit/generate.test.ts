@@ -159,6 +159,32 @@ describe('the token loop (scripted logits)', () => {
     expect(capped).toEqual([false, false, false, true]);
   });
 
+  it('applies the repetition penalty to prompt and generated tokens', async () => {
+    // id 1 leads id 2 by 5 : 4; once 1 is in the sequence its logit halves (2.5) and 2 wins.
+    const run = async (prompt: number[]) => {
+      const { model: m } = scripted([[0, 5, 4, 0]]);
+      const ids: number[] = [];
+      for await (const e of generateIds(m, prompt, greedy({ maxNewTokens: 3, repetitionPenalty: 2 }), EOT)) ids.push(e.id);
+      return ids;
+    };
+    // [0, 5, 4, 0] -> 1; seen {0, 1}: [0, 2.5, 4, 0] -> 2; seen {0, 1, 2}: [0, 2.5, 2, 0] -> 1
+    expect(await run([0])).toEqual([1, 2, 1]);
+    // 1 in the prompt is penalised from the first step: [0, 2.5, 4, 0] -> 2; then 2.5 > 2 -> 1, 1
+    expect(await run([1])).toEqual([2, 1, 1]);
+  });
+
+  it('streams a character split over two tokens once it is whole', async () => {
+    const [a, b] = tok.encode('🙂'); // F0 9F | 99 82
+    const V = 50257;
+    const hot = (id: number) => Array.from({ length: V }, (_, i) => (i === id ? 9 : 0));
+    const { model: m } = scripted([hot(a), hot(b), hot(tok.encode(' ok')[0]), hot(tok.eotId)], 1024);
+    const events = [];
+    for await (const e of generate(m, tok, 'x', greedy({ maxNewTokens: 10 }))) events.push(e);
+    expect(events.map((e) => e.text)).toEqual(['', '🙂', ' ok', '']);
+    expect(events.map((e) => e.done)).toEqual([false, false, false, true]);
+    expect(events.at(-1)!.id).toBe(tok.eotId);
+  });
+
   it('without the cache, feeds the whole sequence (finished rows padded with EOT)', async () => {
     const { model: m, fed } = scripted([row(1), row(2)]);
     const opts = greedy({ maxNewTokens: 3, kvCache: false });
