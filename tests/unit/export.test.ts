@@ -13,7 +13,7 @@ import { GPT2 } from '../../src/lib/model/gpt2.ts';
 import { parseConfig, type GPT2Config } from '../../src/lib/model/config.ts';
 import { paramTable } from '../../src/lib/model/params.ts';
 import { readSafetensors, readSafetensorsMetadata } from '../../src/lib/model/safetensors.ts';
-import { modelFilesFromBytes } from '../../src/lib/model/load.ts';
+import { loadModelFromFileList, modelFilesFromBytes } from '../../src/lib/model/load.ts';
 import { exportBundle, exportConfig, exportSafetensors } from '../../src/lib/model/export.ts';
 import type { ModelCardInfo } from '../../src/lib/model/model-card.ts';
 import { Rng } from '../../src/lib/generate/rng.ts';
@@ -198,5 +198,21 @@ describe('exportBundle', () => {
     const back = GPT2.fromWeights(files.config, files.weights);
     expect(Array.from(logitsOf(back, IDS))).toEqual(Array.from(logitsOf(model, IDS)));
     back.dispose();
+  });
+
+  it('loads back through the page\'s file picker path (the zip itself, or the weights alone)', async () => {
+    const vocabJson = fs.readFileSync(path.join(tinyModelDir('tiny'), 'vocab.json'), 'utf8');
+    const mergesTxt = fs.readFileSync(path.join(tinyModelDir('tiny'), 'merges.txt'), 'utf8');
+    const zipBytes = await exportBundle(model, { vocabJson, mergesTxt }, card);
+    const fromZip = await loadModelFromFileList(new Map([['tweetforge-alice.zip', new Blob([zipBytes as Uint8Array<ArrayBuffer>])]]));
+    const weightsOnly = await loadModelFromFileList(new Map([['model.safetensors', new Blob([exported as Uint8Array<ArrayBuffer>])]]), {
+      fallback: fromZip,
+    });
+    const want = Array.from(logitsOf(model, IDS));
+    for (const files of [fromZip, weightsOnly]) {
+      const back = GPT2.fromWeights(files.config, files.weights);
+      expect(Array.from(logitsOf(back, IDS))).toEqual(want);
+      back.dispose();
+    }
   });
 });
