@@ -41,13 +41,15 @@ export async function exportSafetensors(model: GPT2): Promise<Uint8Array> {
 }
 
 /**
- * Sampling as the page does it, and as huggingtweets' cards shipped it: the pipeline reads
- * task_specific_params['text-generation'] (prefix included) and the generation config.
+ * Sampling as the page does it. huggingtweets' configs shipped the same in
+ * task_specific_params['text-generation'] (the pipeline applies it, `prefix` included), but
+ * as max_length/min_length, which count the prompt; new-token counts are what the page means,
+ * and setting both kinds makes transformers warn, so only the new-token ones are written.
  */
 export const TEXT_GENERATION_PARAMS = {
   do_sample: true,
-  max_length: 160,
-  min_length: 10,
+  max_new_tokens: 160,
+  min_new_tokens: 10,
   prefix: EOT,
   temperature: 1.0,
   top_k: 50,
