@@ -22,6 +22,8 @@
  * the end-of-text id (eotId, 50256) is only ever inserted as an id by the caller.
  */
 
+import { NO_MERGE, PairRanks } from './pair-ranks.ts';
+
 // ---------------------------------------------------------------------------------------------
 // 1. Pre-tokenization
 
@@ -62,9 +64,6 @@ export function bytesToUnicode(): string[] {
 // ---------------------------------------------------------------------------------------------
 // 3. The tokenizer
 
-/** Pair ids are packed into one number, a * PAIR_BASE + b, so rank look-ups need no string. */
-const PAIR_BASE = 2 ** 21; // vocabularies up to 2M tokens; keys stay below 2^53
-const NO_MERGE = Infinity;
 /** Pieces cached with their ids; cleared when full (tweets repeat a small set of words). */
 const CACHE_LIMIT = 200_000;
 
@@ -78,8 +77,8 @@ export class GPT2Tokenizer {
   private readonly byteIds: Int32Array;
   /** id -> the bytes the token stands for */
   private readonly tokenBytes: Uint8Array[];
-  /** packed pair (a, b) -> merge rank (its line in merges.txt, 0 = first) */
-  private readonly mergeRanks = new Map<number, number>();
+  /** pair of ids (a, b) -> merge rank (its place in merges.txt, 0 = first); no string keys */
+  private readonly mergeRanks: PairRanks;
   /** merge rank -> id of the merged token */
   private readonly mergeIds: Int32Array;
   /** piece -> its ids: the merge cache */
@@ -117,13 +116,13 @@ export class GPT2Tokenizer {
     });
 
     this.mergeIds = new Int32Array(merges.length);
+    this.mergeRanks = new PairRanks(merges.length);
     merges.forEach(([a, b], rank) => {
       const ida = vocab.get(a), idb = vocab.get(b), merged = vocab.get(a + b);
       if (ida === undefined || idb === undefined || merged === undefined) {
         throw new Error(`merges.txt: merge ${rank + 1} ("${a} ${b}") names a token that vocab.json lacks`);
       }
-      const key = ida * PAIR_BASE + idb;
-      if (!this.mergeRanks.has(key)) this.mergeRanks.set(key, rank); // the first listing wins
+      this.mergeRanks.set(ida, idb, rank); // the first listing wins
       this.mergeIds[rank] = merged;
     });
   }
@@ -207,7 +206,7 @@ export class GPT2Tokenizer {
   }
 
   private rank(a: number, b: number): number {
-    return this.mergeRanks.get(a * PAIR_BASE + b) ?? NO_MERGE;
+    return this.mergeRanks.get(a, b);
   }
 
   /** The bytes token `id` stands for (a view: do not modify). */

@@ -27,7 +27,7 @@ export interface TokenizerFiles {
 export interface PoolOptions {
   /** Number of workers; default defaultPoolSize(). */
   size?: number;
-  /** Characters per chunk at most (a single longer text still goes alone); default 64k. */
+  /** Characters per chunk at most (a single longer text still goes alone); default 16k. */
   chunkChars?: number;
 }
 
@@ -48,7 +48,7 @@ export interface EncodeAllOptions {
 /** Workers beyond this add memory (each holds its own tables and cache) more than speed. */
 const MAX_WORKERS = 8;
 const CHUNKS_IN_FLIGHT = 2;
-const DEFAULT_CHUNK_CHARS = 65_536;
+const DEFAULT_CHUNK_CHARS = 16_384; // small enough that the last chunks finish together
 
 /** navigator.hardwareConcurrency (at least 1, at most 8), where there is a navigator. */
 export function defaultPoolSize(): number {
