@@ -182,3 +182,24 @@ describe('StreamingDecoder', () => {
     expect(dec.push(40)).toBe('I');
   });
 });
+
+describe('PairRanks (the merge table)', () => {
+  it('finds every pair it holds, keeps the first rank of a pair, and answers NO_MERGE otherwise', async () => {
+    const { PairRanks, NO_MERGE } = await import('../../src/lib/tokenizer/pair-ranks.ts');
+    const table = new PairRanks(1000); // 1000 pairs in 2048 slots: collisions are certain
+    const r = rng(5);
+    const pairs = new Map<string, number>();
+    for (let rank = 0; pairs.size < 1000; rank++) {
+      const a = Math.floor(r() * 60000), b = Math.floor(r() * 60000);
+      table.set(a, b, rank);
+      if (!pairs.has(`${a},${b}`)) pairs.set(`${a},${b}`, rank);
+    }
+    table.set(...(pairs.keys().next().value!.split(',').map(Number) as [number, number]), 999_999);
+    for (const [key, rank] of pairs) {
+      const [a, b] = key.split(',').map(Number);
+      expect(table.get(a, b)).toBe(rank);
+      if (!pairs.has(`${b},${a}`)) expect(table.get(b, a)).toBe(NO_MERGE);
+    }
+    expect(table.get(60001, 0)).toBe(NO_MERGE);
+  });
+});
