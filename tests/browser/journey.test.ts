@@ -115,6 +115,10 @@ describe('the journey in the page', () => {
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const rec = recordPage(page);
+    // Where the time goes, printed at the end (SwiftShader makes every GPU step slow).
+    const t0 = Date.now();
+    const laps: string[] = [];
+    const lap = (label: string) => laps.push(`${label} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     try {
       await page.goto(`${appUrl()}?model=/fixtures/models/${MODEL}/`);
 
@@ -124,6 +128,7 @@ describe('the journey in the page', () => {
       const binding = Number(await page.locator('[data-limit=maxStorageBufferBindingSize]').getAttribute('data-value'));
       expect(binding).toBeGreaterThanOrEqual(128 * 2 ** 20); // WebGPU's guaranteed minimum
       await screenshot(page, 'journey-0-arrival');
+      lap('arrival');
 
       // 1-2. Drop the archives: the table is the CLI's.
       await page.setInputFiles('[data-testid=archive-input]', archives);
@@ -132,14 +137,14 @@ describe('the journey in the page', () => {
       expect([...table.keys()].sort()).toEqual(cli.map((u) => u.username).sort());
       for (const u of cli) for (const s of STATS) expect(table.get(u.username)?.[s], `${u.username} ${s}`).toBe(u[s]);
       await screenshot(page, 'journey-1-review');
+      lap('review');
 
       // 3. Train: tiny shapes, a checkpoint every 2 steps.
-      await page.click('[data-testid=train-panel] details.settings summary');
-      const panel = page.locator('[data-testid=train-panel]');
-      await panel.getByLabel('Block size (tokens)').fill('8');
-      await panel.getByLabel('Batch size').fill('4');
-      await panel.getByLabel('Epochs').fill('1');
-      await panel.getByLabel('Checkpoint every (steps)').fill('2');
+      await page.click('[data-testid=train-settings]');
+      await page.fill('[data-testid=train-setting-blockSize]', '8');
+      await page.fill('[data-testid=train-setting-batchSize]', '4');
+      await page.fill('[data-testid=train-setting-epochs]', '1');
+      await page.fill('[data-testid=train-setting-checkpointEvery]', '2');
       await page.click('[data-testid=train-start]');
       await page.waitForSelector('[data-testid=train-panel][data-status=training]', { timeout: 120_000 });
       await waitForStep(page, 4);
@@ -149,6 +154,7 @@ describe('the journey in the page', () => {
       const totalSteps = Number(await page.locator('[data-testid=train-progress]').getAttribute('data-total-steps'));
       expect(totalSteps).toBeGreaterThan(8); // enough left to stop mid-run
       await screenshot(page, 'journey-2-training');
+      lap('trained');
 
       // Reload mid-run: the page offers the run back, resuming from its last checkpoint.
       await page.reload();
@@ -167,6 +173,7 @@ describe('the journey in the page', () => {
       expect(pausedAt).toBeGreaterThan(savedStep);
       expect(pausedAt).toBeLessThan(totalSteps);
       await screenshot(page, 'journey-4-paused');
+      lap('resumed+paused');
 
       // 4. Generate: the page's defaults are the library's; 5 samples, a kept seed, twice.
       const gen = page.locator('[data-testid=generate-panel]');
@@ -188,12 +195,14 @@ describe('the journey in the page', () => {
       await screenshot(page, 'journey-5-samples');
       const second = await generateBatch(page, 2);
       expect(second).toEqual(first);
+      lap('seeded samples x2');
 
       // Greedy: one sample, remembered to compare with the bundle loaded back.
       await page.check('[data-testid=greedy]');
       await setSetting(page, 'numSamples', 1);
       const [greedy] = await generateBatch(page, 3);
       expect(greedy.length).toBeGreaterThan('My dream is'.length);
+      lap('greedy');
 
       // 5. Export the weights: save_pretrained names and shapes, and trained (not the base).
       expect(await page.locator('[data-testid=export-needs-table]').count()).toBe(0); // the table survived the reload
@@ -207,6 +216,7 @@ describe('the journey in the page', () => {
       const moved = [...want.keys()].filter((n) => tensors.get(n)!.data.some((x, i) => x !== base.get(n)!.data[i]));
       expect(moved.length).toBeGreaterThan(want.size / 2); // AdamW touched most tensors
       await screenshot(page, 'journey-6-exported-weights');
+      lap('weights');
 
       // The bundle: a from_pretrained folder with a card carrying the CLI's table.
       const bundle = await saveDownload(page, 'export-bundle');
@@ -225,6 +235,7 @@ describe('the journey in the page', () => {
       const [again] = await generateBatch(page, 4);
       expect(again).toBe(greedy);
       await screenshot(page, 'journey-7-bundle-loaded');
+      lap('bundle back');
 
       // Nothing but localhost was ever asked for.
       const foreign = rec.requests.filter((u) => {
@@ -233,6 +244,7 @@ describe('the journey in the page', () => {
       });
       expect(foreign).toEqual([]);
       expect(rec.requests.some((u) => u.includes(`/fixtures/models/${MODEL}/model.safetensors`))).toBe(true);
+      console.log(`journey timings: ${laps.join(', ')}`);
     } catch (e) {
       await screenshot(page, 'journey-failed').catch(() => {});
       console.error(rec.logs.slice(-40).join('\n'));
