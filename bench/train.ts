@@ -1,4 +1,4 @@
-// npm run bench:train [-- --backends cpu,wasm,webgpu] [--shape tiny|small|distilgpt2] [--batch 2] [--block 16] [--steps 3] [--max-buffer-mb 128]
+// npm run bench:train [-- --backends cpu,wasm,webgpu] [--shape tiny|small|distilgpt2] [--batch 2] [--block 16] [--steps 3] [--max-buffer-mb 128] [--vk-icd ICD.json]
 //
 // Fine-tuning speed on each tfjs backend Node has here: ms per optimizer step, tokens/s, and
 // model FLOP/s (nanoGPT's estimate: 6N + 12 L T C per token, N the parameters the step
@@ -134,7 +134,8 @@ async function benchBackend(backend: string, shape: keyof typeof SHAPES, B: numb
   const mm = await bestMatmul([
     [256, 256, 256],
     [512, 512, 512],
-    ...(backend === 'webgpu' ? [] : ([[1024, 1024, 1024]] as [number, number, number][])),
+    ...(backend === 'webgpu' && shape !== 'distilgpt2' ? [] : ([[1024, 1024, 1024]] as [number, number, number][])),
+    ...(shape === 'distilgpt2' ? ([[2048, 2048, 2048], [4096, 4096, 4096]] as [number, number, number][]) : []),
     [N, c.n_embd, Math.min(8192, c.vocab_size)], // the loss head's shape (one slice of it)
     [N, c.n_embd, 4 * c.n_embd], // the MLP's
   ]);
@@ -148,6 +149,21 @@ async function benchBackend(backend: string, shape: keyof typeof SHAPES, B: numb
     matmulShape: mm.shape,
     peakBytes: prof.peakBytes, // every live tensor: weights, moments, gradients, activations
   };
+}
+
+/**
+ * Dawn with a given Vulkan driver (--vk-icd /usr/share/vulkan/icd.d/nvidia_icd.json on a
+ * machine with a real GPU); the test helper's default is Chromium's SwiftShader.
+ */
+async function setupDawn(icd: string): Promise<boolean> {
+  process.env.VK_ICD_FILENAMES = icd;
+  const { create, globals } = (await import('webgpu')) as unknown as { create(o: string[]): unknown; globals: object };
+  Object.assign(globalThis, globals);
+  const g = globalThis as { navigator?: object };
+  if (!g.navigator) g.navigator = {};
+  Object.defineProperty(g.navigator, 'gpu', { value: create([]), configurable: true });
+  await import('@tensorflow/tfjs-backend-webgpu');
+  return true;
 }
 
 const gb = (n: number) => `${(n / 1e9).toFixed(2)} GB`;
@@ -164,7 +180,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const backend of backends) {
     if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-    if (backend === 'webgpu' && !(await setupNodeWebGPU())) {
+    if (backend === 'webgpu' && !(await (arg('vk-icd', '') ? setupDawn(arg('vk-icd', '')) : setupNodeWebGPU()))) {
       console.error('webgpu: no Vulkan ICD here, skipped');
       continue;
     }
