@@ -52,6 +52,8 @@ export class ModelWorkerClient {
   /** Sample texts of the latest sample request, by sample index. */
   samples = $state.raw<string[]>([]);
   sampling = $state.raw(false);
+  /** The step that asked for the samples held now, so each step shows only its own. */
+  samplesFor = $state.raw<'train' | 'generate'>('train');
   errors = $state.raw<string[]>([]);
 
   #worker: Worker;
@@ -203,10 +205,11 @@ export class ModelWorkerClient {
   }
 
   /** Streams samples from the current weights into `samples` (training must be paused). */
-  sample(prompt: string, options: Partial<SampleOptions> = {}): void {
+  sample(prompt: string, options: Partial<SampleOptions> = {}, from: 'train' | 'generate' = 'train'): void {
     if (this.sampling) this.#send({ type: 'stop-sample', id: this.#sampleId });
     this.#sampleId++;
     this.samples = [];
+    this.samplesFor = from;
     this.sampling = true;
     this.#send({ type: 'sample', id: this.#sampleId, prompt, options });
   }
