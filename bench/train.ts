@@ -1,4 +1,4 @@
-// npm run bench:train [-- --backends cpu,wasm,webgpu] [--shape tiny|small|distilgpt2] [--batch 2] [--block 16] [--steps 3] [--max-buffer-mb 128] [--vk-icd ICD.json]
+// npm run bench:train [-- --backends cpu,wasm,webgpu] [--shape tiny|small|distilgpt2] [--batch 2] [--block 16] [--steps 3] [--max-buffer-mb 128] [--vk-icd ICD.json] [--recompute false]
 //
 // Fine-tuning speed on each tfjs backend Node has here: ms per optimizer step, tokens/s, and
 // model FLOP/s (nanoGPT's estimate: 6N + 12 L T C per token, N the parameters the step
@@ -109,7 +109,7 @@ async function benchBackend(backend: string, shape: keyof typeof SHAPES, B: numb
   const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes: maxBufferBytes ?? LOSS_PIECE_ROWS * c.n_embd * 4 });
   const opt = new AdamW(trainableParams(model));
   const rows = (i: number) => syntheticTokens(B * (T + 1), c.vocab_size, 100 + i);
-  const step = (i: number) => optimizerStep(model, opt, [{ rows: rows(i), seed: i }], { batchSize: B, blockSize: T, lr: 1e-4, clipNorm: 1, training: true });
+  const step = (i: number) => optimizerStep(model, opt, [{ rows: rows(i), seed: i }], { batchSize: B, blockSize: T, lr: 1e-4, clipNorm: 1, training: true, recompute: RECOMPUTE });
   // Warm-up step (shader compilation on WebGPU), measured for its peak memory.
   let warm: { loss: tf.Scalar; norm: tf.Scalar } | null = null;
   const prof = await tf.profile(() => {
@@ -166,6 +166,9 @@ async function setupDawn(icd: string): Promise<boolean> {
   return true;
 }
 
+/** --recompute false measures plain autodiff (every activation and gradient alive at once). */
+const RECOMPUTE = arg('recompute', 'true') !== 'false';
+
 const gb = (n: number) => `${(n / 1e9).toFixed(2)} GB`;
 const g = (n: number) => `${(n / 1e9).toFixed(2)}`;
 
@@ -191,7 +194,7 @@ async function main(): Promise<void> {
       console.error(`${backend}: ${(e as Error).message}`);
     }
   }
-  console.log(`\n### Training step (${steps} timed steps after one warm-up; random weights; ${new Date().toISOString().slice(0, 10)})\n`);
+  console.log(`\n### Training step (${steps} timed steps after one warm-up; random weights; ${RECOMPUTE ? 'blocks recomputed in backward' : 'plain autodiff'}; ${new Date().toISOString().slice(0, 10)})\n`);
   console.log('| backend | model | ms/step | tokens/s | model GFLOP/s | best matmul GFLOP/s (shape) | model / matmul | peak tfjs memory of a step |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {

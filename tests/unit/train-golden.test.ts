@@ -65,13 +65,15 @@ async function byHfName(values: Map<string, tf.Tensor>): Promise<Map<string, Flo
   return out;
 }
 
+// recompute: the per-block recomputing path (recompute.ts, the trainer's default) or plain autodiff.
 const backends = [
-  { name: 'cpu', setup: async () => true, gradTol: 1e-3, weightTol: 1e-4, lossTol: 1e-5 },
-  { name: 'webgpu', setup: setupNodeWebGPU, gradTol: 1e-3, weightTol: 1e-4, lossTol: 1e-4 },
+  { name: 'cpu', setup: async () => true, gradTol: 1e-3, weightTol: 1e-4, lossTol: 1e-5, recompute: false },
+  { name: 'cpu', setup: async () => true, gradTol: 1e-3, weightTol: 1e-4, lossTol: 1e-5, recompute: true },
+  { name: 'webgpu', setup: setupNodeWebGPU, gradTol: 1e-3, weightTol: 1e-4, lossTol: 1e-4, recompute: true },
 ];
 
 for (const be of backends) {
-  describe(`training golden values vs PyTorch (${be.name})`, () => {
+  describe(`training golden values vs PyTorch (${be.name}${be.recompute ? ', recomputing blocks' : ', plain autodiff'})`, () => {
     let available = false;
     beforeAll(async () => {
       available = (await be.setup()) && (await tf.setBackend(be.name));
@@ -85,7 +87,7 @@ for (const be of backends) {
       const model = build();
       expect(model.vocabChunks.length).toBe(2);
       const opt = new AdamW(trainableParams(model));
-      const { loss, grads } = lossAndGrads(model, opt, rows(golden.grad.batch_seed), { batchSize: B, blockSize: T, training: false });
+      const { loss, grads } = lossAndGrads(model, opt, rows(golden.grad.batch_seed), { batchSize: B, blockSize: T, training: false, recompute: be.recompute });
       expect(Math.abs((await loss.data())[0] - golden.grad.loss)).toBeLessThan(be.lossTol * golden.grad.loss);
       const got = await byHfName(grads);
       const names = Object.keys(golden.grad.grads);
@@ -113,7 +115,7 @@ for (const be of backends) {
           model,
           opt,
           s.seeds.map((seed: number) => ({ rows: rows(seed) })),
-          { batchSize: B, blockSize: T, lr: s.lr, clipNorm: a.clip, training: false },
+          { batchSize: B, blockSize: T, lr: s.lr, clipNorm: a.clip, training: false, recompute: be.recompute },
         );
         expect(Math.abs((await loss.data())[0] - s.loss)).toBeLessThan(be.lossTol * s.loss);
         expect(Math.abs((await norm.data())[0] - s.grad_norm)).toBeLessThan(1e-3 * s.grad_norm);

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AdamW, clipCoefficient } from './adamw.ts';
 import { chunkedCrossEntropy, type VocabChunk } from './loss.ts';
+import { isGPT2Like, recomputedLossAndGrads } from './recompute.ts';
 
 /** What training needs of a model (GPT2 satisfies it). */
 export interface TrainableModel {
@@ -27,9 +28,15 @@ export function lossAndGrads(
   model: TrainableModel,
   optimizer: AdamW,
   rows: Int32Array,
-  shape: { batchSize: number; blockSize: number; training: boolean; seed?: number },
+  shape: { batchSize: number; blockSize: number; training: boolean; seed?: number; recompute?: boolean },
 ): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
   const { x, y } = splitRows(rows, shape.batchSize, shape.blockSize + 1);
+  if (shape.recompute && isGPT2Like(model)) {
+    // One block's activations at a time (recompute.ts): what makes distilgpt2 fit a GPU budget.
+    const out = recomputedLossAndGrads(model, x, y, { training: shape.training, seed: shape.seed });
+    tf.dispose([x, y]);
+    return out;
+  }
   const { value, grads } = tf.variableGrads(() => {
     const h = model.hidden(x, { training: shape.training, seed: shape.seed }); // [B*T, C]
     return chunkedCrossEntropy(h, model.vocabChunks, y);
@@ -45,6 +52,7 @@ export interface StepOptions {
   lr: number;
   clipNorm: number;
   training: boolean; // dropout on
+  recompute?: boolean; // per-block recomputation (recompute.ts); needs a GPT-2 (falls back otherwise)
 }
 
 /**

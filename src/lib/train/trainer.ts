@@ -115,6 +115,7 @@ export class Trainer {
       lr,
       clipNorm: this.config.clipNorm,
       training: this.config.dropout,
+      recompute: this.config.recompute,
     });
     this.step++;
     this.pending.push({ step: this.step, epoch: pos.epoch, lr, loss, norm });
