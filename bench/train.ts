@@ -103,7 +103,8 @@ interface Row {
 }
 
 async function benchBackend(backend: string, shape: keyof typeof SHAPES, B: number, T: number, steps: number, maxBufferBytes?: number): Promise<Row> {
-  await tf.setBackend(backend);
+  // setBackend returns false when the backend fails to start: never measure a silent fallback.
+  if (!(await tf.setBackend(backend))) throw new Error(`the ${backend} backend failed to start`);
   await tf.ready();
   const c = config(shape);
   const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes: maxBufferBytes ?? LOSS_PIECE_ROWS * c.n_embd * 4 });
