@@ -47,23 +47,24 @@ export function flopsPerToken(c: GPT2Config, T: number): number {
 
 /**
  * Peak float32 bytes of one training step, on paper, for this code: weights, gradients and
- * two AdamW moments (16 bytes a parameter), activations autodiff keeps for the backward pass
- * per layer, and the widest moment of the chunked loss (a few [B*T, chunk] buffers).
+ * two AdamW moments (16 bytes a parameter); with blocks recomputed (the default), each
+ * block's input plus ONE block's activations and intermediate gradients (tfjs frees neither
+ * until its tf.grads call returns, so count them twice); the widest moment of the chunked
+ * loss; and the tied embedding's gradient arriving from two paths before they are summed.
  */
 export function peakBytesOnPaper(c: GPT2Config, B: number, T: number, maxBufferBytes = 128 * 2 ** 20): Record<string, number> {
   const N = B * T;
   const C = c.n_embd;
   const P = paramCount(c);
   const state = 16 * P;
-  // Per layer, floats kept for backward: LN in/out (2NC) x2, qkv (3NC), y + proj (2NC),
-  // MLP pre-activation + gelu_new's intermediates (x^3, inner, tanh, out: 5 x 4NC), MLP out (NC),
-  // dropout masks (3NC + attention's), and attention scores + probabilities (B nh T^2 each).
+  // Per layer, floats autodiff keeps: LN in/out (2NC) x2, qkv (3NC), y + proj (2NC), MLP
+  // pre-activation + gelu_new's intermediates (x^3, inner, tanh, out: 5 x 4NC), MLP out (NC),
+  // dropout masks (3NC + attention's), attention scores + probabilities (B nh T^2 each).
   const perLayer = (4 + 3 + 2 + 20 + 1 + 3) * N * C + 3 * B * c.n_head * T * T;
-  const activations = 4 * c.n_layer * perLayer;
+  const activations = 4 * ((c.n_layer + 1) * N * C + 2 * perLayer);
   // The session caps chunks at LOSS_PIECE_ROWS rows (trainingChunkBytes), under the device's limit.
   const chunk = Math.max(...vocabChunkSizes(c.vocab_size, C, Math.min(maxBufferBytes, LOSS_PIECE_ROWS * C * 4)));
   const loss = 4 * 3 * N * chunk; // logits, softmax, gradient of one chunk
-  // The tied embedding's gradient arrives twice (lookup and head) before autodiff sums them.
   const embeddingGrad = 2 * 4 * c.vocab_size * C;
   return { state, activations, loss, embeddingGrad, total: state + activations + loss + embeddingGrad };
 }
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
   console.log('| part | bytes |');
   console.log('| --- | ---: |');
   console.log(`| weights + gradients + AdamW moments (16 B x ${paramCount(d).toLocaleString('en-US')} params) | ${gb(paper.state)} |`);
-  console.log(`| activations kept for backward (6 layers) | ${gb(paper.activations)} |`);
+  console.log(`| block inputs + one block's activations and gradients (recomputed) | ${gb(paper.activations)} |`);
   console.log(`| chunked loss (3 x [1024, 7180] buffers: one vocabulary chunk) | ${gb(paper.loss)} |`);
   console.log(`| embedding gradient from both paths before summing (2 x wte) | ${gb(paper.embeddingGrad)} |`);
   console.log(`| **peak** | **${gb(paper.total)}** |`);
