@@ -58,14 +58,6 @@ async function step(page: Page): Promise<number> {
   return Number(await page.locator('[data-testid=train-progress]').getAttribute('data-step'));
 }
 
-async function waitForStep(page: Page, atLeast: number): Promise<void> {
-  await page.waitForFunction(
-    (n) => Number(document.querySelector('[data-testid=train-progress]')?.getAttribute('data-step') ?? -1) >= n,
-    atLeast,
-    { timeout: 180_000 },
-  );
-}
-
 /** Clicks Generate and returns the texts of batch `batch` once it has finished streaming. */
 async function generateBatch(page: Page, batch: number): Promise<string[]> {
   await page.click('[data-testid=generate]');
@@ -147,11 +139,11 @@ describe('the journey in the page', () => {
       await page.fill('[data-testid=train-setting-checkpointEvery]', '2');
       await page.click('[data-testid=train-start]');
       await page.waitForSelector('[data-testid=train-panel][data-status=training]', { timeout: 120_000 });
-      await waitForStep(page, 4);
-      const firstLoss = Number(await page.locator('[data-testid=train-loss]').getAttribute('data-loss'));
-      expect(Number.isFinite(firstLoss)).toBe(true);
-      expect(firstLoss).toBeGreaterThan(0);
-      const totalSteps = Number(await page.locator('[data-testid=train-progress]').getAttribute('data-total-steps'));
+      lap('model loaded, training');
+      // The first checkpoint (step 2) on the shelf: reload right then, with training still running.
+      await page.waitForSelector('[data-testid=train-shelf] li[data-checkpoint][data-step="2"]', { timeout: 180_000 });
+      expect(await page.locator('[data-testid=train-panel]').getAttribute('data-status')).toBe('training');
+      const totalSteps = Number(/^[\d,]+/.exec(await page.locator('[data-testid=train-total-steps]').innerText())?.[0].replace(/,/g, ''));
       expect(totalSteps).toBeGreaterThan(8); // enough left to stop mid-run
       await screenshot(page, 'journey-2-training');
       lap('trained');
@@ -159,6 +151,7 @@ describe('the journey in the page', () => {
       // Reload mid-run: the page offers the run back, resuming from its last checkpoint.
       await page.reload();
       await page.waitForSelector('[data-testid=train-resume-offer]', { timeout: 60_000 });
+      lap('offer');
       const offer = await page.locator('[data-testid=train-resume-offer]').innerText();
       const savedStep = Number(/step (\d+) of/.exec(offer)?.[1]);
       expect(savedStep).toBeGreaterThanOrEqual(2);
@@ -166,12 +159,15 @@ describe('the journey in the page', () => {
       await screenshot(page, 'journey-3-resume-offer');
       await page.click('[data-testid=train-resume]');
       await page.waitForSelector('[data-testid=train-panel][data-status=training]', { timeout: 120_000 });
+      lap('resumed');
       // Pausing at once still lets the step in flight finish (and report): enough to see it continue.
       await page.click('[data-testid=train-pause]');
       await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 120_000 });
       const pausedAt = await step(page);
       expect(pausedAt).toBeGreaterThan(savedStep);
       expect(pausedAt).toBeLessThan(totalSteps);
+      const loss = Number(await page.locator('[data-testid=train-loss]').getAttribute('data-loss'));
+      expect(Number.isFinite(loss) && loss > 0).toBe(true);
       await screenshot(page, 'journey-4-paused');
       lap('resumed+paused');
 
@@ -197,11 +193,17 @@ describe('the journey in the page', () => {
       expect(second).toEqual(first);
       lap('seeded samples x2');
 
-      // Greedy: one sample, remembered to compare with the bundle loaded back.
+      // Greedy: one sample, remembered to compare with the bundle loaded back. The prompt is
+      // markup: it must come back as text and run nothing.
+      const hostile = '<img src=x onerror="window.__pwned=1"> My dream is';
+      await page.fill('[data-testid=prompt]', hostile);
       await page.check('[data-testid=greedy]');
       await setSetting(page, 'numSamples', 1);
       const [greedy] = await generateBatch(page, 3);
-      expect(greedy.length).toBeGreaterThan('My dream is'.length);
+      expect(greedy.startsWith(hostile)).toBe(true);
+      expect(greedy.length).toBeGreaterThan(hostile.length);
+      expect(await page.locator('[data-testid=sample] img').count()).toBe(0);
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
       lap('greedy');
 
       // 5. Export the weights: save_pretrained names and shapes, and trained (not the base).
