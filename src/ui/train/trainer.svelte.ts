@@ -138,6 +138,8 @@ export class ModelWorkerClient {
         break;
       case 'error':
         this.errors = [...this.errors, e.message];
+        // A sample request refused up front (no model, training running) sends no sample-end.
+        if (e.during === 'sample') this.sampling = false;
         break;
       case 'exported':
         break;
