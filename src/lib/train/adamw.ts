@@ -25,7 +25,8 @@ export interface Param {
  */
 export function clipCoefficient(grads: tf.Tensor[], maxNorm: number): { norm: tf.Scalar; coef: tf.Scalar } {
   return tf.tidy(() => {
-    const norm = tf.sqrt(sumAll(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+    // Each square in its own tidy: one parameter-sized temporary at a time, not a second gradient set.
+    const norm = tf.sqrt(sumAll(grads.map((g) => tf.tidy(() => tf.sum(tf.square(g)))))) as tf.Scalar;
     const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1) as tf.Scalar;
     return { norm, coef };
   });
