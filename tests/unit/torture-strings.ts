@@ -1,18 +1,9 @@
 // Inputs that break tokenizers: every script people tweet in, emoji sequences, odd whitespace,
 // contractions in any case, long words. Deterministic (seeded), so a failure names a stable index.
 // Also a generator of tweet-like text for the pool test and bench/tokenizer.ts.
+import { mulberry32 as rng } from '../../src/lib/rng.ts';
+export { rng };
 
-/** A small deterministic PRNG (mulberry32): same seed, same strings, on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
