@@ -62,9 +62,16 @@ export class AdamW {
 
   constructor(readonly params: Param[], opts: Partial<AdamWOptions> = {}) {
     this.opts = { ...ADAMW_DEFAULTS, ...opts };
+    // tf.variable keeps its own reference: free the zeros tensor, or tfjs counts its bytes twice.
+    const zeroVariable = (like: tf.Tensor) => {
+      const z = tf.zerosLike(like);
+      const v = tf.variable(z, false);
+      z.dispose();
+      return v;
+    };
     for (const p of params) {
-      this.m.set(p.key, tf.variable(tf.zerosLike(p.variable), false));
-      this.v.set(p.key, tf.variable(tf.zerosLike(p.variable), false));
+      this.m.set(p.key, zeroVariable(p.variable));
+      this.v.set(p.key, zeroVariable(p.variable));
     }
   }
 
