@@ -28,8 +28,27 @@ function sampleArchivePlugin(): Plugin {
   };
 }
 
+/**
+ * Lists every file of the build in precache.json, so public/sw.js can cache the whole app at
+ * install: the page's own bundle and the workers load before the service worker controls
+ * the page, so caching only what passes through it would miss them on the first visit.
+ */
+function precacheManifestPlugin(): Plugin {
+  return {
+    name: 'tweetforge-precache-manifest',
+    apply: 'build',
+    generateBundle: {
+      order: 'post', // after the sample archives and index.html are emitted
+      handler(_options, bundle) {
+        const files = Object.keys(bundle).filter((f) => !f.endsWith('.map') && f !== 'precache.json');
+        this.emitFile({ type: 'asset', fileName: 'precache.json', source: JSON.stringify(files.sort()) });
+      },
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [svelte(), sampleArchivePlugin()],
+  plugins: [svelte(), sampleArchivePlugin(), precacheManifestPlugin()],
   // Relative base so the built app works from any folder a static server gives it.
   base: './',
   worker: { format: 'es' },

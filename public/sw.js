@@ -3,10 +3,20 @@
 // picked up at once when online; the cache answers only when the network cannot.
 // Base models are cached separately by the model loader (Cache Storage 'tweetforge-models'),
 // and tweets are never fetched at all: they come from the person's own files.
-const SHELL = 'tweetforge-shell-v1';
+const SHELL = 'tweetforge-shell-v2';
+
+// Every file of the build (precache.json, listed by vite.config.ts): the page's bundle and the
+// workers have loaded before this worker controls the page, so without the list a first
+// visit would leave them uncached and the page would not open offline.
+async function precache() {
+  const cache = await caches.open(SHELL);
+  await cache.addAll(['./', './index.html', './favicon.svg']);
+  const res = await fetch('./precache.json', { cache: 'no-store' }).catch(() => null);
+  if (res && res.ok) await cache.addAll((await res.json()).map((f) => './' + f));
+}
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(SHELL).then((c) => c.addAll(['./', './index.html'])).then(() => self.skipWaiting()));
+  event.waitUntil(precache().then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {

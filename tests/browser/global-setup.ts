@@ -7,7 +7,9 @@ import path from 'node:path';
 import { startServer } from '../../scripts/serve.mjs';
 
 export default async function setup(): Promise<() => Promise<void>> {
-  execSync('npx vite build --logLevel error', { stdio: 'inherit' });
+  // Vitest sets NODE_ENV=test, which would make Vite build a development app (Svelte's dev
+  // runtime, import.meta.env.PROD false, so no service worker): test what ships instead.
+  execSync('npx vite build --logLevel error', { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   const fixtures = path.resolve('.fixtures');
   fs.mkdirSync(fixtures, { recursive: true });
   const server = await startServer({ dir: path.resolve('dist'), mounts: { '/fixtures/': fixtures } });
