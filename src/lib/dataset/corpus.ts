@@ -10,6 +10,7 @@
 // Everything derives from (seed, epoch), so the sizes are known before training and a data
 // position (epoch, step) is all a checkpoint needs to resume exactly.
 import type { Dataset } from './types.ts';
+import { mulberry32 } from '../rng.ts';
 
 export const EOT_ID = 50256;
 
@@ -76,7 +77,7 @@ export function corpusAccounts(groups: { username: string; texts: string[] }[], 
   }));
 }
 
-// mulberry32: one uint32 of state; seeds are mixed with splitmix32-style hashing so that
+// The shuffles draw from the project's RNG (mulberry32); seeds are mixed with splitmix32-style hashing so that
 // (seed, epoch, account) streams do not overlap.
 export function mixSeed(...parts: number[]): number {
   let z = 0x9e3779b9;
@@ -89,16 +90,7 @@ export function mixSeed(...parts: number[]): number {
   return z;
 }
 
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Fisher-Yates, in place. */
 export function shuffle<T>(a: T[], rand: () => number): T[] {
