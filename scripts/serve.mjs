@@ -20,7 +20,8 @@ const TYPES = {
  * so tests can serve a tiny model beside the app. Resolves to { url, close }.
  */
 export function startServer({ dir, port = 0, mounts = {} }) {
-  const roots = [...Object.entries(mounts), ['/', dir]];
+  const roots = [...Object.entries(mounts), ['/', dir]].map(([prefix, root]) => [prefix, path.resolve(root)]);
+  const csp = contentSecurityPolicy(dir);
   const server = http.createServer((req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
     for (const [prefix, root] of roots) {
@@ -34,6 +35,9 @@ export function startServer({ dir, port = 0, mounts = {} }) {
         'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
         'content-length': stat.size,
         'cache-control': 'no-cache',
+        // Sent on every file, not only in index.html's <meta>: a worker script takes its
+        // policy from its own response, so this is what keeps the workers' fetches in bounds.
+        ...(csp ? { 'content-security-policy': csp } : {}),
       });
       if (req.method === 'HEAD') return res.end();
       fs.createReadStream(file).pipe(res);
@@ -49,6 +53,12 @@ export function startServer({ dir, port = 0, mounts = {} }) {
       resolve({ url: `http://localhost:${actual}/`, close: () => new Promise((r) => server.close(() => r())) });
     });
   });
+}
+
+/** The policy index.html declares in its <meta> tag: one source of truth for page and workers. */
+function contentSecurityPolicy(dir) {
+  const html = fs.existsSync(path.join(dir, 'index.html')) ? fs.readFileSync(path.join(dir, 'index.html'), 'utf8') : '';
+  return html.match(/http-equiv="Content-Security-Policy"\s+content="([^"]+)"/)?.[1];
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
