@@ -4,7 +4,7 @@
 // Heavy data stays in the worker: the page holds the table and at most one screenful of
 // rows, fetched by range, so 100k tweets never cross to the main thread at once.
 import type { FloorResult } from '../lib/archive/floor.ts';
-import type { AccountStats, Reason, Rule } from '../lib/dataset/types.ts';
+import type { AccountStats, ClassifiedTweet, Reason, Rule } from '../lib/dataset/types.ts';
 
 /** What the explorer can filter by: one reason, every dropped tweet, or everything. */
 export type ReasonFilter = Reason | 'dropped' | 'all';
@@ -19,18 +19,10 @@ export interface RowQuery {
   limit: number;
 }
 
-/** One tweet as the explorer shows it. */
-export interface TweetRow {
+/** One tweet as the explorer shows it: a ClassifiedTweet with its place in the filtered list. */
+export interface TweetRow extends ClassifiedTweet {
   /** Position in the filtered list (offset + i), so the page can place it without counting. */
   index: number;
-  id: string;
-  username: string;
-  createdAt: string;
-  /** The text as posted (note text when joined), entities still escaped as the archive has them. */
-  fullText: string;
-  /** The cleaned text: what training sees when the tweet is kept. */
-  text: string;
-  reason: Reason;
 }
 
 export interface RowPage {

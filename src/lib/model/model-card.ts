@@ -2,16 +2,10 @@
 // (YAML front matter with language, tags and the widget prompt; who it was trained on;
 // the data table; the training procedure; "How to use"; limitations and bias), written
 // from what this app knows locally. No W&B links: nothing here left the machine.
+import type { AccountStats } from '../dataset/types.ts';
 
-/** One account's row of the data table (ingest-core's AccountStats fits as is). */
-export interface CardAccount {
-  username: string;
-  displayName: string;
-  downloaded: number;
-  retweets: number;
-  short: number;
-  kept: number;
-}
+/** One account's column of the data table (the dataset's own stats; replies are not shown). */
+export type CardAccount = Pick<AccountStats, 'username' | 'displayName' | 'downloaded' | 'retweets' | 'short' | 'kept'>;
 
 export interface ModelCardInfo {
   accounts: CardAccount[];

@@ -1,11 +1,9 @@
-// The generate step's settings: huggingtweets' page defaults, and the checks that turn what a
+// The generate step's settings: huggingtweets' page defaults (from the library's options.ts,
+// which imports no tfjs, so the page's bundle stays free of it), and the checks that turn what a
 // person typed into SampleOptions the worker accepts.
-// The defaults repeat src/lib/generate/generate.ts's DEFAULT_SAMPLE_OPTIONS on purpose: that
-// module imports tfjs, which must stay out of the page's bundle (it lives in the model
-// worker). tests/browser/journey.test.ts checks the page's inputs against the library's.
-import type { SampleOptions } from '../../lib/generate/generate.ts';
+import { DEFAULT_PROMPT, DEFAULT_SAMPLE_OPTIONS, type SampleOptions } from '../../lib/generate/options.ts';
 
-export const PAGE_PROMPT = 'My dream is';
+export const PAGE_PROMPT = DEFAULT_PROMPT;
 
 /** What the settings form edits (the worker fills kvCache and prefixEot itself). */
 export type PageSampleSettings = Pick<
@@ -13,16 +11,9 @@ export type PageSampleSettings = Pick<
   'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'minNewTokens' | 'maxNewTokens' | 'numSamples' | 'seed'
 > & { greedy: boolean };
 
+const { temperature, topK, topP, repetitionPenalty, minNewTokens, maxNewTokens, numSamples, seed } = DEFAULT_SAMPLE_OPTIONS;
 export const PAGE_SAMPLE_DEFAULTS: Readonly<PageSampleSettings> = Object.freeze({
-  temperature: 1.0,
-  topK: 50,
-  topP: 0.95,
-  repetitionPenalty: 1.0,
-  minNewTokens: 10,
-  maxNewTokens: 160,
-  numSamples: 5,
-  seed: 42,
-  greedy: false,
+  temperature, topK, topP, repetitionPenalty, minNewTokens, maxNewTokens, numSamples, seed, greedy: false,
 });
 
 /** Bounds of each number field: the inputs' min/max and the check below share them. */
