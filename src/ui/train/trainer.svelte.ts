@@ -55,6 +55,8 @@ export class ModelWorkerClient {
   /** The step that asked for the samples held now, so each step shows only its own. */
   samplesFor = $state.raw<'train' | 'generate'>('train');
   errors = $state.raw<string[]>([]);
+  /** The last refused or failed sample request, shown by the step that asked (train or generate). */
+  sampleError = $state.raw<{ from: 'train' | 'generate'; message: string } | null>(null);
 
   #worker: Worker;
   #waiters: Waiter[] = [];
@@ -137,9 +139,13 @@ export class ModelWorkerClient {
         if (e.id === this.#sampleId) this.sampling = false;
         break;
       case 'error':
+        if (e.during === 'sample') {
+          // Shown where the person asked; a request refused up front sends no sample-end.
+          this.sampleError = { from: this.samplesFor, message: e.message };
+          this.sampling = false;
+          if (this.samplesFor === 'generate') break;
+        }
         this.errors = [...this.errors, e.message];
-        // A sample request refused up front (no model, training running) sends no sample-end.
-        if (e.during === 'sample') this.sampling = false;
         break;
       case 'exported':
         break;
@@ -212,6 +218,7 @@ export class ModelWorkerClient {
     this.#sampleId++;
     this.samples = [];
     this.samplesFor = from;
+    this.sampleError = null;
     this.sampling = true;
     this.#send({ type: 'sample', id: this.#sampleId, prompt, options });
   }
