@@ -8,16 +8,8 @@ import type { ModelCardInfo } from '../../lib/model/model-card.ts';
 import type { RunSummary } from '../../lib/storage/checkpoints.ts';
 import type { MemoryInfo, ModelEvent, ModelRequest, TrainStatus } from '../../workers/model-protocol.ts';
 
-export interface StepInfo {
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  epochs: number;
-  loss: number;
-  lr: number;
-  tokensPerSec: number;
-  etaSec: number;
-}
+/** What the progress line shows: the worker's step event, less what is kept apart (memory) or not shown. */
+export type StepInfo = Omit<Extract<ModelEvent, { type: 'step' }>, 'type' | 'memory' | 'gradNorm'>;
 
 export interface Prepared {
   sizes: CorpusSizes;
