@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, CDPSession, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
+import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
 import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
 
@@ -63,11 +63,7 @@ describe('accessibility basics', () => {
 
   beforeAll(async () => {
     fs.mkdirSync(DIR, { recursive: true });
-    archives = buildTwoAccountArchives().map(({ name, bytes }) => {
-      const file = path.join(DIR, name);
-      fs.writeFileSync(file, bytes);
-      return file;
-    });
+    archives = writeTwoAccountArchives(DIR);
     tinyModelDir(MODEL);
     browser = await launchBrowser();
   });

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { strToU8, zipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBadArchive, buildTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
+import { buildBadArchive, writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
 import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
 
 const run = promisify(execFile);
@@ -81,11 +81,7 @@ describe('ingest in the page', () => {
   beforeAll(async () => {
     // Built fresh on every run (CI starts from a clean clone); same bytes each time.
     fs.mkdirSync(DIR, { recursive: true });
-    goodZips = buildTwoAccountArchives().map(({ name, bytes }) => {
-      const file = path.join(DIR, name);
-      fs.writeFileSync(file, bytes);
-      return file;
-    });
+    goodZips = writeTwoAccountArchives(DIR);
     fs.writeFileSync(badZip, buildBadArchive('not-zip'));
     fs.writeFileSync(truncatedZip, buildBadArchive('truncated'));
     fs.writeFileSync(hostileZip, hostileArchive());

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
+import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
 import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
 
 const DIR = path.resolve('.fixtures/journey-no-webgpu');
@@ -18,11 +18,7 @@ describe('arriving without WebGPU', () => {
 
   beforeAll(async () => {
     fs.mkdirSync(DIR, { recursive: true });
-    archives = buildTwoAccountArchives().map(({ name, bytes }) => {
-      const file = path.join(DIR, name);
-      fs.writeFileSync(file, bytes);
-      return file;
-    });
+    archives = writeTwoAccountArchives(DIR);
     browser = await launchBrowser();
   });
 

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 import type { Browser, Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
+import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
 import { tinyModelDir, TINY_MODELS } from '../../scripts/fixtures/tiny-model.ts';
 import { DEFAULT_SAMPLE_OPTIONS } from '../../src/lib/generate/generate.ts';
 import { readSafetensors } from '../../src/lib/model/safetensors.ts';
@@ -87,11 +87,7 @@ describe('the journey in the page', () => {
     // Everything is built on the fly (CI starts from a clean clone); same bytes every run.
     fs.rmSync(path.join(DIR, 'downloads'), { recursive: true, force: true });
     fs.mkdirSync(path.join(DIR, 'downloads'), { recursive: true });
-    archives = buildTwoAccountArchives().map(({ name, bytes }) => {
-      const file = path.join(DIR, name);
-      fs.writeFileSync(file, bytes);
-      return file;
-    });
+    archives = writeTwoAccountArchives(DIR);
     tinyModelDir(MODEL);
     const { stdout } = await run('npx', ['tsx', 'scripts/cli.ts', 'stats', ...archives], { maxBuffer: 1 << 26 });
     cli = (JSON.parse(stdout) as { users: CliUser[] }).users;

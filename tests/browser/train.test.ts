@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { buildTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
+import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
 import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
 
@@ -55,11 +55,7 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
   it('trains, survives a reload mid-run, resumes from its checkpoint; the shelf matches IndexedDB', async () => {
     tinyModelDir('tiny'); // .fixtures/models/tiny, served at /fixtures/models/tiny/
     fs.mkdirSync(DIR, { recursive: true });
-    const archives = buildTwoAccountArchives().map(({ name, bytes }) => {
-      const p = path.join(DIR, name);
-      fs.writeFileSync(p, bytes);
-      return p;
-    });
+    const archives = writeTwoAccountArchives(DIR);
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
