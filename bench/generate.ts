@@ -13,7 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { GPT2 } from '../src/lib/model/gpt2.ts';
 import { paramCount, paramTable } from '../src/lib/model/params.ts';
 import { parseConfig, type GPT2Config } from '../src/lib/model/config.ts';
-import { Rng } from '../src/lib/generate/rng.ts';
+import { Rng } from '../src/lib/rng.ts';
 import { DEFAULT_SAMPLE_OPTIONS, generateIds, type SampleOptions } from '../src/lib/generate/generate.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
 

@@ -16,7 +16,7 @@ import { readSafetensors, readSafetensorsMetadata } from '../../src/lib/model/sa
 import { loadModelFromFileList, modelFilesFromBytes } from '../../src/lib/model/load.ts';
 import { exportBundle, exportConfig, exportSafetensors } from '../../src/lib/model/export.ts';
 import type { ModelCardInfo } from '../../src/lib/model/model-card.ts';
-import { Rng } from '../../src/lib/generate/rng.ts';
+import { Rng } from '../../src/lib/rng.ts';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
 

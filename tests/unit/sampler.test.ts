@@ -14,7 +14,7 @@ import {
   topK,
   topP,
 } from '../../src/lib/generate/samplers.ts';
-import { Rng, sampleSeed } from '../../src/lib/generate/rng.ts';
+import { Rng, sampleSeed } from '../../src/lib/rng.ts';
 
 const f32 = (xs: number[]) => Float32Array.from(xs);
 const NEG = -Infinity;

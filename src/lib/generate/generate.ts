@@ -8,7 +8,7 @@ import type { GPT2 } from '../model/gpt2.ts';
 import type { KVCache } from '../model/cache.ts';
 import { StreamingDecoder, type GPT2Tokenizer } from '../tokenizer/bpe.ts';
 import { pickToken } from './samplers.ts';
-import { Rng, sampleSeed } from './rng.ts';
+import { Rng, sampleSeed } from '../rng.ts';
 import { checkSampleOptions, type SampleOptions } from './options.ts';
 
 export { DEFAULT_PROMPT, DEFAULT_SAMPLE_OPTIONS, checkSampleOptions, type SampleOptions } from './options.ts';
