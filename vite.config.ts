@@ -2,28 +2,27 @@ import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { sampleArchives } from './scripts/fixtures/sample-archive';
 
-/** Ships the sample archives (made by a project script, not committed) under sample/. */
+/** Ships the sample archives (made by a project script, not committed) under sample/, with their index. */
 function sampleArchivePlugin(): Plugin {
-  const files = () => sampleArchives();
+  const sampleFiles = (): Map<string, Uint8Array | string> => {
+    const archives = sampleArchives();
+    return new Map<string, Uint8Array | string>([...archives, ['index.json', JSON.stringify([...archives.keys()])]]);
+  };
   return {
     name: 'tweetforge-sample-archives',
+    // The dev server serves the same files the build emits (the page fetches index.json first).
     configureServer(server) {
-      const built = files();
+      const files = sampleFiles();
       server.middlewares.use((req, res, next) => {
-        const name = req.url?.match(/\/sample\/([\w.-]+\.zip)$/)?.[1];
-        const bytes = name ? built.get(name) : undefined;
-        if (!bytes) return next();
-        res.setHeader('content-type', 'application/zip');
-        res.end(Buffer.from(bytes));
+        const name = req.url?.match(/\/sample\/([\w.-]+)$/)?.[1];
+        const body = name ? files.get(name) : undefined;
+        if (body === undefined) return next();
+        res.setHeader('content-type', name!.endsWith('.json') ? 'application/json' : 'application/zip');
+        res.end(typeof body === 'string' ? body : Buffer.from(body));
       });
     },
     generateBundle() {
-      const names: string[] = [];
-      for (const [name, bytes] of files()) {
-        this.emitFile({ type: 'asset', fileName: `sample/${name}`, source: bytes });
-        names.push(name);
-      }
-      this.emitFile({ type: 'asset', fileName: 'sample/index.json', source: JSON.stringify(names) });
+      for (const [name, source] of sampleFiles()) this.emitFile({ type: 'asset', fileName: `sample/${name}`, source });
     },
   };
 }
