@@ -28,7 +28,8 @@ export const BOUNDS: Record<Exclude<keyof PageSampleSettings, 'greedy'>, { min: 
   seed: { min: 0, max: 2 ** 31 - 1, step: 1, int: true },
 };
 
-const LABELS: Record<keyof typeof BOUNDS, string> = {
+/** The form's label for each field; problems name fields the same way. */
+export const LABELS: Record<keyof typeof BOUNDS, string> = {
   temperature: 'Temperature',
   topK: 'Top-k',
   topP: 'Top-p',
