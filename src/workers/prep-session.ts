@@ -3,7 +3,7 @@
 // filtered views the explorer pages through.
 import { readArchive } from '../lib/archive/read-archive.ts';
 import type { ArchiveContent, ReadProgress } from '../lib/archive/types.ts';
-import { buildDataset, mergeArchives } from '../lib/dataset/table.ts';
+import { buildDataset } from '../lib/dataset/table.ts';
 import { DEFAULT_RULE, type Dataset, type Reason, type Rule } from '../lib/dataset/types.ts';
 import type { ArchiveProgress, PrepTable, RowPage, RowQuery, TrainingTexts } from './prep-protocol.ts';
 
@@ -99,7 +99,7 @@ export class PrepSession {
   }
 
   #rebuild(): PrepTable {
-    this.#dataset = buildDataset(mergeArchives(this.#contents), this.#rule, { excludeReplies: this.#excludeReplies });
+    this.#dataset = buildDataset(this.#contents, this.#rule, { excludeReplies: this.#excludeReplies }); // merges accounts itself
     this.#version++;
     this.#view = null;
     const table = this.table();

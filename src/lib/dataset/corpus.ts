@@ -90,7 +90,6 @@ export function mixSeed(...parts: number[]): number {
   return z;
 }
 
-export { mulberry32 };
 
 /** Fisher-Yates, in place. */
 export function shuffle<T>(a: T[], rand: () => number): T[] {

@@ -5,7 +5,7 @@
 // write; sweepOrphans() removes them.
 import type { CorpusAccount } from '../dataset/corpus.ts';
 import type { TrainerState } from '../train/trainer.ts';
-import { db, type CheckpointRecord, type RunRecord, type StoredAccount, type TensorRecord } from './db.ts';
+import { db, type CheckpointRecord, type RunRecord, type StoredAccount } from './db.ts';
 
 export const KEEP_CHECKPOINTS = 2;
 
@@ -26,7 +26,7 @@ export function packAccounts(accounts: CorpusAccount[]): StoredAccount[] {
     const ids = new Int32Array(n);
     let o = 0;
     for (const t of a.tweets) {
-      ids.set(Array.from(t.ids), o);
+      ids.set(t.ids, o);
       o += t.ids.length;
     }
     return { username: a.username, ids, ends, chars: Int32Array.from(a.tweets, (t) => t.chars) };
@@ -222,5 +222,3 @@ export async function resumableRun(): Promise<{ run: RunRecord; step: number } |
   }
   return undefined;
 }
-
-export type { TensorRecord };

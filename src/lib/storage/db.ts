@@ -93,10 +93,3 @@ export function db(): Promise<IDBPDatabase<TweetforgeDB>> {
   });
   return dbPromise;
 }
-
-/** Closes the connection (tests, and before deleting the database). */
-export async function closeDb(): Promise<void> {
-  const p = dbPromise;
-  dbPromise = null;
-  if (p) (await p).close();
-}

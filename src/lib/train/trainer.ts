@@ -15,7 +15,6 @@ import { optimizerStep, splitRows, type TrainableModel } from './step.ts';
 import { learningRate } from './schedule.ts';
 import type { TrainConfig } from './config.ts';
 
-export type { TrainableModel } from './step.ts';
 
 export interface StepEvent {
   type: 'step';
