@@ -14,24 +14,20 @@ import type { GPT2 } from './gpt2.ts';
 import type { GPT2Config } from './config.ts';
 import { writeSafetensors } from './safetensors.ts';
 import { modelCard, type ModelCardInfo } from './model-card.ts';
+import { DEFAULT_SAMPLE_OPTIONS } from '../generate/options.ts';
 
 export const HF_PREFIX = 'transformer.';
 const EOT = '<|endoftext|>';
 
 type Weights = Map<string, { shape: number[]; data: Float32Array }>;
 
-/** Renames and filters un-prefixed HF weights into save_pretrained's tensor set and order. */
+/**
+ * save_pretrained's tensor set and order from the model's own weights (exportWeights gives
+ * exactly the parameter table: no prefix, no tied lm_head, no attention buffers). Names are
+ * ASCII, so sort()'s UTF-16 order is the byte order Rust's serializer uses (h.10 before h.2).
+ */
 export function savePretrainedTensors(weights: Weights): Weights {
-  const out: Weights = new Map();
-  const names = [...weights.keys()]
-    .map((n) => (n.startsWith(HF_PREFIX) ? n.slice(HF_PREFIX.length) : n))
-    .filter((n) => n !== 'lm_head.weight' && !/\.attn\.(bias|masked_bias)$/.test(n));
-  // Byte order, as Rust's str Ord (h.10 before h.2).
-  for (const n of names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const t = weights.get(n) ?? weights.get(HF_PREFIX + n)!;
-    out.set(HF_PREFIX + n, { shape: t.shape, data: t.data });
-  }
-  return out;
+  return new Map([...weights.keys()].sort().map((n) => [HF_PREFIX + n, weights.get(n)!]));
 }
 
 /** model.safetensors as GPT2LMHeadModel.save_pretrained writes it (see the file comment). */
@@ -46,15 +42,17 @@ export async function exportSafetensors(model: GPT2): Promise<Uint8Array> {
  * as max_length/min_length, which count the prompt; new-token counts are what the page means,
  * and setting both kinds makes transformers warn, so only the new-token ones are written.
  */
-export const TEXT_GENERATION_PARAMS = {
+const D = DEFAULT_SAMPLE_OPTIONS;
+const HF_SAMPLING = {
   do_sample: true,
-  max_new_tokens: 160,
-  min_new_tokens: 10,
-  prefix: EOT,
-  temperature: 1.0,
-  top_k: 50,
-  top_p: 0.95,
+  max_new_tokens: D.maxNewTokens,
+  min_new_tokens: D.minNewTokens,
+  temperature: D.temperature,
+  top_k: D.topK,
+  top_p: D.topP,
 } as const;
+
+export const TEXT_GENERATION_PARAMS = { ...HF_SAMPLING, prefix: EOT } as const;
 
 /** config.json of the exported model: the loaded config, marked as a GPT2LMHeadModel. */
 export function exportConfig(config: GPT2Config): Record<string, unknown> {
@@ -73,12 +71,7 @@ export function generationConfig(config: GPT2Config): Record<string, unknown> {
     _from_model_config: true,
     bos_token_id: config.bos_token_id ?? 50256,
     eos_token_id: config.eos_token_id ?? 50256,
-    do_sample: true,
-    temperature: 1.0,
-    top_k: 50,
-    top_p: 0.95,
-    max_new_tokens: 160,
-    min_new_tokens: 10,
+    ...HF_SAMPLING,
   };
 }
 

@@ -3,6 +3,7 @@
 // the data table; the training procedure; "How to use"; limitations and bias), written
 // from what this app knows locally. No W&B links: nothing here left the machine.
 import type { AccountStats } from '../dataset/types.ts';
+import { DEFAULT_PROMPT } from '../generate/options.ts';
 
 /** One account's column of the data table (the dataset's own stats; replies are not shown). */
 export type CardAccount = Pick<AccountStats, 'username' | 'displayName' | 'downloaded' | 'retweets' | 'short' | 'kept'>;
@@ -53,7 +54,7 @@ function loss(x: number | undefined): string {
 export function modelCard(info: ModelCardInfo): string {
   const name = info.modelName ?? defaultModelName(info.accounts);
   const langs = info.language === undefined ? ['en'] : [info.language].flat();
-  const widget = info.widgetText ?? 'My dream is';
+  const widget = info.widgetText ?? DEFAULT_PROMPT;
   const names = info.accounts.map((a) => a.displayName || a.username);
   const handles = info.accounts.map((a) => '@' + a.username);
   const L: string[] = [];
