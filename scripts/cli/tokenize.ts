@@ -3,20 +3,10 @@
 //   --jsonl: each stdin line a JSON string -> one JSON array of ids per line, in order
 //   --threads N (with --jsonl): encode on N worker threads, the page's pool; default 1
 // Only DIR/vocab.json and DIR/merges.txt are read. "<|endoftext|>" in the text is ordinary text.
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
 import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers.ts';
 import { parseArgs, readStdin, requireOption } from './args.ts';
-
-async function readModelFile(dir: string, name: string): Promise<string> {
-  try {
-    return await fs.readFile(path.join(dir, name), 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `model folder ${dir} has no ${name}` : `cannot read ${path.join(dir, name)}: ${(e as Error).message}`);
-  }
-}
+import { readModelFile } from '../fixtures/model-dir.ts';
 
 /** stdin lines -> texts; a final newline ends the last line rather than starting an empty one. */
 function parseJsonLines(input: string): string[] {
@@ -43,7 +33,7 @@ export async function run(args: string[]): Promise<void> {
   }
   const threads = Number(parsed.options.get('threads') ?? 1);
   if (!Number.isInteger(threads) || threads < 1) throw new Error('--threads needs a whole number >= 1');
-  const [vocabJson, mergesTxt] = await Promise.all([readModelFile(dir, 'vocab.json'), readModelFile(dir, 'merges.txt')]);
+  const [vocabJson, mergesTxt] = (await Promise.all([readModelFile(dir, 'vocab.json'), readModelFile(dir, 'merges.txt')])).map((b) => b.toString('utf8'));
   const tok = GPT2Tokenizer.fromFiles(vocabJson, mergesTxt);
   const input = await readStdin();
 
