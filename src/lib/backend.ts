@@ -4,6 +4,7 @@
 // Backends are imported lazily: WebGPU's registers itself only when navigator.gpu exists, and
 // WASM's needs the URL of its .wasm files (the bundler knows it, not this module).
 import * as tf from '@tensorflow/tfjs';
+import { importWasmBackend } from './wasm-matmul.ts';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -58,7 +59,7 @@ async function register(name: BackendName, opts: SelectOptions): Promise<string 
     if (missing) return missing;
     await import('@tensorflow/tfjs-backend-webgpu');
   } else if (name === 'wasm') {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await importWasmBackend(); // with the matmul that keeps transposed products on XNNPACK
     if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as Parameters<typeof wasm.setWasmPaths>[0]);
   } else if (name === 'webgl' && typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') {
     return 'WebGL needs a canvas, which this context lacks';

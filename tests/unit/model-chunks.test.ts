@@ -4,12 +4,14 @@
 // kernel of tfjs' own gather gradient). Also: dropout only when training, seedable.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import { importWasmBackend } from '../../src/lib/wasm-matmul.ts';
 import { GPT2 } from '../../src/lib/model/gpt2.ts';
 import { vocabChunkSizes } from '../../src/lib/model/embedding.ts';
 import { parseConfig } from '../../src/lib/model/config.ts';
 import { tinyConfig, tinyWeights } from '../../scripts/fixtures/tiny-model.ts';
 import { lossAndGrads, maxAbsDiff, wholeWteGrad } from './model-helpers.ts';
+
+await importWasmBackend(); // the page's wasm backend, matmul plan included
 
 // A small vocabulary keeps gradients cheap; the code paths are the same as at 50257.
 const config = parseConfig({ ...tinyConfig({ nLayer: 2, nEmbd: 16, nHead: 2, nPositions: 32 }), vocab_size: 1000 });

@@ -9,6 +9,7 @@ import { GPT2 } from '../../src/lib/model/gpt2.ts';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
 import { TINY_MODELS, tinyModelDir, type TinyModelName } from '../../scripts/fixtures/tiny-model.ts';
 import { greedyIds, lossesOf } from './model-helpers.ts';
+import { importWasmBackend } from '../../src/lib/wasm-matmul.ts';
 
 type Golden = typeof golden.models.tiny;
 
@@ -69,7 +70,7 @@ describe.each(Object.keys(TINY_MODELS) as TinyModelName[])('tiny GPT-2 "%s" vs P
 describe('tiny GPT-2 vs PyTorch (tfjs wasm)', () => {
   let model: GPT2;
   beforeAll(async () => {
-    await import('@tensorflow/tfjs-backend-wasm');
+    await importWasmBackend();
     expect(await tf.setBackend('wasm')).toBe(true);
     const files = await loadModelDir(tinyModelDir('tiny'));
     model = GPT2.fromWeights(files.config, files.weights);

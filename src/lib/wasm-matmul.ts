@@ -1,0 +1,134 @@
+// tfjs' wasm backend multiplies with XNNPACK (SIMD, threads) only when neither input is
+// transposed and both have batch size 1; every other matmul falls to a scalar, single-thread
+// triple loop, 10-30x slower (tfjs-backend-wasm cc/kernels/BatchMatMul.cc). Training asks
+// for transposes everywhere: the tied head h W^T, and the backward pass of every linear
+// layer (dA = dy B^T, dB = A^T dy); attention's products are batched over [B, nh]. So on
+// wasm a matmul with a transposed input is rewritten into explicit Transposes (memory
+// copies) around the fast path, and a batched one into one 2-D product per batch item,
+// choosing the cheapest rewrite from a rough cost model, or keeping tfjs' kernel when the
+// copies would cost more than they save (a tiny product against a big matrix).
+import * as tf from '@tensorflow/tfjs';
+
+type Info = tf.TensorInfo;
+// The wasm backend's own kernel helpers: a fresh output in its heap, and a view of a tensor's bytes.
+type Backend = { disposeData(id: object): void; makeOutput(shape: number[], dtype: 'float32'): Info; typedArrayFromHeap(x: Info): Float32Array };
+type MatMulArgs = { inputs: { a: Info; b: Info }; backend: Backend; attrs: { transposeA: boolean; transposeB: boolean } };
+
+// Rough costs in ns (measured on a 2-core EPYC, 2026-11): a multiply-add in the slow loop
+// and in XNNPACK, copying one element in Transpose, and XNNPACK packing one element of its
+// weight matrix (it packs b on every call with a new b tensor).
+const SLOW_MAC = 0.8;
+const FAST_MAC = 0.1;
+const COPY = 9;
+const PACK = 4;
+const MEMCPY = 1; // a contiguous copy (one batch item in or out)
+const CALL = 40_000; // one fast-path product: XNNPACK creates (and packs) an operator each time
+
+/**
+ * How to compute a product: 'as-is' hands it to tfjs' kernel unchanged; the others take the
+ * fast path after copying transposed inputs into place ('transpose-inputs'; for a batch item
+ * with no transposes, no copy at all) or computing the transposed product ('swap').
+ */
+export type MatMulPlan = 'as-is' | 'transpose-inputs' | 'swap';
+
+/**
+ * Chooses for out[M, N] = op(a) op(b) with inner size K. 'transpose-inputs' copies each
+ * transposed input into place; 'swap' computes out^T = op(b)^T op(a)^T, which needs b
+ * untransposed-as-stored when b was transposed, and copies the [N, M] result once.
+ */
+export function planMatMul(M: number, K: number, N: number, transposeA: boolean, transposeB: boolean, batch = 1): MatMulPlan {
+  if (batch === 1 && !transposeA && !transposeB) return 'as-is'; // the original kernel already takes the fast path
+  const slow = SLOW_MAC * M * K * N;
+  // A batch is split into 2-D products: each item's inputs and output are copied once more.
+  const fast = CALL + FAST_MAC * M * K * N + (batch > 1 ? MEMCPY * (M * K + K * N + M * N) : 0);
+  // transpose-inputs: copy what is transposed, pack b (a fresh tensor when it was copied).
+  const inputs = fast + (transposeA ? COPY * M * K : 0) + (transposeB ? COPY * K * N : 0) + PACK * K * N;
+  // swap: out^T[N, M] = b' a' where b' = op(b)^T (as stored when transposeB) and a' = op(a)^T
+  // (as stored when transposeA); copies the untransposed one(s) and the result, packs a'.
+  const swap = fast + (transposeB ? 0 : COPY * K * N) + (transposeA ? 0 : COPY * M * K) + PACK * K * M + COPY * M * N;
+  const plain = !transposeA && !transposeB ? fast + PACK * K * N : Infinity; // a batch item needs no transpose
+  const best = Math.min(slow, plain, inputs, swap);
+  return best === slow ? 'as-is' : best === swap ? 'swap' : 'transpose-inputs';
+}
+
+let patched = false;
+
+/** Batch size of a shape (1 for a plain matrix). */
+const batchOf = (shape: readonly number[]) => shape.slice(0, -2).reduce((n, d) => n * d, 1);
+
+type Kernel<A> = (args: A & { backend: Backend }) => Info;
+
+/** Replaces the wasm backend's BatchMatMul with one that plans transposed products. Idempotent. */
+export function patchWasmMatMul(): void {
+  if (patched) return;
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  const kernel = <A>(name: string) => tf.getKernel(name, 'wasm')?.kernelFunc as unknown as Kernel<A> | undefined;
+  const transposeK = kernel<{ inputs: { x: Info }; attrs: { perm: number[] } }>('Transpose');
+  if (!original || !transposeK) return; // the wasm backend is not imported: nothing to patch
+  const matMul = original.kernelFunc as unknown as (args: MatMulArgs) => Info;
+
+  /** op(a) op(b) for matrices, by plan; frees every temporary. */
+  const product2d = (a: Info, b: Info, transposeA: boolean, transposeB: boolean, backend: Backend, plan: MatMulPlan): Info => {
+    const temps: Info[] = [];
+    const t = (x: Info) => {
+      const y = transposeK({ inputs: { x }, backend, attrs: { perm: [1, 0] } });
+      temps.push(y);
+      return y;
+    };
+    const plain = (x: Info, y: Info) => matMul({ inputs: { a: x, b: y }, backend, attrs: { transposeA: false, transposeB: false } });
+    let out: Info;
+    if (plan === 'as-is') {
+      out = matMul({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } });
+    } else if (plan === 'transpose-inputs') {
+      out = plain(transposeA ? t(a) : a, transposeB ? t(b) : b);
+    } else {
+      // out^T = op(b)^T op(a)^T: op(b)^T is b as stored when transposeB, else b's transpose.
+      const outT = plain(transposeB ? b : t(b), transposeA ? a : t(a)); // [N, M]
+      temps.push(outT);
+      out = transposeK({ inputs: { x: outT }, backend, attrs: { perm: [1, 0] } });
+    }
+    for (const x of temps) backend.disposeData(x.dataId);
+    return out;
+  };
+
+  const kernelFunc = (args: MatMulArgs): Info => {
+    const { inputs: { a, b }, backend, attrs: { transposeA, transposeB } } = args;
+    const [ra, ca] = a.shape.slice(-2);
+    const [rb, cb] = b.shape.slice(-2);
+    const [M, K] = transposeA ? [ca, ra] : [ra, ca];
+    const N = transposeB ? rb : cb;
+    const batch = batchOf(a.shape);
+    if (batch !== batchOf(b.shape)) return matMul(args); // broadcast batches: the original kernel
+    const plan = planMatMul(M, K, N, transposeA, transposeB, batch);
+    if (batch === 1) return product2d({ ...a, shape: [ra, ca] }, { ...b, shape: [rb, cb] }, transposeA, transposeB, backend, plan);
+    if (plan === 'as-is') return matMul(args);
+    // Batched (attention's [B, nh, T, hs] products): one 2-D product per batch item, each
+    // copied straight from and into the heap (tfjs' Slice would copy the whole input each time).
+    const out = backend.makeOutput([batch * M, N], 'float32');
+    const item = (x: Info, i: number, r: number, c: number) => {
+      const y = backend.makeOutput([r, c], 'float32'); // may grow the heap: take views after it
+      backend.typedArrayFromHeap(y).set(backend.typedArrayFromHeap(x).subarray(i * r * c, (i + 1) * r * c));
+      return y;
+    };
+    const itemPlan = planMatMul(M, K, N, transposeA, transposeB);
+    for (let i = 0; i < batch; i++) {
+      const ai = item(a, i, ra, ca);
+      const bi = item(b, i, rb, cb);
+      const oi = product2d(ai, bi, transposeA, transposeB, backend, itemPlan);
+      backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(oi), i * M * N);
+      for (const x of [ai, bi, oi]) backend.disposeData(x.dataId);
+    }
+    out.shape = [...a.shape.slice(0, -2), M, N];
+    return out;
+  };
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ ...original, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  patched = true;
+}
+
+/** Imports tfjs' wasm backend with the planned matmul in place; returns the module (for setWasmPaths). */
+export async function importWasmBackend(): Promise<typeof import('@tensorflow/tfjs-backend-wasm')> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  patchWasmMatMul();
+  return wasm;
+}
