@@ -1,4 +1,4 @@
-// npm run bench:generate [-- --shape distilgpt2|small] [--backend wasm|cpu|webgpu] [--tokens 32,128] [--samples 1] [--repeat N]
+// npm run bench:generate [-- --shape distilgpt2|small] [--backend wasm|cpu|webgpu] [--tokens 32,128] [--samples 1] [--repeat N] [--wasm-matmul planned|tfjs]
 //
 // Tokens per second of generate()'s loop with and without the KV cache, on the same model
 // and backend, at each number of new tokens. The model is randomly initialised but shaped
@@ -9,13 +9,17 @@
 // Prints a markdown table for README.md.
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import { importWasmBackend } from '../src/lib/wasm-matmul.ts';
 import { GPT2 } from '../src/lib/model/gpt2.ts';
 import { paramCount, paramTable } from '../src/lib/model/params.ts';
 import { parseConfig, type GPT2Config } from '../src/lib/model/config.ts';
 import { Rng } from '../src/lib/rng.ts';
 import { DEFAULT_SAMPLE_OPTIONS, generateIds, type SampleOptions } from '../src/lib/generate/generate.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
+
+// --wasm-matmul tfjs measures tfjs' own wasm matmul (no planned transposes), for comparison.
+if (process.argv.includes('--wasm-matmul') && process.argv[process.argv.indexOf('--wasm-matmul') + 1] === 'tfjs') await import('@tensorflow/tfjs-backend-wasm');
+else await importWasmBackend();
 
 const SHAPES = {
   distilgpt2: { nLayer: 6, nEmbd: 768, nHead: 12, nPositions: 1024 },

@@ -1,4 +1,4 @@
-// npm run bench:train [-- --backends cpu,wasm,webgpu] [--shape tiny|small|distilgpt2] [--batch 2] [--block 16] [--steps 3] [--max-buffer-mb 128] [--vk-icd ICD.json] [--recompute false]
+// npm run bench:train [-- --backends cpu,wasm,webgpu] [--shape tiny|small|distilgpt2] [--batch 2] [--block 16] [--steps 3] [--max-buffer-mb 128] [--vk-icd ICD.json] [--recompute false] [--wasm-matmul planned|tfjs]
 //
 // Fine-tuning speed on each tfjs backend Node has here: ms per optimizer step, tokens/s, and
 // model FLOP/s (nanoGPT's estimate: 6N + 12 L T C per token, N the parameters the step
@@ -19,6 +19,7 @@ import { optimizerStep } from '../src/lib/train/step.ts';
 import { LOSS_PIECE_ROWS } from '../src/lib/train/loss.ts';
 import { trainableParams } from '../src/lib/train/trainer.ts';
 import { syntheticTokens, syntheticWeights } from '../src/lib/train/synthetic.ts';
+import { importWasmBackend } from '../src/lib/wasm-matmul.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
 
 const SHAPES = {
@@ -184,7 +185,8 @@ async function main(): Promise<void> {
   const maxMb = arg('max-buffer-mb', '');
   const rows: Row[] = [];
   for (const backend of backends) {
-    if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    // --wasm-matmul tfjs measures tfjs' own wasm matmul (transposed and batched products on its scalar loop).
+    if (backend === 'wasm') await (arg('wasm-matmul', 'planned') === 'tfjs' ? import('@tensorflow/tfjs-backend-wasm') : importWasmBackend());
     if (backend === 'webgpu' && !(await (arg('vk-icd', '') ? setupDawn(arg('vk-icd', '')) : setupNodeWebGPU()))) {
       console.error('webgpu: no Vulkan ICD here, skipped');
       continue;
