@@ -45,6 +45,45 @@ export function defaultMaxBufferBytes(): number {
   return Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
 }
 
+/** One transformer block's parameters, by their names under `h.{l}.` (HF layout). */
+export const BLOCK_PARAMS = [
+  'ln_1.weight', 'ln_1.bias', 'attn.c_attn.weight', 'attn.c_attn.bias', 'attn.c_proj.weight', 'attn.c_proj.bias',
+  'ln_2.weight', 'ln_2.bias', 'mlp.c_fc.weight', 'mlp.c_fc.bias', 'mlp.c_proj.weight', 'mlp.c_proj.bias',
+] as const;
+
+/** Token embedding plus positions past..past+T-1, then embedding dropout: ids [B*T] -> [B*T, C]. */
+export function embed(
+  chunks: readonly VocabChunk[], wpe: tf.Tensor, ids: tf.Tensor1D,
+  B: number, T: number, past: number, cfg: GPT2Config, dropout: Dropout,
+): tf.Tensor2D {
+  const C = cfg.n_embd;
+  const tok = embeddingLookup(chunks as VocabChunk[], ids); // [B*T, C]
+  const pos = tf.slice(wpe, [past, 0], [T, C]); // [T, C]
+  const x = tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C]); // [B*T, C]
+  return dropout(x, cfg.embd_pdrop) as tf.Tensor2D;
+}
+
+/**
+ * One pre-LayerNorm transformer block (nanoGPT's Block): x + attn(ln_1(x)), then + mlp(ln_2(.)).
+ * x [B*T, C] -> [B*T, C]; `w` in BLOCK_PARAMS order; `kv` appends to a KV cache.
+ */
+export function block(
+  x: tf.Tensor2D, w: readonly tf.Tensor[], B: number, T: number, cfg: GPT2Config,
+  mask: tf.Tensor2D | null, dropout: Dropout, kv?: Parameters<typeof selfAttention>[9],
+): tf.Tensor2D {
+  const [ln1w, ln1b, caw, cab, cpw, cpb, ln2w, ln2b, fcw, fcb, pw, pb] = w as tf.Tensor[];
+  const eps = cfg.layer_norm_epsilon;
+  const [m2, v1] = [(t: tf.Tensor) => t as tf.Tensor2D, (t: tf.Tensor) => t as tf.Tensor1D];
+  const a = selfAttention(
+    layerNorm(x, v1(ln1w), v1(ln1b), eps),
+    { cAttnW: m2(caw), cAttnB: v1(cab), cProjW: m2(cpw), cProjB: v1(cpb) },
+    B, T, cfg.n_head, mask, dropout, cfg.attn_pdrop, cfg.resid_pdrop, kv,
+  );
+  const h = tf.add(x, a) as tf.Tensor2D; // [B*T, C] residual
+  const m = mlp(layerNorm(h, v1(ln2w), v1(ln2b), eps), m2(fcw), v1(fcb), m2(pw), v1(pb), cfg.activation_function, dropout, cfg.resid_pdrop);
+  return tf.add(h, m) as tf.Tensor2D; // [B*T, C] residual
+}
+
 let instances = 0;
 
 export class GPT2 {
@@ -118,6 +157,11 @@ export class GPT2 {
     return v as unknown as tf.Tensor<R>;
   }
 
+  /** Block l's parameters in BLOCK_PARAMS order. */
+  blockWeights(l: number): tf.Variable[] {
+    return BLOCK_PARAMS.map((p) => this.w(`h.${l}.${p}`) as unknown as tf.Variable);
+  }
+
   /** A fresh KV cache for `batch` sequences. */
   newCache(batch: number): KVCache {
     return new GPT2KVCache(batch, this.config.n_layer, this);
@@ -130,7 +174,6 @@ export class GPT2 {
   hidden(ids: tf.Tensor2D, opts: HiddenOptions = {}): tf.Tensor2D {
     const cfg = this.config;
     const [B, T] = ids.shape;
-    const C = cfg.n_embd;
     const cache = opts.cache as GPT2KVCache | undefined;
     if (cache && (!(cache instanceof GPT2KVCache) || cache.owner !== this)) {
       throw new Error('GPT2.hidden: the KV cache belongs to another model');
@@ -145,31 +188,9 @@ export class GPT2 {
     const out = tf.tidy(() => {
       // A lone new token (T == 1) may see every cached position: no mask needed.
       const mask = T === 1 ? null : past === 0 ? this.prefillMask(T) : causalMask(T, past); // [T, past+T]
-      const tok = embeddingLookup(this.vocabChunks, tf.reshape(ids, [B * T]) as tf.Tensor1D); // [B*T, C]
-      const pos = tf.slice(this.w<tf.Rank.R2>('wpe.weight'), [past, 0], [T, C]); // [T, C]
-      let x = tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C]) as tf.Tensor2D; // [B*T, C]
-      x = dropout(x, cfg.embd_pdrop) as tf.Tensor2D;
+      let x = embed(this.vocabChunks, this.w('wpe.weight'), tf.reshape(ids, [B * T]) as tf.Tensor1D, B, T, past, cfg, dropout);
       for (let l = 0; l < cfg.n_layer; l++) {
-        const p = `h.${l}.`;
-        const a = selfAttention(
-          layerNorm(x, this.w(p + 'ln_1.weight'), this.w(p + 'ln_1.bias'), eps),
-          {
-            cAttnW: this.w(p + 'attn.c_attn.weight'),
-            cAttnB: this.w(p + 'attn.c_attn.bias'),
-            cProjW: this.w(p + 'attn.c_proj.weight'),
-            cProjB: this.w(p + 'attn.c_proj.bias'),
-          },
-          B, T, cfg.n_head, mask, dropout, cfg.attn_pdrop, cfg.resid_pdrop,
-          cache ? (k, v) => cache.append(l, k, v) : undefined,
-        );
-        x = tf.add(x, a); // [B*T, C] residual
-        const m = mlp(
-          layerNorm(x, this.w(p + 'ln_2.weight'), this.w(p + 'ln_2.bias'), eps),
-          this.w(p + 'mlp.c_fc.weight'), this.w(p + 'mlp.c_fc.bias'),
-          this.w(p + 'mlp.c_proj.weight'), this.w(p + 'mlp.c_proj.bias'),
-          cfg.activation_function, dropout, cfg.resid_pdrop,
-        );
-        x = tf.add(x, m); // [B*T, C] residual
+        x = block(x, this.blockWeights(l), B, T, cfg, mask, dropout, cache ? (k, v) => cache.append(l, k, v) : undefined);
       }
       return layerNorm(x, this.w('ln_f.weight'), this.w('ln_f.bias'), eps); // [B*T, C]
     });

@@ -9,13 +9,13 @@
 // block's activations and gradients exist at a time (freed when its tf.grads returns).
 // Cost: one extra forward pass (~+33% FLOPs).
 //
-// The blocks are model-core's own pieces (layerNorm, selfAttention, mlp, embeddingLookup) in
-// GPT2.hidden's order; dropout masks are seeded per (step seed, block, call site), so the
+// The pieces are the model's own (gpt2.ts' embed and block, as GPT2.hidden runs them); dropout masks are seeded per (step seed, block, call site), so the
 // recomputed forward draws exactly the masks of the first one, and a resumed run the same again.
 import * as tf from '@tensorflow/tfjs';
 import type { GPT2Config } from '../model/config.ts';
-import { causalMask, layerNorm, mlp, selfAttention, type Dropout } from '../model/attention.ts';
-import { embeddingLookup, type VocabChunk as ModelChunk } from '../model/embedding.ts';
+import { causalMask, layerNorm, type Dropout } from '../model/attention.ts';
+import type { VocabChunk as ModelChunk } from '../model/embedding.ts';
+import { BLOCK_PARAMS, block, embed } from '../model/gpt2.ts';
 import { mixSeed } from '../dataset/corpus.ts';
 import { chunkedCrossEntropy } from './loss.ts';
 import type { TrainableModel } from './step.ts';
@@ -40,11 +40,6 @@ function seededDropout(training: boolean, seed: number, part: number): Dropout {
   };
 }
 
-const BLOCK_PARAMS = [
-  'ln_1.weight', 'ln_1.bias', 'attn.c_attn.weight', 'attn.c_attn.bias', 'attn.c_proj.weight', 'attn.c_proj.bias',
-  'ln_2.weight', 'ln_2.bias', 'mlp.c_fc.weight', 'mlp.c_fc.bias', 'mlp.c_proj.weight', 'mlp.c_proj.bias',
-] as const;
-
 /**
  * Mean next-token loss of one [B, T+1] batch and the gradient of every variable (keyed like
  * model.variables), holding one transformer block's activations at a time.
@@ -57,7 +52,6 @@ export function recomputedLossAndGrads(
 ): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
   const cfg = model.config;
   const [B, T] = x.shape;
-  const C = cfg.n_embd;
   const L = cfg.n_layer;
   const eps = cfg.layer_norm_epsilon;
   const seed = opts.seed ?? 0;
@@ -73,29 +67,12 @@ export function recomputedLossAndGrads(
   const ids = tf.reshape(x, [B * T]) as tf.Tensor1D; // [B*T]
 
   // The pieces, as functions of their parameters (so tf.grads can differentiate them).
-  const embed = (ws: tf.Tensor[], wpe: tf.Tensor): tf.Tensor2D => {
+  const embedWith = (ws: tf.Tensor[], wpe: tf.Tensor): tf.Tensor2D => {
     const chunks = model.vocabChunks.map((c, i) => ({ ...c, weight: ws[i] })) as unknown as ModelChunk[];
-    const tok = embeddingLookup(chunks, ids); // [B*T, C]
-    const pos = tf.slice(wpe, [0, 0], [T, C]); // [T, C]
-    const e = tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C]); // [B*T, C]
-    return seededDropout(opts.training, seed, 0)(e, cfg.embd_pdrop) as tf.Tensor2D;
+    return embed(chunks, wpe, ids, B, T, 0, cfg, seededDropout(opts.training, seed, 0));
   };
-  const block = (l: number, h: tf.Tensor, w: tf.Tensor[]): tf.Tensor2D => {
-    const [ln1w, ln1b, caw, cab, cpw, cpb, ln2w, ln2b, fcw, fcb, pw, pb] = w;
-    const dropout = seededDropout(opts.training, seed, l + 1);
-    const a = selfAttention(
-      layerNorm(h as tf.Tensor2D, ln1w as tf.Tensor1D, ln1b as tf.Tensor1D, eps),
-      { cAttnW: caw as tf.Tensor2D, cAttnB: cab as tf.Tensor1D, cProjW: cpw as tf.Tensor2D, cProjB: cpb as tf.Tensor1D },
-      B, T, cfg.n_head, mask, dropout, cfg.attn_pdrop, cfg.resid_pdrop,
-    );
-    const h1 = tf.add(h, a) as tf.Tensor2D; // [B*T, C] residual
-    const m = mlp(
-      layerNorm(h1, ln2w as tf.Tensor1D, ln2b as tf.Tensor1D, eps),
-      fcw as tf.Tensor2D, fcb as tf.Tensor1D, pw as tf.Tensor2D, pb as tf.Tensor1D,
-      cfg.activation_function, dropout, cfg.resid_pdrop,
-    );
-    return tf.add(h1, m) as tf.Tensor2D; // [B*T, C] residual
-  };
+  const blockWith = (l: number, h: tf.Tensor, w: tf.Tensor[]): tf.Tensor2D =>
+    block(h as tf.Tensor2D, w, B, T, cfg, mask, seededDropout(opts.training, seed, l + 1));
   const head = (h: tf.Tensor, g: tf.Tensor, b: tf.Tensor, ws: tf.Tensor[]): tf.Scalar =>
     chunkedCrossEntropy(
       layerNorm(h as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, eps), // [B*T, C] after ln_f
@@ -104,8 +81,8 @@ export function recomputedLossAndGrads(
     );
 
   // Forward without a tape: keep each block's input only.
-  const inputs: tf.Tensor2D[] = [tf.tidy(() => embed(chunkVars, v('wpe.weight')))];
-  for (let l = 0; l < L; l++) inputs.push(tf.tidy(() => block(l, inputs[l], blockVars(l))));
+  const inputs: tf.Tensor2D[] = [tf.tidy(() => embedWith(chunkVars, v('wpe.weight')))];
+  for (let l = 0; l < L; l++) inputs.push(tf.tidy(() => blockWith(l, inputs[l], blockVars(l))));
 
   const grads = new Map<string, tf.Tensor>();
   // ln_f and the tied head: loss, dL/dh_L, and the head's share of the embedding gradient.
@@ -122,7 +99,7 @@ export function recomputedLossAndGrads(
   // Blocks last to first: recompute one block under a tape, pull dy through it, free it.
   for (let l = L - 1; l >= 0; l--) {
     const w = blockVars(l);
-    const g = tf.grads((h: tf.Tensor, ...ws: tf.Tensor[]) => block(l, h, ws))([inputs[l], ...w], dh);
+    const g = tf.grads((h: tf.Tensor, ...ws: tf.Tensor[]) => blockWith(l, h, ws))([inputs[l], ...w], dh);
     dh.dispose();
     dh = g[0];
     BLOCK_PARAMS.forEach((p, i) => grads.set(`h.${l}.${p}`, g[i + 1]));
@@ -130,7 +107,7 @@ export function recomputedLossAndGrads(
   }
 
   // The embedding: its share of the chunks' gradient plus the position table's.
-  const ge = tf.grads((...ws: tf.Tensor[]) => embed(ws.slice(0, -1), ws[ws.length - 1]))([...chunkVars, v('wpe.weight')], dh);
+  const ge = tf.grads((...ws: tf.Tensor[]) => embedWith(ws.slice(0, -1), ws[ws.length - 1]))([...chunkVars, v('wpe.weight')], dh);
   dh.dispose();
   grads.set('wpe.weight', ge[ge.length - 1]);
   chunkKeys.forEach((key, i) => {
