@@ -66,16 +66,6 @@ async function time(model: GPT2, n: number, samples: number, kvCache: boolean): 
   return s;
 }
 
-/** WebGPU in Node: SwiftShader where Chromium ships it (this project's CI), else Dawn's native adapter. */
-async function setupWebGPU(): Promise<void> {
-  if (await setupNodeWebGPU()) return;
-  const { create, globals } = (await import('webgpu')) as { create: (o: string[]) => unknown; globals: object };
-  Object.assign(globalThis, globals);
-  const nav = ((globalThis as { navigator?: object }).navigator ??= {});
-  Object.defineProperty(nav, 'gpu', { value: create([]), configurable: true });
-  await import('@tensorflow/tfjs-backend-webgpu');
-}
-
 async function main(): Promise<void> {
   const shapeName = arg('shape', 'distilgpt2') as keyof typeof SHAPES;
   const backend = arg('backend', 'wasm');
@@ -89,7 +79,8 @@ async function main(): Promise<void> {
     return s;
   };
   if (!SHAPES[shapeName]) throw new Error(`--shape: one of ${Object.keys(SHAPES).join(', ')}`);
-  if (backend === 'webgpu') await setupWebGPU();
+  // WebGPU in Node: SwiftShader where Chromium ships it (this project's CI), else Dawn's native adapter.
+  if (backend === 'webgpu' && !(await setupNodeWebGPU())) await setupNodeWebGPU('native');
   // setBackend resolves false (and tfjs falls back silently) when a backend fails to start.
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend "${backend}" failed to initialise`);
   await tf.ready();

@@ -154,21 +154,6 @@ async function benchBackend(backend: string, shape: keyof typeof SHAPES, B: numb
   };
 }
 
-/**
- * Dawn with a given Vulkan driver (--vk-icd /usr/share/vulkan/icd.d/nvidia_icd.json on a
- * machine with a real GPU); the test helper's default is Chromium's SwiftShader.
- */
-async function setupDawn(icd: string): Promise<boolean> {
-  process.env.VK_ICD_FILENAMES = icd;
-  const { create, globals } = (await import('webgpu')) as unknown as { create(o: string[]): unknown; globals: object };
-  Object.assign(globalThis, globals);
-  const g = globalThis as { navigator?: object };
-  if (!g.navigator) g.navigator = {};
-  Object.defineProperty(g.navigator, 'gpu', { value: create([]), configurable: true });
-  await import('@tensorflow/tfjs-backend-webgpu');
-  return true;
-}
-
 /** --recompute false measures plain autodiff (every activation and gradient alive at once). */
 const RECOMPUTE = arg('recompute', 'true') !== 'false';
 
@@ -187,7 +172,7 @@ async function main(): Promise<void> {
   for (const backend of backends) {
     // --wasm-matmul tfjs measures tfjs' own wasm matmul (transposed and batched products on its scalar loop).
     if (backend === 'wasm') await (arg('wasm-matmul', 'planned') === 'tfjs' ? import('@tensorflow/tfjs-backend-wasm') : importWasmBackend());
-    if (backend === 'webgpu' && !(await (arg('vk-icd', '') ? setupDawn(arg('vk-icd', '')) : setupNodeWebGPU()))) {
+    if (backend === 'webgpu' && !(await setupNodeWebGPU(arg('vk-icd', '') || undefined))) {
       console.error('webgpu: no Vulkan ICD here, skipped');
       continue;
     }

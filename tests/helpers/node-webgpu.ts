@@ -6,9 +6,19 @@ import { createRequire } from 'node:module';
 
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-export async function setupNodeWebGPU(): Promise<boolean> {
-  if (!fs.existsSync(ICD)) return false;
-  process.env.VK_ICD_FILENAMES ??= ICD;
+/**
+ * `icd`: a Vulkan driver manifest (e.g. /usr/share/vulkan/icd.d/nvidia_icd.json on a machine with
+ * a GPU); by default Chromium's SwiftShader unless VK_ICD_FILENAMES says otherwise; 'native'
+ * lets Dawn find the system's own driver. False when the manifest is missing.
+ */
+export async function setupNodeWebGPU(icd?: string): Promise<boolean> {
+  if (icd === undefined) {
+    if (!fs.existsSync(ICD)) return false;
+    process.env.VK_ICD_FILENAMES ??= ICD;
+  } else if (icd !== 'native') {
+    if (!fs.existsSync(icd)) return false;
+    process.env.VK_ICD_FILENAMES = icd;
+  }
   const require = createRequire(import.meta.url);
   const { create, globals } = require('webgpu');
   Object.assign(globalThis, globals);
