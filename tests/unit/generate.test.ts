@@ -55,10 +55,13 @@ describe('generate on a tiny GPT-2 (CPU)', () => {
     expect(cached[1].ids).toEqual(cached[0].ids); // both rows of the batch agree
     expect(new Set(cached[0].ids).size).toBeGreaterThan(5); // not a degenerate repeat
     expect(cached[0].text).toBe(tok.decode(cached[0].ids));
-    // Once GPT2 holds its causal masks (kept per length T), a run leaves no tensor behind.
+    // GPT2 keeps one causal mask (the last length T): a run leaves no tensor behind, even
+    // without the KV cache, where every step is a new length.
     const before = tf.memory().numTensors;
     await generateAll(model, tok, 'Hello, my name is', { ...opts, maxNewTokens: 10 });
     await generateAll(model, tok, 'Hello, my name is', { ...opts, maxNewTokens: 10, kvCache: false });
+    const longer = 'word '.repeat(80).trim(); // 80 tokens: past every length the 60-token runs met
+    await generateAll(model, tok, longer, { ...opts, maxNewTokens: 10, kvCache: false });
     expect(tf.memory().numTensors).toBe(before);
   });
 

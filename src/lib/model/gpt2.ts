@@ -92,8 +92,8 @@ export class GPT2 {
   /** Vocabulary chunks of the tied embedding/head, each a [Vc, C] variable under the buffer limit. */
   readonly vocabChunks: VocabChunk[] = [];
   readonly maxBufferBytes: number;
-  /** Causal masks from position 0 by length T, kept across calls. */
-  private masks = new Map<number, tf.Tensor2D>();
+  /** The causal mask from position 0 of the last length T seen: training repeats one T every step. */
+  private mask: { T: number; tensor: tf.Tensor2D } | null = null;
   private readonly id = ++instances;
 
   private constructor(
@@ -198,14 +198,17 @@ export class GPT2 {
     return out;
   }
 
-  /** Causal mask for T positions from 0, kept: training repeats the same T every step. */
+  /**
+   * Causal mask for T positions from 0. Only the last length is kept: generation without a KV
+   * cache asks for every T from the prompt's up, and keeping them all grew to T^3/3 floats
+   * (1.4 GB by T = 1024).
+   */
   private prefillMask(T: number): tf.Tensor2D {
-    let m = this.masks.get(T);
-    if (!m) {
-      m = tf.keep(causalMask(T, 0));
-      this.masks.set(T, m);
+    if (this.mask?.T !== T) {
+      this.mask?.tensor.dispose();
+      this.mask = { T, tensor: tf.keep(causalMask(T, 0)) };
     }
-    return m;
+    return this.mask.tensor;
   }
 
   /** Logits of the tied head: h [N, C] -> [N, V], computed one vocabulary chunk at a time. */
@@ -241,8 +244,8 @@ export class GPT2 {
     for (const v of this.variables.values()) v.dispose();
     this.variables.clear();
     this.vocabChunks.length = 0;
-    for (const m of this.masks.values()) m.dispose();
-    this.masks.clear();
+    this.mask?.tensor.dispose();
+    this.mask = null;
   }
 
   /** MLP hidden width, for callers estimating cost. */
