@@ -4,6 +4,7 @@
 import { readArchive } from '../lib/archive/read-archive.ts';
 import type { ArchiveContent, ReadProgress } from '../lib/archive/types.ts';
 import { buildDataset } from '../lib/dataset/table.ts';
+import { etaSeconds } from '../lib/eta.ts';
 import { DEFAULT_RULE, type Dataset, type Reason, type Rule } from '../lib/dataset/types.ts';
 import type { ArchiveProgress, PrepTable, RowPage, RowQuery, TrainingTexts } from './prep-protocol.ts';
 
@@ -20,12 +21,6 @@ export interface SessionEvents {
 export function errorLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
-}
-
-/** Seconds left at the average rate so far; null while there is no rate yet. */
-export function etaSeconds(done: number, total: number, elapsedMs: number): number | null {
-  if (done <= 0 || elapsedMs < 200 || total <= 0) return null;
-  return Math.max(0, ((total - done) * elapsedMs) / done / 1000);
 }
 
 export class PrepSession {

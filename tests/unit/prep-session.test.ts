@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildArchiveZip, buildBadArchive, type TweetSpec } from '../../scripts/fixtures/archive.ts';
 import type { ArchiveProgress, PrepTable } from '../../src/workers/prep-protocol.ts';
-import { PrepSession, etaSeconds } from '../../src/workers/prep-session.ts';
+import { etaSeconds } from '../../src/lib/eta.ts';
+import { PrepSession } from '../../src/workers/prep-session.ts';
 
 const t = (id: number, text: string, extra: Partial<TweetSpec> = {}): TweetSpec => ({ id: String(1000 + id), text, lang: 'en', ...extra });
 
