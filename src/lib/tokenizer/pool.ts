@@ -102,7 +102,14 @@ export class TokenizerPool {
     this.ready = new Promise((resolve, reject) => ((markReady = resolve), (markFailed = reject)));
     this.ready.catch(() => {}); // a failure also rejects every job; nobody need await ready
     for (let i = 0; i < this.size; i++) {
-      const slot: Slot = { worker: createWorker(), inFlight: new Map() };
+      let worker: PoolWorker;
+      try {
+        worker = createWorker();
+      } catch (e) {
+        for (const slot of this.slots) slot.worker.terminate(); // the caller gets no pool to terminate
+        throw e;
+      }
+      const slot: Slot = { worker, inFlight: new Map() };
       slot.worker.listen(
         (reply) => {
           if (reply.type === 'ready') {
