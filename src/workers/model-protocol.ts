@@ -17,7 +17,10 @@ export type ModelRequest =
   /** Picks the backend (WebGPU first); replies 'backend', then 'resumable'. */
   | { type: 'init'; wasmPaths?: string | Record<string, string> }
   | { type: 'load'; source: ModelSource }
-  /** Tokenizes the kept tweets and sizes the corpus; replies 'prepared' (nothing is trained yet). */
+  /**
+   * Tokenizes the kept tweets and sizes the corpus; replies 'prepare-progress' events, then
+   * 'prepared' (nothing is trained yet). A newer 'prepare' aborts this one: only the newest replies.
+   */
   | { type: 'prepare'; accounts: { username: string; texts: string[] }[]; settings: Partial<TrainConfig> }
   /** Starts a new run on the prepared corpus. */
   | { type: 'start'; name: string }
@@ -46,12 +49,16 @@ export type ModelEvent =
   | { type: 'backend'; name: BackendName; notice: string | null; slowdown: number }
   | { type: 'load-progress'; file: string; loaded: number; total: number }
   | { type: 'loaded'; params: number; nLayer: number; nEmbd: number; vocabSize: number; nPositions: number }
+  /** While 'prepare' tokenizes the kept tweets, at most ~10 a second; the last has texts === totalTexts. */
+  | { type: 'prepare-progress'; texts: number; totalTexts: number; tokens: number; etaSec: number | null }
   | {
       type: 'prepared';
       sizes: CorpusSizes;
       config: TrainConfig;
       checkpointBytes: number; // one checkpoint (weights + AdamW moments)
       storage: { ok: boolean; message: string; needBytes: number };
+      /** How the texts were tokenized: workers 0 means on the model worker's own thread. */
+      tokenized: { texts: number; workers: number; ms: number };
     }
   | { type: 'status'; status: TrainStatus; message?: string; runId?: string }
   | {

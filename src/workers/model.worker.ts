@@ -6,6 +6,7 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?u
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { TrainingSession } from '../lib/train/session.ts';
+import { createBrowserTokenizerPool } from '../lib/tokenizer/browser-workers.ts';
 import type { ModelEvent, ModelRequest } from './model-protocol.ts';
 
 const scope = self as unknown as {
@@ -13,7 +14,12 @@ const scope = self as unknown as {
   onmessage: ((ev: MessageEvent<ModelRequest>) => void) | null;
 };
 
-const session = new TrainingSession({ emit: (e, transfer) => scope.postMessage(e, transfer ?? []) });
+const session = new TrainingSession({
+  emit: (e, transfer) => scope.postMessage(e, transfer ?? []),
+  // Tokenizer workers nested in this one, one per core; where nested workers fail to start,
+  // the session tokenizes on this thread instead.
+  createTokenizerPool: (files) => createBrowserTokenizerPool(files),
+});
 
 // The bundler gives each .wasm file its own hashed URL; tfjs wants them by file name.
 const WASM_PATHS = {
@@ -23,11 +29,20 @@ const WASM_PATHS = {
 };
 
 let queue: Promise<void> = Promise.resolve();
+/** Prepares received and not yet started: only the newest of them runs. */
+let preparesWaiting = 0;
 scope.onmessage = (ev) => {
   const req = ev.data;
   // pause/cancel/stop-sample must not wait behind a long request (a sample stream, a load).
   if (req.type === 'pause' || req.type === 'cancel' || req.type === 'stop-sample') {
     void session.handle(req);
+    return;
+  }
+  // A newer prepare replaces one still tokenizing now (not when it finishes) and any still waiting.
+  if (req.type === 'prepare') {
+    session.abortPrepare();
+    preparesWaiting++;
+    queue = queue.then(() => (--preparesWaiting > 0 ? undefined : session.handle(req)));
     return;
   }
   const withPaths: ModelRequest = req.type === 'init' ? { ...req, wasmPaths: WASM_PATHS } : req;

@@ -70,7 +70,7 @@ export function keptTextsByAccount(dataset: Dataset): { username: string; texts:
 }
 
 /** Builds corpus accounts from texts and their token ids (same order). */
-export function corpusAccounts(groups: { username: string; texts: string[] }[], ids: number[][][]): CorpusAccount[] {
+export function corpusAccounts(groups: { username: string; texts: string[] }[], ids: ArrayLike<number>[][]): CorpusAccount[] {
   return groups.map((g, a) => ({
     username: g.username,
     tweets: g.texts.map((text, i) => ({ ids: ids[a][i], chars: charCount(text) })),

@@ -14,6 +14,8 @@ import { exportBundle, exportSafetensors } from '../model/export.ts';
 import { generate, DEFAULT_SAMPLE_OPTIONS, type SampleOptions } from '../generate/generate.ts';
 import type { ModelCardInfo } from '../model/model-card.ts';
 import { GPT2Tokenizer } from '../tokenizer/bpe.ts';
+import { DatasetEncoder, type TokenizerPoolFactory } from '../tokenizer/dataset-encoder.ts';
+import { etaSeconds } from '../eta.ts';
 import {
   KEEP_CHECKPOINTS,
   accountsBytes,
@@ -41,7 +43,15 @@ export interface SessionDeps {
   loadUrl?: (url: string, onProgress: (file: string, loaded: number, total: number) => void) => Promise<ModelFiles>;
   /** Backends to try (default WebGPU, WebGL, WASM, cpu). */
   backends?: readonly BackendName[];
+  /**
+   * Makes a pool of tokenizer workers from the loaded model's tokenizer files, for 'prepare'.
+   * Without one, or when it or a worker fails, the session tokenizes on its own thread.
+   */
+  createTokenizerPool?: TokenizerPoolFactory;
 }
+
+/** 'prepare-progress' events at most this often: more would only flood the page. */
+const PROGRESS_EVERY_MS = 100;
 
 /**
  * The largest tensor the model may hold: the device's limit, and no more than LOSS_PIECE_ROWS
@@ -73,6 +83,10 @@ export class TrainingSession {
   private files: Omit<ModelFiles, 'weights'> | null = null;
   private model: GPT2 | null = null;
   private tok: GPT2Tokenizer | null = null;
+  /** Tokenizes for 'prepare'; one per loaded model, its workers started on first use. */
+  private encoder: DatasetEncoder | null = null;
+  /** The prepare in flight, aborted by a newer one. */
+  private preparing: AbortController | null = null;
   private modelUrl = '';
   private accounts: CorpusAccount[] = [];
   private config: TrainConfig | null = null;
@@ -91,6 +105,20 @@ export class TrainingSession {
   /** Resolves when the training loop in the background (if any) has stopped. */
   async idle(): Promise<void> {
     await this.loop;
+  }
+
+  /** Stops a prepare that is tokenizing (a newer one is on its way); it replies nothing. */
+  abortPrepare(): void {
+    this.preparing?.abort();
+  }
+
+  /**
+   * Stops a prepare in flight and the tokenizer workers, the only threads the session starts.
+   * Tests call it; the model worker need not, as its nested workers end with it.
+   */
+  dispose(): void {
+    this.abortPrepare();
+    this.encoder?.terminate();
   }
 
   async handle(req: ModelRequest): Promise<void> {
@@ -188,6 +216,9 @@ export class TrainingSession {
     const { weights: _dropped, ...rest } = files; // the weights now live on the device; let the JS copy go
     this.files = rest;
     this.tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
+    this.abortPrepare(); // it was tokenizing for the old model
+    this.encoder?.terminate();
+    this.encoder = new DatasetEncoder(this.tok, { vocabJson: files.vocabJson, mergesTxt: files.mergesTxt }, this.deps.createTokenizerPool);
     this.modelUrl = url;
     const c = files.config;
     this.emit({ type: 'loaded', params: paramCount(c), nLayer: c.n_layer, nEmbd: c.n_embd, vocabSize: c.vocab_size, nPositions: c.n_positions });
@@ -202,21 +233,48 @@ export class TrainingSession {
     if (this.status === 'training') throw new Error('pause or cancel training before changing its data or settings');
     const model = this.need(this.model, 'load a model before preparing the corpus');
     const tok = this.tok!;
-    const ids = groups.map((g) => g.texts.map((t) => tok.encode(t)));
-    this.accounts = corpusAccounts(groups, ids);
-    this.config = resolveTrainConfig(settings, model.config.n_positions);
-    this.corpus = new Corpus(this.accounts, { ...this.config, eotId: tok.eotId });
-    const ckBytes = checkpointBytes(paramCount(model.config));
-    // The kept checkpoints, plus the one being written before the oldest is pruned, plus the corpus.
-    const need = (KEEP_CHECKPOINTS + 1) * ckBytes + accountsBytes(packAccounts(this.accounts));
-    const storage = await checkStorage(need);
-    this.emit({
-      type: 'prepared',
-      sizes: this.corpus.sizes,
-      config: this.config,
-      checkpointBytes: ckBytes,
-      storage: { ok: storage.ok, message: storage.message, needBytes: need },
-    });
+    const config = resolveTrainConfig(settings, model.config.n_positions);
+    this.preparing?.abort(); // only the newest prepare counts
+    const ctl = new AbortController();
+    this.preparing = ctl;
+    try {
+      const t0 = performance.now();
+      let lastEmit = -Infinity;
+      const { ids, workers } = await this.encoder!.encode(groups.flatMap((g) => g.texts), {
+        signal: ctl.signal,
+        onProgress: ({ texts, totalTexts, tokens }) => {
+          const now = performance.now();
+          if (texts < totalTexts && now - lastEmit < PROGRESS_EVERY_MS) return;
+          lastEmit = now;
+          this.emit({ type: 'prepare-progress', texts, totalTexts, tokens, etaSec: etaSeconds(texts, totalTexts, now - t0) });
+        },
+      });
+      const tokenized = { texts: ids.length, workers, ms: performance.now() - t0 };
+      let first = 0;
+      const accounts = corpusAccounts(groups, groups.map((g) => ids.slice(first, (first += g.texts.length))));
+      const corpus = new Corpus(accounts, { ...config, eotId: tok.eotId });
+      const ckBytes = checkpointBytes(paramCount(model.config));
+      // The kept checkpoints, plus the one being written before the oldest is pruned, plus the corpus.
+      const need = (KEEP_CHECKPOINTS + 1) * ckBytes + accountsBytes(packAccounts(accounts));
+      const storage = await checkStorage(need);
+      if (ctl.signal.aborted) return;
+      this.accounts = accounts;
+      this.config = config;
+      this.corpus = corpus;
+      this.emit({
+        type: 'prepared',
+        sizes: corpus.sizes,
+        config,
+        checkpointBytes: ckBytes,
+        storage: { ok: storage.ok, message: storage.message, needBytes: need },
+        tokenized,
+      });
+    } catch (e) {
+      if (ctl.signal.aborted) return; // superseded: the newer prepare replies
+      throw e;
+    } finally {
+      if (this.preparing === ctl) this.preparing = null;
+    }
   }
 
   private async start(name: string): Promise<void> {

@@ -1,0 +1,82 @@
+// Encodes a dataset's texts for training: through a pool of tokenizer workers where one can be
+// made, else on the calling thread, so training never depends on workers starting. The pool
+// is made on first use and kept until terminate() (the model worker makes one encoder per
+// loaded model); a pool that fails is dropped for good and the texts are encoded here instead.
+import type { GPT2Tokenizer } from './bpe.ts';
+import type { EncodeAllOptions, TokenizerFiles, TokenizerPool } from './pool.ts';
+
+/** What the encoder needs of a pool; the page makes web Workers, Node worker_threads, tests fakes. */
+export type TokenizerPoolFactory = (files: TokenizerFiles) => Pick<TokenizerPool, 'size' | 'encodeAll' | 'terminate'>;
+
+export interface EncodedTexts {
+  /** The ids of each text, in order. */
+  ids: ArrayLike<number>[];
+  /** Workers that encoded them; 0: the calling thread did. */
+  workers: number;
+}
+
+/** On the calling thread, the event loop gets a turn this often, for an abort or a newer request to get in. */
+const SLICE_MS = 50;
+
+export class DatasetEncoder {
+  #pool: ReturnType<TokenizerPoolFactory> | null = null;
+  #poolFailed = false;
+
+  constructor(
+    private readonly tok: GPT2Tokenizer,
+    private readonly files: TokenizerFiles,
+    private readonly createPool?: TokenizerPoolFactory,
+  ) {}
+
+  /** Texts in, their ids out; rejects with signal.reason when aborted, never because a worker failed. */
+  async encode(texts: readonly string[], opts: EncodeAllOptions = {}): Promise<EncodedTexts> {
+    opts.signal?.throwIfAborted();
+    const pool = this.#getPool();
+    if (pool) {
+      try {
+        return { ids: await pool.encodeAll(texts, opts), workers: pool.size };
+      } catch (e) {
+        opts.signal?.throwIfAborted();
+        console.warn(`tokenizer workers failed (${(e as Error).message}); tokenizing on one thread`);
+        this.#poolFailed = true;
+        this.terminate();
+      }
+    }
+    return { ids: await encodeOnThread(this.tok, texts, opts), workers: 0 };
+  }
+
+  /** Stops the pool's workers (the next encode makes a new pool, unless one has failed). */
+  terminate(): void {
+    this.#pool?.terminate();
+    this.#pool = null;
+  }
+
+  #getPool(): ReturnType<TokenizerPoolFactory> | null {
+    if (this.#pool || this.#poolFailed || !this.createPool) return this.#pool;
+    try {
+      this.#pool = this.createPool(this.files);
+    } catch (e) {
+      console.warn(`no tokenizer workers (${(e as Error).message}); tokenizing on one thread`);
+      this.#poolFailed = true;
+    }
+    return this.#pool;
+  }
+}
+
+/** The pool's contract on one thread: progress after each slice of SLICE_MS, abortable between slices. */
+async function encodeOnThread(tok: GPT2Tokenizer, texts: readonly string[], { signal, onProgress }: EncodeAllOptions): Promise<number[][]> {
+  const ids: number[][] = new Array(texts.length);
+  let tokens = 0;
+  let sliceStart = performance.now();
+  for (let i = 0; i < texts.length; i++) {
+    ids[i] = tok.encode(texts[i]);
+    tokens += ids[i].length;
+    if (i === texts.length - 1 || performance.now() - sliceStart >= SLICE_MS) {
+      onProgress?.({ texts: i + 1, totalTexts: texts.length, tokens });
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      signal?.throwIfAborted();
+      sliceStart = performance.now();
+    }
+  }
+  return ids;
+}

@@ -1,0 +1,171 @@
+// TrainingSession's 'prepare' tokenizes through a pool of tokenizer workers (worker_threads
+// here, as node-workers.ts makes them; web Workers in the page) and falls back to its own
+// thread when there is no pool or the pool fails: the corpus is the same either way. Progress
+// events end at the total; a newer prepare aborts the one still tokenizing.
+import 'fake-indexeddb/auto';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TrainingSession } from '../../src/lib/train/session';
+import type { TokenizerPoolFactory } from '../../src/lib/tokenizer/dataset-encoder';
+import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe';
+import { TokenizerPool, type PoolWorker } from '../../src/lib/tokenizer/pool';
+import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers';
+import type { ModelEvent } from '../../src/workers/model-protocol';
+import type { ModelFiles } from '../../src/lib/model/load';
+import { loadModelDir } from '../../scripts/fixtures/model-dir';
+import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
+import { tortureStrings, tweetLikeTexts } from './torture-strings';
+
+type Of<T extends ModelEvent['type']> = Extract<ModelEvent, { type: T }>;
+
+let files: ModelFiles;
+let tok: GPT2Tokenizer;
+const sessions: TrainingSession[] = [];
+
+beforeAll(async () => {
+  files = await loadModelDir(tinyModelDir('tiny'));
+  tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
+});
+
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.dispose(); // worker_threads would keep the run alive
+});
+
+/** A session on the cpu backend with the tiny model (real GPT-2 vocabulary) loaded. */
+async function loaded(createTokenizerPool?: TokenizerPoolFactory) {
+  const events: ModelEvent[] = [];
+  const session = new TrainingSession({
+    backends: ['cpu'],
+    loadUrl: async () => files,
+    emit: (e) => void events.push(e),
+    createTokenizerPool,
+  });
+  sessions.push(session);
+  await session.handle({ type: 'init' });
+  await session.handle({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
+  const of = <T extends ModelEvent['type']>(type: T) => events.filter((e) => e.type === type) as Of<T>[];
+  return { session, events, of };
+}
+
+// Two accounts of tweet-like text, one with the strings that break tokenizers: about 3,000 texts.
+const accounts = [
+  { username: 'alice', texts: tweetLikeTexts(2e5, 3) },
+  { username: 'bob', texts: [...tweetLikeTexts(1e5, 4), ...tortureStrings(300, 5)] },
+];
+const allTexts = accounts.flatMap((a) => a.texts);
+const settings = { blockSize: 64, batchSize: 4, epochs: 2, seed: 11 };
+
+const nodePool = (size = 2): TokenizerPoolFactory => (f) => createNodeTokenizerPool(f, { size });
+
+/** A worker that dies as soon as it starts. */
+function crashingWorker(): PoolWorker {
+  return {
+    send() {},
+    listen: (_onReply, onCrash) => void setTimeout(() => onCrash('out of memory')),
+    terminate() {},
+  };
+}
+
+describe('TrainingSession.prepare tokenizes with a worker pool, or on one thread', () => {
+  it('gives the same corpus with a pool of worker_threads as on one thread, with progress up to the total', async () => {
+    const one = await loaded();
+    await one.session.handle({ type: 'prepare', accounts, settings });
+    const pooled = await loaded(nodePool(2));
+    await pooled.session.handle({ type: 'prepare', accounts, settings });
+
+    expect(pooled.of('error')).toEqual([]);
+    const [a, b] = [one.of('prepared'), pooled.of('prepared')];
+    expect(a.length).toBe(1);
+    expect(b.length).toBe(1);
+    expect(a[0].tokenized).toMatchObject({ texts: allTexts.length, workers: 0 });
+    expect(b[0].tokenized).toMatchObject({ texts: allTexts.length, workers: 2 });
+    expect(b[0].sizes).toEqual(a[0].sizes);
+    expect(b[0].sizes.epochs[0].tweets).toBeGreaterThan(1000);
+
+    const tokens = allTexts.reduce((n, t) => n + tok.encode(t).length, 0);
+    for (const { of } of [one, pooled]) {
+      const progress = of('prepare-progress');
+      expect(progress.length).toBeGreaterThanOrEqual(1);
+      for (let i = 1; i < progress.length; i++) expect(progress[i].texts).toBeGreaterThan(progress[i - 1].texts);
+      expect(progress.at(-1)).toMatchObject({ texts: allTexts.length, totalTexts: allTexts.length, tokens });
+    }
+    // Progress comes before the reply, not after.
+    expect(pooled.events.findIndex((e) => e.type === 'prepared')).toBeGreaterThan(pooled.events.findLastIndex((e) => e.type === 'prepare-progress'));
+  });
+
+  it('falls back to one thread, same corpus, when making the pool throws or its workers crash', async () => {
+    const one = await loaded();
+    await one.session.handle({ type: 'prepare', accounts, settings });
+    const expected = one.of('prepared')[0].sizes;
+
+    const throwing = await loaded(() => {
+      throw new Error('Worker is not defined');
+    });
+    const crashing = await loaded((f) => new TokenizerPool(crashingWorker, f, { size: 2 }));
+    for (const s of [throwing, crashing]) {
+      await s.session.handle({ type: 'prepare', accounts, settings });
+      expect(s.of('error')).toEqual([]);
+      expect(s.of('prepared')[0].tokenized.workers).toBe(0);
+      expect(s.of('prepared')[0].sizes).toEqual(expected);
+      expect(s.of('prepare-progress').at(-1)).toMatchObject({ texts: allTexts.length, totalTexts: allTexts.length });
+    }
+  });
+
+  it('a newer prepare aborts the one still tokenizing; only the newest replies', async () => {
+    const small = [{ username: 'alice', texts: accounts[0].texts.slice(0, 50) }];
+    const ref = await loaded();
+    await ref.session.handle({ type: 'prepare', accounts: small, settings: { ...settings, blockSize: 32 } });
+    const expected = ref.of('prepared')[0].sizes;
+
+    const outcomes: string[] = [];
+    const spied: TokenizerPoolFactory = (f) => {
+      const pool = createNodeTokenizerPool(f, { size: 2 });
+      return {
+        size: pool.size,
+        terminate: () => pool.terminate(),
+        encodeAll: (texts, opts) =>
+          pool.encodeAll(texts, opts).then(
+            (ids) => (outcomes.push('resolved'), ids),
+            (e: Error) => (outcomes.push(e.name), Promise.reject(e)),
+          ),
+      };
+    };
+    for (const factory of [spied, undefined]) {
+      const s = await loaded(factory);
+      const first = s.session.handle({ type: 'prepare', accounts, settings });
+      const second = s.session.handle({ type: 'prepare', accounts: small, settings: { ...settings, blockSize: 32 } });
+      await Promise.all([first, second]);
+      expect(s.of('error')).toEqual([]);
+      expect(s.of('prepared').length).toBe(1);
+      expect(s.of('prepared')[0].sizes).toEqual(expected);
+      expect(s.of('prepared')[0].config.blockSize).toBe(32);
+      // The pool drops the first prepare's chunks at once (one thread may have finished it in its first slice).
+      if (factory) expect(s.of('prepare-progress').some((p) => p.totalTexts === allTexts.length && p.texts === allTexts.length)).toBe(false);
+    }
+    expect(outcomes).toEqual(['AbortError', 'resolved']);
+  });
+
+  it('makes the pool on first prepare, a new one for each loaded model, and stops it on dispose', async () => {
+    let made = 0, stopped = 0;
+    const counting: TokenizerPoolFactory = () => {
+      made++;
+      return {
+        size: 1,
+        terminate: () => void stopped++,
+        encodeAll: async (texts) => texts.map((t) => Int32Array.from(tok.encode(t))),
+      };
+    };
+    const s = await loaded(counting);
+    expect(made).toBe(0); // not before it is needed
+    const small = [{ username: 'alice', texts: accounts[0].texts.slice(0, 40) }];
+    await s.session.handle({ type: 'prepare', accounts: small, settings });
+    await s.session.handle({ type: 'prepare', accounts: small, settings });
+    expect([made, stopped]).toEqual([1, 0]);
+    s.session.useFiles(files, 'fixture://tiny-again');
+    expect(stopped).toBe(1);
+    await s.session.handle({ type: 'prepare', accounts: small, settings });
+    expect([made, stopped]).toEqual([2, 1]);
+    expect(s.of('prepared').map((p) => p.tokenized.workers)).toEqual([1, 1, 1]);
+    s.session.dispose();
+    expect(stopped).toBe(2);
+  });
+});
