@@ -2,7 +2,8 @@
 // served on localhost trains a few steps in the model worker on a generated two-account
 // archive, the loss falls, the page is reloaded mid-run (the worker dies wherever it was,
 // possibly mid-checkpoint), the page offers the run, it resumes from its last checkpoint, and
-// IndexedDB holds exactly what the shelf shows. Shapes are tiny (B1 x T16): SwiftShader is slow.
+// IndexedDB holds exactly what the shelf shows. Tokenizing runs in a pool of tokenizer workers
+// nested in the model worker, with a progress bar. Shapes are tiny (B1 x T16): SwiftShader is slow.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -60,10 +61,21 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
     try {
       const page = await browser.newPage();
       const rec = recordPage(page);
+      // The tokenizing progress bar shows for a moment only: remember the furthest it got.
+      await page.addInitScript(() => {
+        const w = window as unknown as { prepareSeen: { texts: number; total: number } | null };
+        w.prepareSeen = null;
+        new MutationObserver(() => {
+          const el = document.querySelector('[data-testid=prepare-progress]');
+          if (el) w.prepareSeen = { texts: Number(el.getAttribute('data-texts')), total: Number(el.getAttribute('data-total-texts')) };
+        }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-texts'] });
+      });
       const url = `${appUrl()}?model=${encodeURIComponent('/fixtures/models/tiny/')}`;
       await page.goto(url);
       await page.setInputFiles('[data-testid=archive-input]', archives);
       await page.waitForSelector('[data-testid=stats-table] [data-user=ada_test]', { timeout: 60_000 });
+      const kept = (await page.$$eval('[data-testid=stats-table] td[data-user][data-stat=kept]', (tds) => tds.map((td) => Number(td.getAttribute('data-value'))))).reduce((a, b) => a + b, 0);
+      expect(kept).toBeGreaterThan(0);
 
       await page.click('[data-testid=train-settings]');
       const settings: Record<string, string> = { blockSize: '16', batchSize: '1', epochs: '1', lr: '0.01', checkpointEvery: '2', seed: '7' };
@@ -73,6 +85,9 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
       const total = Number(await page.getAttribute('[data-testid=train-progress]', 'data-total-steps'));
       expect(total, rec.logs.join('\n')).toBeGreaterThan(20);
       expect(await page.textContent('[data-testid=train-total-steps]')).toContain(String(total).slice(0, 1));
+      // The kept tweets went through the pool of tokenizer workers, and the page showed its progress to the end.
+      expect(Number(await page.getAttribute('[data-testid=train-tokenized]', 'data-workers')), rec.logs.join('\n')).toBeGreaterThanOrEqual(1);
+      expect(await page.evaluate(() => (window as unknown as { prepareSeen: unknown }).prepareSeen)).toEqual({ texts: kept, total: kept });
       await waitForStep(page, 5);
       // A checkpoint exists (every 2 steps) before the reload.
       await page.waitForFunction(() => document.body.textContent?.includes('saved at step'), null, { timeout: 120_000 });

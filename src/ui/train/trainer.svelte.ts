@@ -16,7 +16,11 @@ export interface Prepared {
   config: TrainConfig;
   checkpointBytes: number;
   storage: { ok: boolean; message: string; needBytes: number };
+  tokenized: { texts: number; workers: number; ms: number };
 }
+
+/** How far 'prepare' has got tokenizing the kept tweets. */
+export type PrepareProgress = Omit<Extract<ModelEvent, { type: 'prepare-progress' }>, 'type'>;
 
 type Waiter = {
   match: (e: ModelEvent) => boolean;
@@ -33,6 +37,8 @@ export class ModelWorkerClient {
   model = $state.raw<{ params: number; nLayer: number; nEmbd: number; vocabSize: number; nPositions: number } | null>(null);
   modelUrl = $state.raw<string | null>(null);
   prepared = $state.raw<Prepared | null>(null);
+  /** Set while a prepare tokenizes; null once it has replied. */
+  prepareProgress = $state.raw<PrepareProgress | null>(null);
   progress = $state.raw<StepInfo | null>(null);
   losses = $state.raw<{ step: number; loss: number }[]>([]);
   valLosses = $state.raw<{ step: number; epoch: number; loss: number }[]>([]);
@@ -88,8 +94,12 @@ export class ModelWorkerClient {
         this.model = { params: e.params, nLayer: e.nLayer, nEmbd: e.nEmbd, vocabSize: e.vocabSize, nPositions: e.nPositions };
         this.loadProgress = null;
         break;
+      case 'prepare-progress':
+        this.prepareProgress = { texts: e.texts, totalTexts: e.totalTexts, tokens: e.tokens, etaSec: e.etaSec };
+        break;
       case 'prepared':
-        this.prepared = { sizes: e.sizes, config: e.config, checkpointBytes: e.checkpointBytes, storage: e.storage };
+        this.prepared = { sizes: e.sizes, config: e.config, checkpointBytes: e.checkpointBytes, storage: e.storage, tokenized: e.tokenized };
+        this.prepareProgress = null;
         break;
       case 'status':
         this.status = e.status;
@@ -131,6 +141,7 @@ export class ModelWorkerClient {
         if (e.id === this.#sampleId) this.sampling = false;
         break;
       case 'error':
+        if (e.during === 'prepare') this.prepareProgress = null;
         if (e.during === 'sample') {
           // Shown where the person asked; a request refused up front sends no sample-end.
           this.sampleError = { from: this.samplesFor, message: e.message };
