@@ -67,7 +67,7 @@ export function peakBytesOnPaper(c: GPT2Config, B: number, T: number, maxBufferB
   const chunk = Math.max(...vocabChunkSizes(c.vocab_size, C, Math.min(maxBufferBytes, LOSS_PIECE_ROWS * C * 4)));
   const loss = 4 * 3 * N * chunk; // logits, softmax, gradient of one chunk
   const embeddingGrad = 2 * 4 * c.vocab_size * C;
-  return { state, activations, loss, embeddingGrad, total: state + activations + loss + embeddingGrad };
+  return { state, activations, loss, embeddingGrad, chunkRows: chunk, total: state + activations + loss + embeddingGrad };
 }
 
 /** Best GFLOP/s of a plain matmul on the current backend over a few square sizes and the head's shape. */
@@ -139,7 +139,7 @@ async function benchBackend(backend: string, shape: keyof typeof SHAPES, B: numb
     [512, 512, 512],
     ...(backend === 'webgpu' && shape !== 'distilgpt2' ? [] : ([[1024, 1024, 1024]] as [number, number, number][])),
     ...(shape === 'distilgpt2' ? ([[2048, 2048, 2048], [4096, 4096, 4096]] as [number, number, number][]) : []),
-    [N, c.n_embd, Math.min(8192, c.vocab_size)], // the loss head's shape (one slice of it)
+    [N, c.n_embd, Math.min(LOSS_PIECE_ROWS, c.vocab_size)], // the loss head's shape (one piece of it)
     [N, c.n_embd, 4 * c.n_embd], // the MLP's
   ]);
   return {
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
   console.log('| --- | ---: |');
   console.log(`| weights + gradients + AdamW moments (16 B x ${paramCount(d).toLocaleString('en-US')} params) | ${gb(paper.state)} |`);
   console.log(`| block inputs + one block's activations and gradients (recomputed) | ${gb(paper.activations)} |`);
-  console.log(`| chunked loss (3 x [1024, 7180] buffers: one vocabulary chunk) | ${gb(paper.loss)} |`);
+  console.log(`| chunked loss (3 x [1024, ${paper.chunkRows}] buffers: one vocabulary chunk) | ${gb(paper.loss)} |`);
   console.log(`| embedding gradient from both paths before summing (2 x wte) | ${gb(paper.embeddingGrad)} |`);
   console.log(`| **peak** | **${gb(paper.total)}** |`);
   console.log(`\nTraining FLOPs per token: ${(flopsPerToken(d, 256) / 1e6).toFixed(0)} M (6N + 12LTC).`);

@@ -4,7 +4,10 @@
 // from the checkpoint and finishes.
 import 'fake-indexeddb/auto';
 import { describe, it, expect } from 'vitest';
-import { TrainingSession } from '../../src/lib/train/session';
+import { TrainingSession, trainingChunkBytes } from '../../src/lib/train/session';
+import { parseConfig } from '../../src/lib/model/config';
+import { vocabChunkSizes } from '../../src/lib/model/embedding';
+import { LOSS_PIECE_ROWS } from '../../src/lib/train/loss';
 import type { ModelEvent, ModelRequest } from '../../src/workers/model-protocol';
 import { loadModelDir } from '../../scripts/fixtures/model-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
@@ -36,6 +39,18 @@ function harness() {
 const words = ['dream', 'browser', 'tweets', 'model', 'coffee', 'morning', 'code', 'train', 'night', 'river'];
 const texts = (seed: number, n: number) =>
   Array.from({ length: n }, (_, i) => `my ${words[(i + seed) % 10]} is ${words[(i * 3 + seed) % 10]} and ${words[(i * 7) % 10]} today`);
+
+describe('trainingChunkBytes', () => {
+  // GPT-2 small/distil, medium, large, xl widths: every weight must fit, and the tied
+  // embedding is cut into chunks of at most LOSS_PIECE_ROWS rows where the MLP allows it.
+  it.each([768, 1024, 1280, 1600])('n_embd %i: the MLP weight fits; vocabulary chunks follow the loss pieces', (C) => {
+    const config = parseConfig({ model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: C, n_layer: 2, n_head: C / 64 });
+    const limit = trainingChunkBytes(config);
+    expect(limit).toBeGreaterThanOrEqual(C * 4 * C * 4); // c_fc [C, 4C] float32
+    const rows = Math.max(...vocabChunkSizes(50257, C, limit));
+    expect(rows).toBeLessThanOrEqual(Math.max(LOSS_PIECE_ROWS, 4 * C));
+  });
+});
 
 describe('TrainingSession (the model worker, without the Worker)', () => {
   it('trains, pauses with a checkpoint, samples, and resumes after a reload to the end', async () => {

@@ -2,7 +2,7 @@
 // so the [N, 50257] logits and their gradient never sit whole in memory: for distilgpt2 at
 // B4 x T256 that is 1024 x 50257 floats = 206 MB each, more than the whole model.
 //
-// Forward, per chunk c of the tied embedding W_c [Vc, C] (walked in pieces of <= 8192 rows):
+// Forward, per chunk c of the tied embedding W_c [Vc, C] (walked in pieces of <= LOSS_PIECE_ROWS rows):
 //   logits_c = h W_c^T                      // [N, Vc]
 //   lse      = logaddexp(lse, logsumexp(logits_c))   (running, numerically stable)
 //   tgt     += logits_c[n, t_n - start_c]    where t_n falls in the chunk
@@ -25,11 +25,12 @@ function logAddExp(a: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor1D {
 }
 
 /**
- * Rows of the vocabulary handled at once. The model's chunks follow the GPU's buffer limit
- * (distilgpt2 on a 128 MiB limit: two chunks of 25,129 rows, so [1024, 25129] logits = 103 MB
- * each, three alive in backward); the loss walks them in pieces of at most this many rows.
+ * Rows of the vocabulary handled at once: a chunk wider than this is walked in pieces, so the
+ * [B*T, rows] logits stay small (distilgpt2 at B4 x T256: 1024 x 4096 floats = 17 MB, three
+ * alive in backward). 4096, not more: XNNPACK (tfjs' wasm matmul) runs [1024, 768] x [768, N]
+ * at 27-31 GFLOP/s up to N = 4096 but 20 at N = 7180 (2-core EPYC); on a GPU either is big.
  */
-export const LOSS_PIECE_ROWS = 8192;
+export const LOSS_PIECE_ROWS = 4096;
 
 /** Sub-ranges of a chunk of at most maxRows rows: weight rows [offset, offset + size). */
 function piecesOf(c: VocabChunk, maxRows: number): { start: number; offset: number; size: number }[] {

@@ -7,6 +7,7 @@ import type { ModelEvent, ModelRequest, TrainStatus } from '../../workers/model-
 import { selectBackend, watchDeviceLoss, type BackendName } from '../backend.ts';
 import { Corpus, corpusAccounts, type CorpusAccount } from '../dataset/corpus.ts';
 import { GPT2, defaultMaxBufferBytes, type GPT2Config } from '../model/gpt2.ts';
+import { innerSize } from '../model/config.ts';
 import { LOSS_PIECE_ROWS } from './loss.ts';
 import { paramCount } from '../model/params.ts';
 import { loadModelFromUrl, loadModelFromFileList, type ModelFiles } from '../model/load.ts';
@@ -56,10 +57,12 @@ const PROGRESS_EVERY_MS = 100;
 /**
  * The largest tensor the model may hold: the device's limit, and no more than LOSS_PIECE_ROWS
  * embedding rows, so each vocabulary chunk is one piece of the chunked loss (its [B*T, rows]
- * logits stay small) and AdamW's per-parameter temporaries stay chunk-sized.
+ * logits stay small) and AdamW's per-parameter temporaries stay chunk-sized; but never less
+ * than the MLP's [C, 4C] weight, the largest tensor a model cannot split (gpt2-xl's is 41 MB).
  */
 export function trainingChunkBytes(config: GPT2Config): number {
-  return Math.min(defaultMaxBufferBytes(), LOSS_PIECE_ROWS * config.n_embd * 4);
+  const C = config.n_embd;
+  return Math.min(defaultMaxBufferBytes(), Math.max(LOSS_PIECE_ROWS * C, C * innerSize(config)) * 4);
 }
 
 /** HF-named weights from a training state (vocabulary chunks joined back into wte). */
