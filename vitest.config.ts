@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 // Two projects: fast logic tests in Node, and browser tests that drive Debian's
 // headless Chromium (WebGPU on SwiftShader) against the built app on localhost.
@@ -6,6 +7,8 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // Svelte's compiler turns the runes of the page's *.svelte.ts state classes into code.
+        plugins: [svelte()],
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],

@@ -168,6 +168,7 @@ export class ModelWorkerClient {
 
   /** Loads the base model folder (Cache Storage makes the second visit instant). */
   async load(url: string): Promise<void> {
+    this.#forgetRun();
     this.modelUrl = url;
     const done = this.#until((e): e is Extract<ModelEvent, { type: 'loaded' }> => e.type === 'loaded', 'load');
     this.#send({ type: 'load', source: { kind: 'url', url } });
@@ -175,6 +176,7 @@ export class ModelWorkerClient {
   }
 
   async loadFiles(files: File[]): Promise<void> {
+    this.#forgetRun();
     const done = this.#until((e): e is Extract<ModelEvent, { type: 'loaded' }> => e.type === 'loaded', 'load');
     this.#send({ type: 'load', source: { kind: 'files', files } });
     await done;
@@ -188,11 +190,20 @@ export class ModelWorkerClient {
     return this.prepared!;
   }
 
-  async start(name: string): Promise<void> {
+  /**
+   * The weights about to be loaded are not the last run's: drop its steps, losses and id, so
+   * an export's model card does not claim that run's training for them.
+   */
+  #forgetRun(): void {
     this.losses = [];
     this.valLosses = [];
     this.progress = null;
     this.lastCheckpoint = null;
+    this.runId = null;
+  }
+
+  async start(name: string): Promise<void> {
+    this.#forgetRun();
     const started = this.#until((e): e is Extract<ModelEvent, { type: 'status' }> => e.type === 'status' && e.status === 'training', 'start');
     this.#send({ type: 'start', name });
     await started;
