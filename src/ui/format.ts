@@ -6,18 +6,7 @@ export function formatCount(n: number): string {
   return COUNT.format(n);
 }
 
-/** 1536 -> "1.5 KB"; decimal units, as file browsers show zip sizes. */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = -1;
-  do {
-    v /= 1000;
-    u++;
-  } while (v >= 1000 && u < units.length - 1);
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
+export { formatBytes } from '../lib/bytes.ts';
 
 /** Seconds left -> "about 40 s left" / "about 3 min left"; null -> "estimating time left". */
 export function formatEta(seconds: number | null): string {

@@ -6,6 +6,7 @@ import { BlobReader, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.j
 import { EntrySplitter, parseEntry } from './entry-splitter.ts';
 import { toAccount, toNoteTweet, toRawTweet, type NoteTweet } from './entries.ts';
 import { ArchiveError } from './errors.ts';
+import { formatBytes } from '../bytes.ts';
 import { findMembers, manifestAccount, manifestTweetFiles, parseAssignedJson, TWEET_FILE_NAMES } from './layout.ts';
 import { joinNoteTweets } from './note-join.ts';
 import type { Account, ArchiveContent, RawTweet, ReadOptions, ReadProgress } from './types.ts';
@@ -127,14 +128,7 @@ async function readAccount(member: FileEntry, cap: number, signal?: AbortSignal)
 }
 
 function tooLarge(member: FileEntry, cap: number): ArchiveError {
-  return new ArchiveError('too-large', `${member.filename} inflates past the cap of ${formatBytes(cap)} per file: refusing to read it`, member.filename);
-}
-
-export function formatBytes(n: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let u = 0;
-  while (n >= 1024 && u < units.length - 1) { n /= 1024; u++; }
-  return u === 0 ? `${n} bytes` : `${Number(n.toFixed(1))} ${units[u]}`;
+  return new ArchiveError('too-large', `${member.filename} inflates past the cap of ${formatBytes(cap, 'binary')} per file: refusing to read it`, member.filename);
 }
 
 /**

@@ -2,6 +2,7 @@
 // under pressure), check the expected size against the estimate before training, and turn a
 // QuotaExceededError into a message that says what to delete.
 import { listRuns } from './checkpoints.ts';
+import { formatBytes } from '../bytes.ts';
 
 export interface QuotaCheck {
   ok: boolean;
@@ -19,17 +20,6 @@ interface StorageManagerLike {
 
 function storageManager(): StorageManagerLike | undefined {
   return (globalThis as { navigator?: { storage?: StorageManagerLike } }).navigator?.storage;
-}
-
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n)) return 'unknown';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
 /**
