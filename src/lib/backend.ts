@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { importWasmBackend } from './wasm-matmul.ts';
 
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+import { BACKEND_ORDER, type BackendName } from './backend-names.ts';
 
-export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+export { BACKEND_ORDER, parseBackendName, type BackendName } from './backend-names.ts';
 
 /**
  * Rough training-time multiples against WebGPU on the same machine: WebGL has no compute
@@ -32,6 +32,8 @@ export interface BackendChoice {
 export interface SelectOptions {
   /** Backends to try, in order (default BACKEND_ORDER). */
   order?: readonly BackendName[];
+  /** Tried first because the person asked for it (the page's ?backend=); the notice says so. */
+  preferred?: BackendName;
   /** Where tfjs-backend-wasm's .wasm files are served (its setWasmPaths argument). */
   wasmPaths?: string | Record<string, string>;
 }
@@ -70,13 +72,18 @@ async function register(name: BackendName, opts: SelectOptions): Promise<string 
 /** Sets the fastest backend that starts, and says what was chosen and why. */
 export async function selectBackend(opts: SelectOptions = {}): Promise<BackendChoice> {
   const skipped: BackendChoice['skipped'] = [];
-  for (const name of opts.order ?? BACKEND_ORDER) {
+  const order = opts.order ?? BACKEND_ORDER;
+  const preferred = opts.preferred;
+  for (const name of preferred ? [preferred, ...order.filter((n) => n !== preferred)] : order) {
     let reason = await register(name, opts).catch((e: Error) => `${LABEL[name]} failed to load (${e.message})`);
     if (!reason) {
       const ok = await tf.setBackend(name).catch(() => false);
       if (ok) {
         await tf.ready();
-        return { name, slowdown: SLOWDOWN[name], notice: backendNotice(name, skipped), skipped };
+        const notice = name === preferred && name !== 'webgpu'
+          ? `Training runs on ${LABEL[name]}, as the page was asked (?backend=${name}): roughly ${SLOWDOWN[name]}x slower than on WebGPU.`
+          : backendNotice(name, skipped);
+        return { name, slowdown: SLOWDOWN[name], notice, skipped };
       }
       reason = `${LABEL[name]} failed to initialise`;
     }

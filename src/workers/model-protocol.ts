@@ -14,8 +14,8 @@ export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; files:
 
 /** Page -> worker. */
 export type ModelRequest =
-  /** Picks the backend (WebGPU first); replies 'backend', then 'resumable'. */
-  | { type: 'init'; wasmPaths?: string | Record<string, string> }
+  /** Picks the backend (WebGPU first, or `backend` when the page was asked for one); replies 'backend', then 'resumable'. */
+  | { type: 'init'; wasmPaths?: string | Record<string, string>; backend?: BackendName }
   | { type: 'load'; source: ModelSource }
   /**
    * Tokenizes the kept tweets and sizes the corpus; replies 'prepare-progress' events, then

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, backendNotice } from '../../src/lib/backend';
+import { selectBackend, backendNotice, parseBackendName } from '../../src/lib/backend';
 import { setupNodeWebGPU } from '../helpers/node-webgpu';
 
 describe('backend selection', () => {
@@ -13,6 +13,16 @@ describe('backend selection', () => {
     expect(choice.skipped.map((s) => s.name)).toEqual(['webgpu', 'webgl']);
     expect(choice.notice).toBe('WebGPU is not available in this browser: training runs on plain JavaScript (CPU), roughly 100x slower than on WebGPU.');
     expect(backendNotice('webgl')).toMatch(/WebGL, roughly 3x slower/);
+  });
+
+  it('tries the backend the page was asked for (?backend=) first, and says so', async () => {
+    const choice = await selectBackend({ order: ['webgpu', 'cpu'], preferred: 'wasm' });
+    expect(choice.name).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(choice.notice).toBe('Training runs on WebAssembly (CPU), as the page was asked (?backend=wasm): roughly 20x slower than on WebGPU.');
+    expect(parseBackendName('wasm')).toBe('wasm');
+    expect(parseBackendName('tpu')).toBeUndefined();
+    await tf.setBackend('cpu');
   });
 
   it('picks WebGPU when a device exists (Dawn on SwiftShader), with no notice', async (ctx) => {

@@ -144,7 +144,7 @@ export class TrainingSession {
   private async dispatch(req: ModelRequest): Promise<void> {
     switch (req.type) {
       case 'init':
-        return this.init(req.wasmPaths);
+        return this.init(req.wasmPaths, req.backend);
       case 'load':
         return this.load(req.source.kind === 'url' ? req.source.url : null, req.source.kind === 'files' ? req.source.files : null);
       case 'prepare':
@@ -192,8 +192,8 @@ export class TrainingSession {
     }
   }
 
-  private async init(wasmPaths?: string | Record<string, string>): Promise<void> {
-    const choice = await selectBackend({ order: this.deps.backends, wasmPaths });
+  private async init(wasmPaths?: string | Record<string, string>, preferred?: BackendName): Promise<void> {
+    const choice = await selectBackend({ order: this.deps.backends, wasmPaths, preferred });
     this.emit({ type: 'backend', name: choice.name, notice: choice.notice, slowdown: choice.slowdown });
     watchDeviceLoss((message) => this.onDeviceLost(message));
     await sweepOrphans();

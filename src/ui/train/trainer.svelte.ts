@@ -7,6 +7,7 @@ import type { SampleOptions } from '../../lib/generate/generate.ts';
 import type { ModelCardInfo } from '../../lib/model/model-card.ts';
 import type { RunSummary } from '../../lib/storage/checkpoints.ts';
 import type { MemoryInfo, ModelEvent, ModelRequest, TrainStatus } from '../../workers/model-protocol.ts';
+import type { BackendName } from '../../lib/backend-names.ts';
 
 /** What the progress line shows: the worker's step event, less what is kept apart (memory) or not shown. */
 export type StepInfo = Omit<Extract<ModelEvent, { type: 'step' }>, 'type' | 'memory' | 'gradNorm'>;
@@ -60,7 +61,8 @@ export class ModelWorkerClient {
   #waiters: Waiter[] = [];
   #sampleId = 0;
 
-  constructor() {
+  /** `backend`: the page's ?backend= (webgpu, webgl, wasm or cpu), tried first. */
+  constructor(opts: { backend?: BackendName } = {}) {
     this.#worker = new Worker(new URL('../../workers/model.worker.ts', import.meta.url), { type: 'module', name: 'model' });
     this.#worker.onmessage = (ev: MessageEvent<ModelEvent>) => this.#receive(ev.data);
     this.#worker.onerror = (ev) => {
@@ -68,7 +70,7 @@ export class ModelWorkerClient {
       this.errors = [...this.errors, message];
       for (const w of this.#waiters.splice(0)) w.reject(new Error(message));
     };
-    this.#send({ type: 'init' });
+    this.#send({ type: 'init', backend: opts.backend });
   }
 
   #send(req: ModelRequest): void {
