@@ -80,9 +80,14 @@ describe('accessibility basics', () => {
       await page.goto(`${appUrl()}?model=/fixtures/models/${MODEL}/`);
       await page.waitForSelector('[data-testid=gpu-check][data-state=ok]');
 
-      // Drop: the file input, focused by Tab and opened with the keyboard.
+      // Drop: the file input, focused by Tab and opened with the keyboard. Listen first:
+      // Playwright turns on its file-chooser interception only once someone listens, and a
+      // chooser opened before that is a real (headless) dialog that never emits the event
+      // (it failed about 1 run in 4 when the listener came with the key press).
+      const chooserOpened = page.waitForEvent('filechooser');
       await tabTo(page, page.locator('[data-testid=archive-input]'));
-      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+      await page.keyboard.press('Space');
+      const chooser = await chooserOpened;
       await chooser.setFiles(archives);
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=stats-table] thead th[data-user]').length === 2);
 
