@@ -16,7 +16,7 @@ import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
 import { tinyModelDir, TINY_MODELS } from '../../scripts/fixtures/tiny-model.ts';
 import { DEFAULT_SAMPLE_OPTIONS } from '../../src/lib/generate/generate.ts';
 import { readSafetensors } from '../../src/lib/model/safetensors.ts';
-import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
+import { appUrl, launchBrowser, recordPage, screenshot, startTraining } from '../helpers/browser';
 
 const run = promisify(execFile);
 const DIR = path.resolve('.fixtures/journey');
@@ -135,12 +135,7 @@ describe('the journey in the page', () => {
       lap('review');
 
       // 3. Train: tiny shapes, a checkpoint every 2 steps.
-      await page.click('[data-testid=train-settings]');
-      await page.fill('[data-testid=train-setting-blockSize]', '8');
-      await page.fill('[data-testid=train-setting-batchSize]', '4');
-      await page.fill('[data-testid=train-setting-epochs]', '1');
-      await page.fill('[data-testid=train-setting-checkpointEvery]', '2');
-      await page.click('[data-testid=train-start]');
+      await startTraining(page, { blockSize: 8, batchSize: 4, epochs: 1, checkpointEvery: 2 });
       await page.waitForSelector('[data-testid=train-panel][data-status=training]', { timeout: 120_000 });
       lap('model loaded, training');
       // The first checkpoint (step 2) on the shelf: reload right then, with training still running.

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
-import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
+import { appUrl, launchBrowser, recordPage, screenshot, startTraining, waitForStep } from '../helpers/browser';
 
 const DIR = path.resolve('.fixtures/train-wasm');
 
@@ -25,18 +25,11 @@ describe('training on the WebAssembly fallback', () => {
       await page.setInputFiles('[data-testid=archive-input]', archives);
       await page.waitForSelector('[data-testid=stats-table] [data-user=ada_test]', { timeout: 60_000 });
 
-      await page.click('[data-testid=train-settings]');
-      const settings: Record<string, string> = { blockSize: '16', batchSize: '2', epochs: '1', lr: '0.01', checkpointEvery: '50', seed: '7' };
-      for (const [k, v] of Object.entries(settings)) await page.fill(`[data-testid=train-setting-${k}]`, v);
-      await page.click('[data-testid=train-start]');
+      await startTraining(page, { blockSize: 16, batchSize: 2, epochs: 1, lr: 0.01, checkpointEvery: 50, seed: 7 });
       await page.waitForSelector('[data-testid=train-progress]', { timeout: 240_000 });
       const notice = await page.textContent('[data-testid=train-notice]');
       expect(notice, rec.logs.join('\n')).toMatch(/Training runs on WebAssembly \(CPU\), as the page was asked \(\?backend=wasm\): roughly \d+x slower/);
-      await page.waitForFunction(
-        () => Number(document.querySelector('[data-testid=train-progress]')?.getAttribute('data-step') ?? 0) >= 12,
-        null,
-        { timeout: 240_000, polling: 250 },
-      );
+      await waitForStep(page, 12);
       await page.click('[data-testid=train-pause]');
       await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 120_000 });
       await screenshot(page, 'train-wasm-paused');

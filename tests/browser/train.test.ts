@@ -10,20 +10,12 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
-import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
+import { appUrl, launchBrowser, recordPage, screenshot, startTraining, waitForStep } from '../helpers/browser';
 
 const DIR = path.resolve('.fixtures/train-ui');
 
 async function step(page: Page): Promise<number> {
   return Number((await page.getAttribute('[data-testid=train-progress]', 'data-step')) ?? 0);
-}
-
-async function waitForStep(page: Page, n: number, timeout = 240_000): Promise<void> {
-  await page.waitForFunction(
-    (n) => Number(document.querySelector('[data-testid=train-progress]')?.getAttribute('data-step') ?? 0) >= n,
-    n,
-    { timeout, polling: 250 },
-  );
 }
 
 /** What IndexedDB holds: checkpoint ids per run and the pointer targets. */
@@ -77,10 +69,7 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
       const kept = (await page.$$eval('[data-testid=stats-table] td[data-user][data-stat=kept]', (tds) => tds.map((td) => Number(td.getAttribute('data-value'))))).reduce((a, b) => a + b, 0);
       expect(kept).toBeGreaterThan(0);
 
-      await page.click('[data-testid=train-settings]');
-      const settings: Record<string, string> = { blockSize: '16', batchSize: '1', epochs: '1', lr: '0.01', checkpointEvery: '2', seed: '7' };
-      for (const [k, v] of Object.entries(settings)) await page.fill(`[data-testid=train-setting-${k}]`, v);
-      await page.click('[data-testid=train-start]');
+      await startTraining(page, { blockSize: 16, batchSize: 1, epochs: 1, lr: 0.01, checkpointEvery: 2, seed: 7 });
       await page.waitForSelector('[data-testid=train-progress]', { timeout: 240_000 });
       const total = Number(await page.getAttribute('[data-testid=train-progress]', 'data-total-steps'));
       expect(total, rec.logs.join('\n')).toBeGreaterThan(20);

@@ -43,3 +43,19 @@ export function recordPage(page: Page): { logs: string[]; requests: string[] } {
   page.on('request', (r) => requests.push(r.url()));
   return { logs, requests };
 }
+
+/** Opens the training settings, fills them (data-testid=train-setting-KEY), and presses Start. */
+export async function startTraining(page: Page, settings: Record<string, string | number>): Promise<void> {
+  await page.click('[data-testid=train-settings]');
+  for (const [k, v] of Object.entries(settings)) await page.fill(`[data-testid=train-setting-${k}]`, String(v));
+  await page.click('[data-testid=train-start]');
+}
+
+/** Waits until the training progress shows step `n` or later. */
+export async function waitForStep(page: Page, n: number, timeout = 240_000): Promise<void> {
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid=train-progress]')?.getAttribute('data-step') ?? 0) >= n,
+    n,
+    { timeout, polling: 250 },
+  );
+}
