@@ -1,4 +1,4 @@
-// npm run bench:generate [-- --shape distilgpt2|small] [--backend wasm|cpu|webgpu] [--tokens 32,128] [--samples 1] [--repeat N] [--wasm-matmul planned|tfjs]
+// npm run bench:generate [-- --shape distilgpt2|small|tiny] [--backend wasm|cpu|webgpu] [--tokens 32,128] [--samples 1] [--repeat N] [--wasm-matmul planned|tfjs]
 //
 // Tokens per second of generate()'s loop with and without the KV cache, on the same model
 // and backend, at each number of new tokens. The model is randomly initialised but shaped
@@ -9,49 +9,15 @@
 // Prints a markdown table for README.md.
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { importWasmBackend } from '../src/lib/wasm-matmul.ts';
+import { benchOptions, importBenchWasm, shapeConfig } from './common.ts';
 import { GPT2 } from '../src/lib/model/gpt2.ts';
-import { paramCount, paramTable } from '../src/lib/model/params.ts';
-import { parseConfig, type GPT2Config } from '../src/lib/model/config.ts';
-import { Rng } from '../src/lib/rng.ts';
+import { paramCount } from '../src/lib/model/params.ts';
+import { syntheticWeights } from '../src/lib/train/synthetic.ts';
 import { DEFAULT_SAMPLE_OPTIONS, generateIds, type SampleOptions } from '../src/lib/generate/generate.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
 
-// --wasm-matmul tfjs measures tfjs' own wasm matmul (no planned transposes), for comparison.
-if (process.argv.includes('--wasm-matmul') && process.argv[process.argv.indexOf('--wasm-matmul') + 1] === 'tfjs') await import('@tensorflow/tfjs-backend-wasm');
-else await importWasmBackend();
-
-const SHAPES = {
-  distilgpt2: { nLayer: 6, nEmbd: 768, nHead: 12, nPositions: 1024 },
-  small: { nLayer: 4, nEmbd: 256, nHead: 4, nPositions: 1024 }, // for a quick look on a busy machine
-} as const;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-/** A GPT-2 config.json of the given shape. */
-function shapedConfig(s: (typeof SHAPES)[keyof typeof SHAPES]): GPT2Config {
-  return parseConfig({
-    model_type: 'gpt2', vocab_size: 50257, n_positions: s.nPositions, n_embd: s.nEmbd, n_layer: s.nLayer, n_head: s.nHead,
-    layer_norm_epsilon: 1e-5, activation_function: 'gelu_new', resid_pdrop: 0.1, embd_pdrop: 0.1, attn_pdrop: 0.1,
-  });
-}
-
-/** Uniform weights in [-0.05, 0.05) (norm gains near 1): speed does not depend on the values. */
-function randomWeights(config: GPT2Config): Map<string, { shape: number[]; data: Float32Array }> {
-  const rng = new Rng(1);
-  const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const spec of paramTable(config)) {
-    const n = spec.shape.reduce((a, b) => a * b, 1);
-    const base = /ln_(1|2|f)\.weight$/.test(spec.name) ? 1 : 0;
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = base + (rng.next() - 0.5) * 0.1;
-    out.set(spec.name, { shape: spec.shape, data });
-  }
-  return out;
-}
+const arg = benchOptions(['shape', 'backend', 'tokens', 'samples', 'repeat', 'wasm-matmul']);
+await importBenchWasm(arg('wasm-matmul', 'planned'));
 
 const PROMPT = [50256, 3666, 4320, 318]; // <|endoftext|> My dream is
 
@@ -67,7 +33,7 @@ async function time(model: GPT2, n: number, samples: number, kvCache: boolean): 
 }
 
 async function main(): Promise<void> {
-  const shapeName = arg('shape', 'distilgpt2') as keyof typeof SHAPES;
+  const shapeName = arg('shape', 'distilgpt2');
   const backend = arg('backend', 'wasm');
   const tokens = arg('tokens', '32,128').split(',').map(Number);
   const samples = Number(arg('samples', '1'));
@@ -78,7 +44,6 @@ async function main(): Promise<void> {
     for (let r = 0; r < repeat; r++) s = Math.min(s, await time(model, n, samples, kv));
     return s;
   };
-  if (!SHAPES[shapeName]) throw new Error(`--shape: one of ${Object.keys(SHAPES).join(', ')}`);
   // WebGPU in Node: SwiftShader where Chromium ships it (this project's CI), else Dawn's native adapter.
   if (backend === 'webgpu' && !(await setupNodeWebGPU())) await setupNodeWebGPU('native');
   // setBackend resolves false (and tfjs falls back silently) when a backend fails to start.
@@ -86,9 +51,9 @@ async function main(): Promise<void> {
   await tf.ready();
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false; // no "install tfjs-node" banner
 
-  const config = shapedConfig(SHAPES[shapeName]);
+  const config = shapeConfig(shapeName);
   console.error(`building a random ${shapeName}-shaped model (${(paramCount(config) / 1e6).toFixed(1)}M parameters)…`);
-  const model = GPT2.fromWeights(config, randomWeights(config));
+  const model = GPT2.fromWeights(config, syntheticWeights(config));
   await time(model, 4, samples, true); // warm-up: kernels compiled, masks made
   await time(model, 4, samples, false);
 

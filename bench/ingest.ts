@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeLargeArchive } from '../scripts/fixtures/archive.ts';
+import { parseArgs } from '../scripts/cli/args.ts';
 // @ts-expect-error plain ESM script without types
 import { startServer } from '../scripts/serve.mjs';
 import type { FloorTiming } from '../src/workers/prep-protocol.ts';
@@ -24,13 +25,10 @@ interface BenchWindow {
   __tweetforgeBench: { floorParse(f: Blob): Promise<FloorTiming> };
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const args = parseArgs(process.argv.slice(2), ['tweets']);
 
 async function main(): Promise<void> {
-  const tweets = Number(arg('tweets') ?? 100_000);
+  const tweets = Number(args.options.get('tweets') ?? 100_000);
   const dir = path.resolve('.fixtures/bench');
   const zip = path.join(dir, `archive-${tweets}.zip`);
   fs.mkdirSync(dir, { recursive: true });
@@ -38,7 +36,7 @@ async function main(): Promise<void> {
     console.error(`writing ${zip} (${tweets} tweets)…`);
     await writeLargeArchive(zip, tweets);
   }
-  if (!process.argv.includes('--no-build')) execSync('npx vite build --logLevel error', { stdio: 'inherit' });
+  if (!args.flags.has('no-build')) execSync('npx vite build --logLevel error', { stdio: 'inherit' });
 
   const server = await startServer({ dir: path.resolve('dist'), mounts: { '/fixtures/': path.resolve('.fixtures') } });
   const browser = await launchBrowser();

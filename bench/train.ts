@@ -11,40 +11,18 @@
 // peak for distilgpt2 at B4 x T256.
 import * as tf from '@tensorflow/tfjs';
 import { GPT2 } from '../src/lib/model/gpt2.ts';
-import { paramCount, paramTable } from '../src/lib/model/params.ts';
-import { parseConfig, type GPT2Config } from '../src/lib/model/config.ts';
+import { paramCount, trainingFlopsPerToken } from '../src/lib/model/params.ts';
+import type { GPT2Config } from '../src/lib/model/config.ts';
 import { vocabChunkSizes } from '../src/lib/model/embedding.ts';
 import { AdamW } from '../src/lib/train/adamw.ts';
 import { optimizerStep } from '../src/lib/train/step.ts';
 import { LOSS_PIECE_ROWS } from '../src/lib/train/loss.ts';
 import { trainableParams } from '../src/lib/train/trainer.ts';
 import { syntheticTokens, syntheticWeights } from '../src/lib/train/synthetic.ts';
-import { importWasmBackend } from '../src/lib/wasm-matmul.ts';
+import { benchOptions, importBenchWasm, shapeConfig, type ShapeName } from './common.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
 
-const SHAPES = {
-  tiny: { n_layer: 2, n_embd: 64, n_head: 4 },
-  small: { n_layer: 4, n_embd: 256, n_head: 4 },
-  distilgpt2: { n_layer: 6, n_embd: 768, n_head: 12 },
-} as const;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-function config(shape: keyof typeof SHAPES): GPT2Config {
-  return parseConfig({
-    model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, ...SHAPES[shape],
-    layer_norm_epsilon: 1e-5, activation_function: 'gelu_new', resid_pdrop: 0.1, embd_pdrop: 0.1, attn_pdrop: 0.1,
-  });
-}
-
-/** Training FLOPs per token (nanoGPT's estimate_mfu): 6N for the matmuls forward + backward, plus attention. */
-export function flopsPerToken(c: GPT2Config, T: number): number {
-  const N = paramCount(c) - c.n_positions * c.n_embd; // the position table is looked up, not multiplied
-  return 6 * N + 12 * c.n_layer * c.n_embd * T;
-}
+const arg = benchOptions(['backends', 'shape', 'batch', 'block', 'steps', 'max-buffer-mb', 'vk-icd', 'recompute', 'wasm-matmul']);
 
 /**
  * Peak float32 bytes of one training step, on paper, for this code: weights, gradients and
@@ -104,11 +82,11 @@ interface Row {
   peakBytes: number;
 }
 
-async function benchBackend(backend: string, shape: keyof typeof SHAPES, B: number, T: number, steps: number, maxBufferBytes?: number): Promise<Row> {
+async function benchBackend(backend: string, shape: ShapeName, B: number, T: number, steps: number, maxBufferBytes?: number): Promise<Row> {
   // setBackend returns false when the backend fails to start: never measure a silent fallback.
   if (!(await tf.setBackend(backend))) throw new Error(`the ${backend} backend failed to start`);
   await tf.ready();
-  const c = config(shape);
+  const c = shapeConfig(shape);
   const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes: maxBufferBytes ?? LOSS_PIECE_ROWS * c.n_embd * 4 });
   const opt = new AdamW(trainableParams(model));
   const rows = (i: number) => syntheticTokens(B * (T + 1), c.vocab_size, 100 + i);
@@ -147,7 +125,7 @@ async function benchBackend(backend: string, shape: keyof typeof SHAPES, B: numb
     shape: `${shape} B${B}xT${T}`,
     msPerStep,
     tokensPerSec,
-    modelFlops: tokensPerSec * flopsPerToken(c, T),
+    modelFlops: tokensPerSec * trainingFlopsPerToken(c, T),
     matmulFlops: mm.flops,
     matmulShape: mm.shape,
     peakBytes: prof.peakBytes, // every live tensor: weights, moments, gradients, activations
@@ -162,7 +140,7 @@ const g = (n: number) => `${(n / 1e9).toFixed(2)}`;
 
 async function main(): Promise<void> {
   const backends = arg('backends', 'cpu,wasm,webgpu').split(',');
-  const shape = arg('shape', 'tiny') as keyof typeof SHAPES;
+  const shape = arg('shape', 'tiny') as ShapeName;
   const B = Number(arg('batch', '2'));
   const T = Number(arg('block', '16'));
   const steps = Number(arg('steps', '3'));
@@ -171,7 +149,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const backend of backends) {
     // --wasm-matmul tfjs measures tfjs' own wasm matmul (transposed and batched products on its scalar loop).
-    if (backend === 'wasm') await (arg('wasm-matmul', 'planned') === 'tfjs' ? import('@tensorflow/tfjs-backend-wasm') : importWasmBackend());
+    if (backend === 'wasm') await importBenchWasm(arg('wasm-matmul', 'planned'));
     if (backend === 'webgpu' && !(await setupNodeWebGPU(arg('vk-icd', '') || undefined))) {
       console.error('webgpu: no Vulkan ICD here, skipped');
       continue;
@@ -191,7 +169,7 @@ async function main(): Promise<void> {
       `| ${r.backend} | ${r.shape} | ${r.msPerStep.toFixed(0)} | ${r.tokensPerSec.toFixed(1)} | ${g(r.modelFlops)} | ${g(r.matmulFlops)} (${r.matmulShape}) | ${((100 * r.modelFlops) / r.matmulFlops).toFixed(0)}% | ${(r.peakBytes / 1e6).toFixed(1)} MB |`,
     );
   }
-  const d = config('distilgpt2');
+  const d = shapeConfig('distilgpt2');
   const paper = peakBytesOnPaper(d, 4, 256);
   console.log('\n### distilgpt2 at B4 x T256, on paper (float32, from paramTable)\n');
   console.log('| part | bytes |');
@@ -201,8 +179,7 @@ async function main(): Promise<void> {
   console.log(`| chunked loss (3 x [1024, ${paper.chunkRows}] buffers: one vocabulary chunk) | ${gb(paper.loss)} |`);
   console.log(`| embedding gradient from both paths before summing (2 x wte) | ${gb(paper.embeddingGrad)} |`);
   console.log(`| **peak** | **${gb(paper.total)}** |`);
-  console.log(`\nTraining FLOPs per token: ${(flopsPerToken(d, 256) / 1e6).toFixed(0)} M (6N + 12LTC).`);
-  void paramTable;
+  console.log(`\nTraining FLOPs per token: ${(trainingFlopsPerToken(d, 256) / 1e6).toFixed(0)} M (6N + 12LTC).`);
 }
 
 await main();

@@ -3,16 +3,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { importWasmBackend, planMatMul } from '../../src/lib/wasm-matmul.ts';
+import { lcg } from '../../src/lib/train/synthetic.ts';
 
 /** Deterministic values in [-1, 1) so the cpu and wasm runs see the same inputs. */
 function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
+  const rand = lcg(seed);
+  return Float32Array.from({ length: n }, rand);
 }
 
 async function product(backend: string, a: [number[], Float32Array], b: [number[], Float32Array], ta: boolean, tb: boolean) {
