@@ -46,8 +46,7 @@ export function planMatMul(M: number, K: number, N: number, transposeA: boolean,
   // swap: out^T[N, M] = b' a' where b' = op(b)^T (as stored when transposeB) and a' = op(a)^T
   // (as stored when transposeA); copies the untransposed one(s) and the result, packs a'.
   const swap = fast + (transposeB ? 0 : COPY * K * N) + (transposeA ? 0 : COPY * M * K) + PACK * K * M + COPY * M * N;
-  const plain = !transposeA && !transposeB ? fast + PACK * K * N : Infinity; // a batch item needs no transpose
-  const best = Math.min(slow, plain, inputs, swap);
+  const best = Math.min(slow, inputs, swap); // with no transposes, 'inputs' copies nothing (a batch item)
   return best === slow ? 'as-is' : best === swap ? 'swap' : 'transpose-inputs';
 }
 
@@ -56,22 +55,21 @@ let patched = false;
 /** Batch size of a shape (1 for a plain matrix). */
 const batchOf = (shape: readonly number[]) => shape.slice(0, -2).reduce((n, d) => n * d, 1);
 
-type Kernel<A> = (args: A & { backend: Backend }) => Info;
-
 /** Replaces the wasm backend's BatchMatMul with one that plans transposed products. Idempotent. */
 export function patchWasmMatMul(): void {
   if (patched) return;
   const original = tf.getKernel('BatchMatMul', 'wasm');
-  const kernel = <A>(name: string) => tf.getKernel(name, 'wasm')?.kernelFunc as unknown as Kernel<A> | undefined;
-  const transposeK = kernel<{ inputs: { x: Info }; attrs: { perm: number[] } }>('Transpose');
-  if (!original || !transposeK) return; // the wasm backend is not imported: nothing to patch
+  const transposeKernel = tf.getKernel('Transpose', 'wasm');
+  if (!original || !transposeKernel) return; // the wasm backend is not imported: nothing to patch
   const matMul = original.kernelFunc as unknown as (args: MatMulArgs) => Info;
+  const transposeK = transposeKernel.kernelFunc as unknown as (args: { inputs: { x: Info }; backend: Backend; attrs: { perm: number[] } }) => Info;
+  const transpose2d = (x: Info, backend: Backend) => transposeK({ inputs: { x }, backend, attrs: { perm: [1, 0] } });
 
   /** op(a) op(b) for matrices, by plan; frees every temporary. */
   const product2d = (a: Info, b: Info, transposeA: boolean, transposeB: boolean, backend: Backend, plan: MatMulPlan): Info => {
     const temps: Info[] = [];
     const t = (x: Info) => {
-      const y = transposeK({ inputs: { x }, backend, attrs: { perm: [1, 0] } });
+      const y = transpose2d(x, backend);
       temps.push(y);
       return y;
     };
@@ -85,7 +83,7 @@ export function patchWasmMatMul(): void {
       // out^T = op(b)^T op(a)^T: op(b)^T is b as stored when transposeB, else b's transpose.
       const outT = plain(transposeB ? b : t(b), transposeA ? a : t(a)); // [N, M]
       temps.push(outT);
-      out = transposeK({ inputs: { x: outT }, backend, attrs: { perm: [1, 0] } });
+      out = transpose2d(outT, backend);
     }
     for (const x of temps) backend.disposeData(x.dataId);
     return out;
