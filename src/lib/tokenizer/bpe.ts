@@ -86,7 +86,10 @@ export class GPT2Tokenizer {
   private readonly utf8Encoder = new TextEncoder();
   // ignoreBOM: a leading U+FEFF is text, not a byte-order mark to strip.
   private readonly utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  /** Scratch for bpe(): a piece's UTF-8 bytes, its tokens while merging, their pair ranks. */
   private scratch = new Uint8Array(256);
+  private parts = new Int32Array(256);
+  private ranks = new Int32Array(256);
 
   private constructor(vocab: Map<string, number>, merges: [string, string][]) {
     const charToByte = new Map(bytesToUnicode().map((ch, b) => [ch, b]));
@@ -174,22 +177,33 @@ export class GPT2Tokenizer {
 
   /** One piece (a match of the pattern) in, its ids out: steps 2 and 3 above, uncached. */
   bpe(piece: string): number[] {
-    // Step 2: UTF-8 bytes (lone surrogates become U+FFFD's bytes, as TextEncoder does).
-    if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 3);
-    const n = this.utf8Encoder.encodeInto(piece, this.scratch).written;
-    const parts: number[] = new Array(n);
-    for (let i = 0; i < n; i++) parts[i] = this.byteIds[this.scratch[i]];
+    // Step 2: the piece's bytes, as the ids of single-byte tokens. Most pieces are ASCII, whose
+    // UTF-8 is the char codes themselves; the rest go through TextEncoder (lone surrogates
+    // become U+FFFD's bytes, as TextEncoder does).
+    const m = piece.length;
+    if (this.parts.length < m * 3) this.grow(m * 3);
+    const parts = this.parts, ranks = this.ranks;
+    let n = 0;
+    for (; n < m; n++) {
+      const c = piece.charCodeAt(n);
+      if (c >= 0x80) break;
+      parts[n] = this.byteIds[c];
+    }
+    if (n < m) {
+      n = this.utf8Encoder.encodeInto(piece, this.scratch).written;
+      for (let i = 0; i < n; i++) parts[i] = this.byteIds[this.scratch[i]];
+    }
 
     // Step 3: ranks[i] is the rank of the pair (parts[i], parts[i + 1]). Merge the lowest
-    // (leftmost on a tie), then re-rank only its two neighbours: O(n^2) number compares at
-    // worst, no string building. Merging one pair at a time gives encoder.py's result because
-    // a merge that uses a token always ranks after the merge that made it.
-    const ranks: number[] = new Array(Math.max(0, n - 1));
-    for (let i = 0; i < n - 1; i++) ranks[i] = this.rank(parts[i], parts[i + 1]);
-    while (parts.length > 1) {
+    // (leftmost on a tie), shift the rest left by one, and re-rank only the merged token's
+    // two pairs: O(n^2) number moves at worst, in reused typed arrays, no string building.
+    // Merging one pair at a time gives encoder.py's result because a merge that uses a token
+    // always ranks after the merge that made it.
+    for (let i = 0; i < n - 1; i++) ranks[i] = this.mergeRanks.get(parts[i], parts[i + 1]);
+    while (n > 1) {
       let best = NO_MERGE;
       let at = -1;
-      for (let i = 0; i < ranks.length; i++) {
+      for (let i = 0; i < n - 1; i++) {
         if (ranks[i] < best) {
           best = ranks[i];
           at = i;
@@ -197,16 +211,22 @@ export class GPT2Tokenizer {
       }
       if (at < 0) break;
       parts[at] = this.mergeIds[best];
-      parts.splice(at + 1, 1);
-      ranks.splice(at, 1);
-      if (at > 0) ranks[at - 1] = this.rank(parts[at - 1], parts[at]);
-      if (at < parts.length - 1) ranks[at] = this.rank(parts[at], parts[at + 1]);
+      for (let i = at + 1; i < n - 1; i++) parts[i] = parts[i + 1];
+      for (let i = at; i < n - 2; i++) ranks[i] = ranks[i + 1];
+      n--;
+      if (at > 0) ranks[at - 1] = this.mergeRanks.get(parts[at - 1], parts[at]);
+      if (at < n - 1) ranks[at] = this.mergeRanks.get(parts[at], parts[at + 1]);
     }
-    return parts;
+    const ids: number[] = new Array(n);
+    for (let i = 0; i < n; i++) ids[i] = parts[i];
+    return ids;
   }
 
-  private rank(a: number, b: number): number {
-    return this.mergeRanks.get(a, b);
+  /** Room for pieces of up to `bytes` UTF-8 bytes in the scratch arrays. */
+  private grow(bytes: number): void {
+    this.scratch = new Uint8Array(bytes);
+    this.parts = new Int32Array(bytes);
+    this.ranks = new Int32Array(bytes);
   }
 
   /** The bytes token `id` stands for (a view: do not modify). */
