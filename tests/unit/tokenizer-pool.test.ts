@@ -31,9 +31,13 @@ function expectSameAsOneThread(texts: string[], ids: Int32Array[]): void {
   expect(bad, bad >= 0 ? `text ${bad}: ${JSON.stringify(texts[bad])}` : '').toBe(-1);
 }
 
-/** A worker in this thread that answers each chunk after a random delay, so replies come out of order. */
-function fakeWorker(seed: number, log?: { sent: number }): PoolWorker {
+/**
+ * A worker in this thread that answers each chunk after a random delay (up to maxDelayMs), so
+ * replies come out of order; with hangAfter, it goes silent after that many chunks.
+ */
+function fakeWorker(seed: number, log?: { sent: number; terminated?: number }, { maxDelayMs = 5, hangAfter = Infinity } = {}): PoolWorker {
   const r = rng(seed);
+  let answered = 0;
   let local: GPT2Tokenizer | undefined;
   let onReply: (reply: TokenizerReply) => void = () => {};
   return {
@@ -43,13 +47,16 @@ function fakeWorker(seed: number, log?: { sent: number }): PoolWorker {
         return void setTimeout(() => onReply({ type: 'ready' }));
       }
       if (log) log.sent++;
+      if (answered++ >= hangAfter) return;
       const { ids, offsets } = encodeChunk(local!, msg.texts);
-      setTimeout(() => onReply({ type: 'encoded', job: msg.job, chunk: msg.chunk, ids, offsets }), r() * 5);
+      setTimeout(() => onReply({ type: 'encoded', job: msg.job, chunk: msg.chunk, ids, offsets }), r() * maxDelayMs);
     },
     listen(reply) {
       onReply = reply;
     },
-    terminate() {},
+    terminate() {
+      if (log) log.terminated = (log.terminated ?? 0) + 1;
+    },
   };
 }
 
@@ -95,6 +102,28 @@ describe('TokenizerPool with an out-of-order fake worker', () => {
     // The pool stays usable; an already-aborted signal rejects at once.
     expectSameAsOneThread(texts.slice(0, 50), await pool.encodeAll(texts.slice(0, 50)));
     await expect(pool.encodeAll(['a'], { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    pool.terminate();
+  });
+});
+
+describe('TokenizerPool and a worker that stops answering', () => {
+  it('fails the job with a readable error once a worker holding chunks is silent for stallMs, and stops every worker', async () => {
+    const log = { sent: 0, terminated: 0 };
+    let n = 0;
+    const pool = new TokenizerPool(() => fakeWorker(n, log, { hangAfter: n++ === 1 ? 3 : Infinity }), files, { size: 2, chunkChars: 1024, stallMs: 150 });
+    const t0 = performance.now();
+    await expect(pool.encodeAll(dataset(2e5, 4))).rejects.toThrow(/a tokenizer worker has not answered for 0.2 s/);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(log.terminated).toBe(2);
+    await expect(pool.encodeAll(['x'])).rejects.toThrow(/not answered/);
+  });
+
+  it('lets a slow worker that keeps answering finish a job that takes many times stallMs', async () => {
+    const pool = new TokenizerPool(() => fakeWorker(5, undefined, { maxDelayMs: 40 }), files, { size: 1, chunkChars: 1024, stallMs: 100 });
+    const texts = dataset(3e4, 6); // ~30 chunks of up to 40 ms each, two in flight: ~0.6 s in all
+    const t0 = performance.now();
+    expectSameAsOneThread(texts, await pool.encodeAll(texts));
+    expect(performance.now() - t0).toBeGreaterThan(300);
     pool.terminate();
   });
 });

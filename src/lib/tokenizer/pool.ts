@@ -29,6 +29,12 @@ export interface PoolOptions {
   size?: number;
   /** Characters per chunk at most (a single longer text still goes alone); default 16k. */
   chunkChars?: number;
+  /**
+   * A worker with chunks in hand that sends nothing for this long is taken as hung, and the
+   * pool fails (the dataset encoder then tokenizes on its own thread); default 60 s. A chunk
+   * takes milliseconds, so only a stuck or starved worker gets near it.
+   */
+  stallMs?: number;
 }
 
 export interface TokenizeProgress {
@@ -49,6 +55,7 @@ export interface EncodeAllOptions {
 const MAX_WORKERS = 8;
 const CHUNKS_IN_FLIGHT = 2;
 const DEFAULT_CHUNK_CHARS = 16_384; // small enough that the last chunks finish together
+const DEFAULT_STALL_MS = 60_000;
 
 /** navigator.hardwareConcurrency (at least 1, at most 8), where there is a navigator. */
 export function defaultPoolSize(): number {
@@ -79,6 +86,8 @@ interface Task {
 interface Slot {
   worker: PoolWorker;
   inFlight: Map<number, Task>;
+  /** Armed while the worker holds chunks; fires if it stays silent for stallMs. */
+  watchdog?: ReturnType<typeof setTimeout>;
 }
 
 export class TokenizerPool {
@@ -88,6 +97,7 @@ export class TokenizerPool {
 
   private readonly slots: Slot[] = [];
   private readonly chunkChars: number;
+  private readonly stallMs: number;
   private queue: Task[] = [];
   private readonly jobs = new Map<number, Job>();
   private nextJob = 0;
@@ -97,6 +107,7 @@ export class TokenizerPool {
   constructor(createWorker: WorkerFactory, files: TokenizerFiles, opts: PoolOptions = {}) {
     this.size = Math.max(1, Math.floor(opts.size ?? defaultPoolSize()));
     this.chunkChars = opts.chunkChars ?? DEFAULT_CHUNK_CHARS;
+    this.stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
     let readyLeft = this.size;
     let markReady!: () => void, markFailed!: (e: Error) => void;
     this.ready = new Promise((resolve, reject) => ((markReady = resolve), (markFailed = reject)));
@@ -170,18 +181,30 @@ export class TokenizerPool {
   /** Hands queued chunks to workers with room. */
   private pump(): void {
     for (const slot of this.slots) {
+      const idle = slot.inFlight.size === 0;
       while (slot.inFlight.size < CHUNKS_IN_FLIGHT && this.queue.length > 0) {
         const task = this.queue.shift()!;
         slot.inFlight.set(task.chunk, task);
         slot.worker.send({ type: 'encode', job: task.job.id, chunk: task.chunk, texts: task.texts });
       }
+      if (idle && slot.inFlight.size > 0) this.watch(slot);
     }
+  }
+
+  /** (Re)starts the slot's stall timer while it holds chunks; stops it when it holds none. */
+  private watch(slot: Slot): void {
+    clearTimeout(slot.watchdog);
+    slot.watchdog = undefined;
+    if (slot.inFlight.size === 0 || this.failure) return;
+    const seconds = Math.round(this.stallMs / 100) / 10;
+    slot.watchdog = setTimeout(() => this.fail(new Error(`a tokenizer worker has not answered for ${seconds} s`)), this.stallMs);
   }
 
   private onReply(slot: Slot, reply: TokenizerReply): void {
     if (reply.type === 'ready') return;
     const task = slot.inFlight.get(reply.chunk!);
     slot.inFlight.delete(reply.chunk!);
+    this.watch(slot); // it answered: its next chunk gets a fresh stallMs
     this.pump();
     // A cancelled or failed job's late chunks are dropped here.
     if (!task || !this.jobs.has(task.job.id)) return;
@@ -207,7 +230,10 @@ export class TokenizerPool {
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    for (const slot of this.slots) slot.worker.terminate();
+    for (const slot of this.slots) {
+      clearTimeout(slot.watchdog);
+      slot.worker.terminate();
+    }
     for (const job of [...this.jobs.values()]) this.cancel(job, error);
     this.queue = [];
   }
