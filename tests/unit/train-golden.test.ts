@@ -122,10 +122,24 @@ for (const be of backends) {
         tf.dispose([loss, norm]);
       }
       const got = await byHfName(new Map(params.map((p) => [p.key, p.variable])));
+      const C = config.n_embd;
+      const lrSum = a.steps.reduce((acc: number, s: { lr: number }) => acc + s.lr, 0);
       for (const [name, stored] of Object.entries(a.weights as Record<string, Stored>)) {
-        const want = f32(stored);
-        const err = maxAbs(got.get(name)!, want);
-        expect(err, `${name}: max abs err ${err}`).toBeLessThan(be.weightTol);
+        const want = f32(stored), have = got.get(name)!;
+        if (!name.endsWith('attn.c_attn.bias')) {
+          const err = maxAbs(have, want);
+          expect(err, `${name}: max abs err ${err}`).toBeLessThan(be.weightTol);
+          continue;
+        }
+        // The key bias adds q.b_k to every score of a row, which softmax ignores: its gradient is
+        // exactly 0, so both sides hold rounding noise, and Adam scales noise up to steps of a
+        // fraction of lr whose size depends on the order of float operations. Query and value
+        // thirds are held to the tolerance; the key third only to the scale of the learning rates.
+        const qv = (x: Float32Array) => Float32Array.from([...x.subarray(0, C), ...x.subarray(2 * C)]);
+        const err = maxAbs(qv(have), qv(want));
+        expect(err, `${name} (query, value): max abs err ${err}`).toBeLessThan(be.weightTol);
+        const keyErr = maxAbs(have.subarray(C, 2 * C), want.subarray(C, 2 * C));
+        expect(keyErr, `${name} (key): max abs err ${keyErr}`).toBeLessThan(0.1 * lrSum);
       }
       // The steps moved the weights well beyond the tolerance (the check is not vacuous).
       const start = syntheticWeights(config, golden.weight_seed);
