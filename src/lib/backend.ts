@@ -5,6 +5,7 @@
 // WASM's needs the URL of its .wasm files (the bundler knows it, not this module).
 import * as tf from '@tensorflow/tfjs';
 import { importWasmBackend } from './wasm-matmul.ts';
+import { checkGpu, type NavigatorLike } from './gpu-info.ts';
 
 import { BACKEND_ORDER, type BackendName } from './backend-names.ts';
 
@@ -44,20 +45,15 @@ export function backendNotice(name: BackendName, skipped: BackendChoice['skipped
   return `${why}: training runs on ${LABEL[name]}, roughly ${SLOWDOWN[name]}x slower than on WebGPU.`;
 }
 
-async function hasWebGPU(): Promise<string | null> {
-  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
-  if (!gpu) return 'WebGPU is not available in this browser';
-  try {
-    if (!(await gpu.requestAdapter())) return 'WebGPU found no usable graphics adapter';
-  } catch (e) {
-    return `WebGPU failed to start (${(e as Error).message})`;
-  }
-  return null;
+/** Why WebGPU cannot run here, in the words the page's GPU check uses; null when it can. */
+async function webgpuMissing(): Promise<string | null> {
+  const report = await checkGpu((globalThis as { navigator?: NavigatorLike }).navigator ?? {});
+  return report.ok ? null : report.message.replace(/\.$/, '');
 }
 
 async function register(name: BackendName, opts: SelectOptions): Promise<string | null> {
   if (name === 'webgpu') {
-    const missing = await hasWebGPU();
+    const missing = await webgpuMissing();
     if (missing) return missing;
     await import('@tensorflow/tfjs-backend-webgpu');
   } else if (name === 'wasm') {

@@ -1,7 +1,7 @@
 // config.json parsing, the parameter table and the checkpoint name mapping.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/lib/model/config.ts';
-import { normalizeWeights, paramCount, paramTable, trainingBytesEstimate, trainingFlopsPerToken } from '../../src/lib/model/params.ts';
+import { normalizeWeights, paramCount, paramTable, trainingFlopsPerToken } from '../../src/lib/model/params.ts';
 
 // distilbert/distilgpt2's config.json as published on the Hub (abridged task params).
 const DISTILGPT2 = {
@@ -72,13 +72,10 @@ describe('paramTable', () => {
     expect(t).toHaveLength(2 + 12 * 6 + 2);
   });
 
-  it('derives FLOP and memory estimates from the table', () => {
+  it('derives the FLOP estimate from the table', () => {
     const c = parseConfig(DISTILGPT2);
     // 6 * (81,912,576 - 1024*768) + 12 * 6 * 768 * 128
     expect(trainingFlopsPerToken(c, 128)) .toBe(6 * (81_912_576 - 786_432) + 12 * 6 * 768 * 128);
-    // weights + grads + 2 Adam moments alone: 16 bytes a parameter, ~1.3 GB
-    expect(trainingBytesEstimate(c, 8, 128)).toBeGreaterThan(16 * 81_912_576);
-    expect(trainingBytesEstimate(c, 8, 128)).toBeLessThan(3e9);
   });
 });
 

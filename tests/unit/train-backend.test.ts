@@ -11,7 +11,7 @@ describe('backend selection', () => {
     expect(choice.name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect(choice.skipped.map((s) => s.name)).toEqual(['webgpu', 'webgl']);
-    expect(choice.notice).toBe('WebGPU is not available in this browser: training runs on plain JavaScript (CPU), roughly 100x slower than on WebGPU.');
+    expect(choice.notice).toBe('This browser does not offer WebGPU: training runs on plain JavaScript (CPU), roughly 100x slower than on WebGPU.');
     expect(backendNotice('webgl')).toMatch(/WebGL, roughly 3x slower/);
   });
 

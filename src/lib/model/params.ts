@@ -48,19 +48,6 @@ export function paramCount(config: GPT2Config): number {
 }
 
 /**
- * Rough float32 memory for fine-tuning with AdamW: weights + gradients + two moments = 4x the
- * parameters, plus activations saved for backprop per layer (~ B*T*(16C + 2*nh*T) floats:
- * the residual stream, qkv, MLP hidden, attention probabilities) and the [B*T, V] logits.
- */
-export function trainingBytesEstimate(config: GPT2Config, batch: number, seqLen: number): number {
-  const N = batch * seqLen;
-  const C = config.n_embd;
-  const perLayer = N * (16 * C + 2 * config.n_head * seqLen);
-  const activations = config.n_layer * perLayer + 2 * N * config.vocab_size;
-  return 4 * (4 * paramCount(config) + activations);
-}
-
-/**
  * Maps checkpoint names to our table's names: strips `transformer.`, drops the attention
  * mask buffers (`attn.bias`, `attn.masked_bias`, constants, not parameters) and the tied
  * `lm_head.weight` (used as wte only when wte is missing). Then checks every parameter is
