@@ -83,11 +83,14 @@ export function selfAttention(
     const C = x.shape[1];
     const hs = C / nHead;
     const qkv = linear(x, w.cAttnW, w.cAttnB); // [B*T, 3C]
-    // One transpose puts q, k, v and their heads in the layout attention multiplies, and the
-    // split then takes contiguous thirds: a split of qkv's last axis instead strides through
-    // every row (on tfjs' cpu backend, 50 ms for a [64, 768] tensor) and needs three transposes.
-    const qkvHeads = tf.transpose(tf.reshape(qkv, [B, T, 3, nHead, hs]), [2, 0, 3, 1, 4]); // [3, B, nh, T, hs]
-    let [q, k, v] = tf.unstack(qkvHeads) as tf.Tensor4D[]; // [B, nh, T, hs] each
+    // q, k, v as contiguous thirds: a 3-D transpose, then slices along the first axis. (A split
+    // of the last axis strides through every row: 0.9 s for [1024, 2304] on tfjs' cpu backend,
+    // against 0.1 s; one 5-D transpose to [3, B, nh, T, hs] would be 15x slower on wasm.)
+    const [q2, k2, v2] = tf.unstack(tf.transpose(tf.reshape(qkv, [B * T, 3, C]), [1, 0, 2])); // [B*T, C] each
+    const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, nHead, hs]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nh, T, hs]
+    const q = heads(q2);
+    let k = heads(k2);
+    let v = heads(v2);
     if (kv) ({ k, v } = kv(k, v)); // [B, nh, past+T, hs]
     let att = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)); // [B, nh, T, past+T]
     if (mask) att = tf.add(att, mask); // mask [T, past+T] broadcasts over [B, nh]
