@@ -87,20 +87,20 @@ export class ModelWorkerClient {
   #receive(e: ModelEvent): void {
     switch (e.type) {
       case 'backend':
-        this.backend = { name: e.name, notice: e.notice, slowdown: e.slowdown };
+        this.backend = fields(e);
         break;
       case 'load-progress':
-        this.loadProgress = { file: e.file, loaded: e.loaded, total: e.total };
+        this.loadProgress = fields(e);
         break;
       case 'loaded':
-        this.model = { params: e.params, nLayer: e.nLayer, nEmbd: e.nEmbd, vocabSize: e.vocabSize, nPositions: e.nPositions };
+        this.model = fields(e);
         this.loadProgress = null;
         break;
       case 'prepare-progress':
-        this.prepareProgress = { texts: e.texts, totalTexts: e.totalTexts, tokens: e.tokens, etaSec: e.etaSec };
+        this.prepareProgress = fields(e);
         break;
       case 'prepared':
-        this.prepared = { sizes: e.sizes, config: e.config, checkpointBytes: e.checkpointBytes, storage: e.storage, tokenized: e.tokenized };
+        this.prepared = fields(e);
         this.prepareProgress = null;
         break;
       case 'status':
@@ -109,11 +109,13 @@ export class ModelWorkerClient {
         if (e.runId) this.runId = e.runId;
         if (e.status === 'training') this.resumable = null;
         break;
-      case 'step':
-        this.progress = { step: e.step, totalSteps: e.totalSteps, epoch: e.epoch, epochs: e.epochs, loss: e.loss, lr: e.lr, tokensPerSec: e.tokensPerSec, etaSec: e.etaSec };
+      case 'step': {
+        const { memory, ...progress } = fields(e);
+        this.progress = progress;
         this.losses = [...this.losses, { step: e.step, loss: e.loss }];
-        this.memory = e.memory;
+        this.memory = memory;
         break;
+      }
       case 'eval':
         this.valLosses = [...this.valLosses, { step: e.step, epoch: e.epoch, loss: e.valLoss }];
         break;
@@ -264,4 +266,9 @@ export class ModelWorkerClient {
   dispose(): void {
     this.#worker.terminate();
   }
+}
+
+/** An event's fields without its type tag: what the client's state keeps of it. */
+function fields<E extends { type: string }>({ type: _type, ...rest }: E): Omit<E, 'type'> {
+  return rest;
 }
