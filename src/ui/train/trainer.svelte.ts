@@ -1,7 +1,6 @@
 // Owns the model worker (tfjs, the GPU, training, checkpoints, sampling, export) and exposes
 // what it reports as runes; components read state and call methods. One instance serves the
 // train, generate and export steps: they share the model on the device.
-import type { CorpusSizes } from '../../lib/dataset/corpus.ts';
 import type { TrainConfig } from '../../lib/train/config.ts';
 import type { SampleOptions } from '../../lib/generate/generate.ts';
 import type { ModelCardInfo } from '../../lib/model/model-card.ts';
@@ -9,19 +8,17 @@ import type { RunSummary } from '../../lib/storage/checkpoints.ts';
 import type { MemoryInfo, ModelEvent, ModelRequest, TrainStatus } from '../../workers/model-protocol.ts';
 import type { BackendName } from '../../lib/backend-names.ts';
 
-/** What the progress line shows: the worker's step event, less what is kept apart (memory) or not shown. */
-export type StepInfo = Omit<Extract<ModelEvent, { type: 'step' }>, 'type' | 'memory' | 'gradNorm'>;
+/** A worker event's fields without its type tag: what the client's state keeps of it. */
+type EventFields<T extends ModelEvent['type']> = Omit<Extract<ModelEvent, { type: T }>, 'type'>;
 
-export interface Prepared {
-  sizes: CorpusSizes;
-  config: TrainConfig;
-  checkpointBytes: number;
-  storage: { ok: boolean; message: string; needBytes: number };
-  tokenized: { texts: number; workers: number; ms: number };
-}
+/** What the progress line shows: the worker's step event, less what is kept apart (memory) or not shown. */
+export type StepInfo = Omit<EventFields<'step'>, 'memory' | 'gradNorm'>;
+
+/** The corpus' sizes and the settings, as 'prepare' replied them. */
+export type Prepared = EventFields<'prepared'>;
 
 /** How far 'prepare' has got tokenizing the kept tweets. */
-export type PrepareProgress = Omit<Extract<ModelEvent, { type: 'prepare-progress' }>, 'type'>;
+export type PrepareProgress = EventFields<'prepare-progress'>;
 
 type Waiter = {
   match: (e: ModelEvent) => boolean;
@@ -31,11 +28,11 @@ type Waiter = {
 };
 
 export class ModelWorkerClient {
-  backend = $state.raw<{ name: string; notice: string | null; slowdown: number } | null>(null);
+  backend = $state.raw<EventFields<'backend'> | null>(null);
   status = $state.raw<TrainStatus>('idle');
   statusMessage = $state.raw<string | null>(null);
-  loadProgress = $state.raw<{ file: string; loaded: number; total: number } | null>(null);
-  model = $state.raw<{ params: number; nLayer: number; nEmbd: number; vocabSize: number; nPositions: number } | null>(null);
+  loadProgress = $state.raw<EventFields<'load-progress'> | null>(null);
+  model = $state.raw<EventFields<'loaded'> | null>(null);
   modelUrl = $state.raw<string | null>(null);
   prepared = $state.raw<Prepared | null>(null);
   /** Set while a prepare tokenizes; null once it has replied. */
@@ -268,7 +265,7 @@ export class ModelWorkerClient {
   }
 }
 
-/** An event's fields without its type tag: what the client's state keeps of it. */
+/** An event's fields without its type tag (EventFields of its type). */
 function fields<E extends { type: string }>({ type: _type, ...rest }: E): Omit<E, 'type'> {
   return rest;
 }
