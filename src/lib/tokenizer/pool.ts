@@ -196,8 +196,7 @@ export class TokenizerPool {
     clearTimeout(slot.watchdog);
     slot.watchdog = undefined;
     if (slot.inFlight.size === 0 || this.failure) return;
-    const seconds = Math.round(this.stallMs / 100) / 10;
-    slot.watchdog = setTimeout(() => this.fail(new Error(`a tokenizer worker has not answered for ${seconds} s`)), this.stallMs);
+    slot.watchdog = setTimeout(() => this.fail(new Error(`a tokenizer worker has not answered for ${Math.round(this.stallMs / 100) / 10} s`)), this.stallMs);
   }
 
   private onReply(slot: Slot, reply: TokenizerReply): void {

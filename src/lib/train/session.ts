@@ -116,8 +116,8 @@ export class TrainingSession {
   }
 
   /**
-   * Stops a prepare in flight and the tokenizer workers, the only threads the session starts.
-   * Tests call it; the model worker need not, as its nested workers end with it.
+   * Stops a prepare in flight and the tokenizer workers, the only threads the session starts:
+   * on loading another model, and in tests (the model worker's nested workers end with it).
    */
   dispose(): void {
     this.abortPrepare();
@@ -219,8 +219,7 @@ export class TrainingSession {
     const { weights: _dropped, ...rest } = files; // the weights now live on the device; let the JS copy go
     this.files = rest;
     this.tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
-    this.abortPrepare(); // it was tokenizing for the old model
-    this.encoder?.terminate();
+    this.dispose(); // a prepare in flight and the tokenizer workers were the old model's
     this.encoder = new DatasetEncoder(this.tok, { vocabJson: files.vocabJson, mergesTxt: files.mergesTxt }, this.deps.createTokenizerPool);
     this.modelUrl = url;
     const c = files.config;
