@@ -18,6 +18,7 @@ import { AdamW } from '../src/lib/train/adamw.ts';
 import { optimizerStep } from '../src/lib/train/step.ts';
 import { LOSS_PIECE_ROWS } from '../src/lib/train/loss.ts';
 import { trainableParams } from '../src/lib/train/trainer.ts';
+import { trainingChunkBytes } from '../src/lib/train/session.ts';
 import { syntheticTokens, syntheticWeights } from '../src/lib/train/synthetic.ts';
 import { benchOptions, importBenchWasm, shapeConfig, type ShapeName } from './common.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
@@ -87,7 +88,7 @@ async function benchBackend(backend: string, shape: ShapeName, B: number, T: num
   if (!(await tf.setBackend(backend))) throw new Error(`the ${backend} backend failed to start`);
   await tf.ready();
   const c = shapeConfig(shape);
-  const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes: maxBufferBytes ?? LOSS_PIECE_ROWS * c.n_embd * 4 });
+  const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes: maxBufferBytes ?? trainingChunkBytes(c) }); // as the app chunks it
   const opt = new AdamW(trainableParams(model));
   const rows = (i: number) => syntheticTokens(B * (T + 1), c.vocab_size, 100 + i);
   const step = (i: number) => optimizerStep(model, opt, [{ rows: rows(i), seed: i }], { batchSize: B, blockSize: T, lr: 1e-4, clipNorm: 1, training: true, recompute: RECOMPUTE });
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
   const B = Number(arg('batch', '2'));
   const T = Number(arg('block', '16'));
   const steps = Number(arg('steps', '3'));
-  // The session's chunking (LOSS_PIECE_ROWS embedding rows a chunk) unless --max-buffer-mb says otherwise.
+  // The session's chunking (trainingChunkBytes) unless --max-buffer-mb says otherwise.
   const maxMb = arg('max-buffer-mb', '');
   const rows: Row[] = [];
   for (const backend of backends) {
