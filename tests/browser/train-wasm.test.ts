@@ -3,27 +3,20 @@
 // src/lib/wasm-matmul.ts (transposed and batched products rewritten for XNNPACK). The page says
 // what runs and how much slower; a dozen steps of the tiny model train and the loss falls.
 // (Headless Chromium keeps WebGL in workers even with --disable-3d-apis, so the URL picks it.)
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
-import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
-import { appUrl, launchBrowser, recordPage, screenshot, startTraining, waitForStep } from '../helpers/browser';
+import { launchBrowser, openWithArchives, recordPage, screenshot, startTraining, trainingFixtures, waitForStep } from '../helpers/browser';
 
 const DIR = path.resolve('.fixtures/train-wasm');
 
 describe('training on the WebAssembly fallback', () => {
   it('says it runs on WebAssembly, trains, and the loss falls', async () => {
-    tinyModelDir('tiny');
-    fs.mkdirSync(DIR, { recursive: true });
-    const archives = writeTwoAccountArchives(DIR);
+    const archives = trainingFixtures(DIR);
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
       const rec = recordPage(page);
-      await page.goto(`${appUrl()}?model=${encodeURIComponent('/fixtures/models/tiny/')}&backend=wasm`);
-      await page.setInputFiles('[data-testid=archive-input]', archives);
-      await page.waitForSelector('[data-testid=stats-table] [data-user=ada_test]', { timeout: 60_000 });
+      await openWithArchives(page, archives, '&backend=wasm');
 
       await startTraining(page, { blockSize: 16, batchSize: 2, epochs: 1, lr: 0.01, checkpointEvery: 50, seed: 7 });
       await page.waitForSelector('[data-testid=train-progress]', { timeout: 240_000 });

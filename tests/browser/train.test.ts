@@ -4,13 +4,10 @@
 // possibly mid-checkpoint), the page offers the run, it resumes from its last checkpoint, and
 // IndexedDB holds exactly what the shelf shows. Tokenizing runs in a pool of tokenizer workers
 // nested in the model worker, with a progress bar. Shapes are tiny (B1 x T16): SwiftShader is slow.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
-import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
-import { appUrl, launchBrowser, recordPage, screenshot, startTraining, waitForStep } from '../helpers/browser';
+import { launchBrowser, openWithArchives, recordPage, screenshot, startTraining, trainingFixtures, waitForStep } from '../helpers/browser';
 
 const DIR = path.resolve('.fixtures/train-ui');
 
@@ -46,9 +43,7 @@ async function idbContents(page: Page): Promise<{ checkpoints: string[]; pointer
 
 describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () => {
   it('trains, survives a reload mid-run, resumes from its checkpoint; the shelf matches IndexedDB', async () => {
-    tinyModelDir('tiny'); // .fixtures/models/tiny, served at /fixtures/models/tiny/
-    fs.mkdirSync(DIR, { recursive: true });
-    const archives = writeTwoAccountArchives(DIR);
+    const archives = trainingFixtures(DIR);
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
@@ -62,10 +57,7 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
           if (el) w.prepareSeen = { texts: Number(el.getAttribute('data-texts')), total: Number(el.getAttribute('data-total-texts')) };
         }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-texts'] });
       });
-      const url = `${appUrl()}?model=${encodeURIComponent('/fixtures/models/tiny/')}`;
-      await page.goto(url);
-      await page.setInputFiles('[data-testid=archive-input]', archives);
-      await page.waitForSelector('[data-testid=stats-table] [data-user=ada_test]', { timeout: 60_000 });
+      await openWithArchives(page, archives);
       const kept = (await page.$$eval('[data-testid=stats-table] td[data-user][data-stat=kept]', (tds) => tds.map((td) => Number(td.getAttribute('data-value'))))).reduce((a, b) => a + b, 0);
       expect(kept).toBeGreaterThan(0);
 

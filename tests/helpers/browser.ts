@@ -2,6 +2,8 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
+import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -58,4 +60,17 @@ export async function waitForStep(page: Page, n: number, timeout = 240_000): Pro
     n,
     { timeout, polling: 250 },
   );
+}
+
+/** What the training tests drop: the two-account archives, written under `dir`; also builds the tiny model. */
+export function trainingFixtures(dir: string): string[] {
+  tinyModelDir('tiny'); // .fixtures/models/tiny, served at /fixtures/models/tiny/
+  return writeTwoAccountArchives(dir);
+}
+
+/** Opens the app on the tiny fixture model (`query` adds to the URL), drops `archives`, and waits for the table. */
+export async function openWithArchives(page: Page, archives: string[], query = ''): Promise<void> {
+  await page.goto(`${appUrl()}?model=${encodeURIComponent('/fixtures/models/tiny/')}${query}`);
+  await page.setInputFiles('[data-testid=archive-input]', archives);
+  await page.waitForSelector('[data-testid=stats-table] [data-user=ada_test]', { timeout: 60_000 });
 }
