@@ -77,8 +77,8 @@ export function corpusAccounts(groups: { username: string; texts: string[] }[], 
   }));
 }
 
-// The shuffles draw from the project's RNG (mulberry32); seeds are mixed with splitmix32-style hashing so that
-// (seed, epoch, account) streams do not overlap.
+// The shuffles draw from the project's RNG (mulberry32); seeds are mixed with splitmix32-style
+// hashing so that (seed, epoch, account) streams do not overlap.
 export function mixSeed(...parts: number[]): number {
   let z = 0x9e3779b9;
   for (const p of parts) {
@@ -89,7 +89,6 @@ export function mixSeed(...parts: number[]): number {
   }
   return z;
 }
-
 
 /** Fisher-Yates, in place. */
 export function shuffle<T>(a: T[], rand: () => number): T[] {

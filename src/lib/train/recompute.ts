@@ -9,8 +9,9 @@
 // block's activations and gradients exist at a time (freed when its tf.grads returns).
 // Cost: one extra forward pass (~+33% FLOPs).
 //
-// The pieces are the model's own (gpt2.ts' embed and block, as GPT2.hidden runs them); dropout masks are seeded per (step seed, block, call site), so the
-// recomputed forward draws exactly the masks of the first one, and a resumed run the same again.
+// The pieces are the model's own (gpt2.ts' embed and block, as GPT2.hidden runs them);
+// dropout masks are seeded per (step seed, block, call site), so the recomputed forward draws
+// exactly the masks of the first one, and a resumed run the same again.
 import * as tf from '@tensorflow/tfjs';
 import type { GPT2Config } from '../model/config.ts';
 import { causalMask, layerNorm, type Dropout } from '../model/attention.ts';

@@ -15,7 +15,6 @@ import { optimizerStep, splitRows, type TrainableModel } from './step.ts';
 import { learningRate } from './schedule.ts';
 import type { TrainConfig } from './config.ts';
 
-
 export interface StepEvent {
   type: 'step';
   step: number; // optimizer steps done, 1-based for the step just finished
