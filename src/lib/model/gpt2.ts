@@ -11,6 +11,7 @@ import { normalizeWeights, paramTable } from './params.ts';
 import { embeddingLookup, headLogits, tokenCrossEntropy, vocabChunkSizes, type VocabChunk } from './embedding.ts';
 import { causalMask, layerNorm, mlp, selfAttention, type Dropout } from './attention.ts';
 import { GPT2KVCache, type KVCache } from './cache.ts';
+import { seededDropout } from './dropout.ts';
 
 export type { GPT2Config } from './config.ts';
 export { parseConfig } from './config.ts';
@@ -261,6 +262,6 @@ function makeDropout(training: boolean, seed?: number): Dropout {
   return (x, rate) => {
     site++;
     if (rate <= 0) return x;
-    return tf.dropout(x, rate, undefined, seed === undefined ? undefined : seed * 1009 + site);
+    return seededDropout(x, rate, seed === undefined ? undefined : seed * 1009 + site);
   };
 }

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GPT2Config } from '../model/config.ts';
 import { causalMask, layerNorm, type Dropout } from '../model/attention.ts';
+import { seededDropout } from '../model/dropout.ts';
 import type { VocabChunk as ModelChunk } from '../model/embedding.ts';
 import { BLOCK_PARAMS, block, embed } from '../model/gpt2.ts';
 import { mixSeed } from '../dataset/corpus.ts';
@@ -31,13 +32,13 @@ export function isGPT2Like(m: TrainableModel): m is GPT2Like {
 }
 
 /** Dropout whose mask depends only on (seed, part, call-site number): replayable. */
-function seededDropout(training: boolean, seed: number, part: number): Dropout {
+function partDropout(training: boolean, seed: number, part: number): Dropout {
   if (!training) return (x) => x;
   let site = 0;
   return (x, rate) => {
     site++;
     if (rate <= 0) return x;
-    return tf.dropout(x, rate, undefined, mixSeed(seed, part, site) & 0x7fffffff);
+    return seededDropout(x, rate, mixSeed(seed, part, site) & 0x7fffffff);
   };
 }
 
@@ -70,10 +71,10 @@ export function recomputedLossAndGrads(
   // The pieces, as functions of their parameters (so tf.grads can differentiate them).
   const embedWith = (ws: tf.Tensor[], wpe: tf.Tensor): tf.Tensor2D => {
     const chunks = model.vocabChunks.map((c, i) => ({ ...c, weight: ws[i] })) as unknown as ModelChunk[];
-    return embed(chunks, wpe, ids, B, T, 0, cfg, seededDropout(opts.training, seed, 0));
+    return embed(chunks, wpe, ids, B, T, 0, cfg, partDropout(opts.training, seed, 0));
   };
   const blockWith = (l: number, h: tf.Tensor, w: tf.Tensor[]): tf.Tensor2D =>
-    block(h as tf.Tensor2D, w, B, T, cfg, mask, seededDropout(opts.training, seed, l + 1));
+    block(h as tf.Tensor2D, w, B, T, cfg, mask, partDropout(opts.training, seed, l + 1));
   const head = (h: tf.Tensor, g: tf.Tensor, b: tf.Tensor, ws: tf.Tensor[]): tf.Scalar =>
     chunkedCrossEntropy(
       layerNorm(h as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D, eps), // [B*T, C] after ln_f
