@@ -2,6 +2,7 @@
 // moments), and global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ does.
 // Everything stays on the device: no value is read back to JavaScript here.
 import * as tf from '@tensorflow/tfjs';
+import { GROUPS, webgpuAdamW } from './adamw-webgpu.ts';
 
 export interface AdamWOptions {
   beta1: number; // 0.9
@@ -25,8 +26,12 @@ export interface Param {
  */
 export function clipCoefficient(grads: tf.Tensor[], maxNorm: number): { norm: tf.Scalar; coef: tf.Scalar } {
   return tf.tidy(() => {
+    const fused = webgpuAdamW();
     // Each square in its own tidy: one parameter-sized temporary at a time, not a second gradient set.
-    const norm = tf.sqrt(sumAll(grads.map((g) => tf.tidy(() => tf.sum(tf.square(g)))))) as tf.Scalar;
+    const sumSq = fused
+      ? tf.sum(grads.reduce<tf.Tensor1D>((partials, g) => fused.addSumOfSquares(partials, g), tf.fill([GROUPS], 0) as tf.Tensor1D))
+      : sumAll(grads.map((g) => tf.tidy(() => tf.sum(tf.square(g)))));
+    const norm = tf.sqrt(sumSq) as tf.Scalar;
     const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1) as tf.Scalar;
     return { norm, coef };
   });
@@ -91,27 +96,40 @@ export class AdamW {
     // passes over its size instead of 14 (the update is bound by memory traffic):
     //           m = b1 m + ((1 - b1) s) raw;  v = b2 v + ((1 - b2) s^2) raw^2
     //           p -= ((lr sqrt(bc2) / bc1) m) / (sqrt(v) + eps sqrt(bc2))
-    const gm = opts.scale ? tf.mul(opts.scale, 1 - beta1) : 1 - beta1;
-    const gv = opts.scale ? tf.tidy(() => tf.mul(tf.square(opts.scale!), 1 - beta2)) : 1 - beta2;
+    const k = { gm: 1 - beta1, gv: 1 - beta2, epsTerm: eps * rootBc2, lrTerm: (lr * rootBc2) / bc1, decay: 1 - lr * weightDecay };
+    // The clipping factor stays on the device: it is folded into the moments' weights there.
+    const gm = (opts.scale ? tf.mul(opts.scale, k.gm) : tf.scalar(k.gm)) as tf.Scalar;
+    const gv = (opts.scale ? tf.tidy(() => tf.mul(tf.square(opts.scale!), k.gv)) : tf.scalar(k.gv)) as tf.Scalar;
+    const fused = webgpuAdamW();
+    // The tfjs path's scalars as tensors, made once: a plain number becomes a new tensor in every
+    // op that takes it, and on WebGPU each is a buffer created and uploaded (~90 params x 4).
+    const t = fused ? null : { b1: tf.scalar(beta1), b2: tf.scalar(beta2), epsTerm: tf.scalar(k.epsTerm), lrTerm: tf.scalar(k.lrTerm), decay: tf.scalar(k.decay) };
     for (const p of this.params) {
       const raw = grads.get(p.key);
       if (!raw) throw new Error(`AdamW: no gradient for ${p.key}`);
       const m = this.m.get(p.key)!;
       const v = this.v.get(p.key)!;
+      const decays = p.decay && weightDecay > 0;
+      if (fused) {
+        // One kernel per line (WebGPU): the same arithmetic in 3 dispatches instead of 12.
+        assignFrom(m, () => fused.moment(m, raw, gm, beta1, false));
+        assignFrom(v, () => fused.moment(v, raw, gv, beta2, true));
+        if (opts.consume) raw.dispose();
+        assignFrom(p.variable, () => fused.param(p.variable, m, v, decays ? k.decay : 1, k.lrTerm, k.epsTerm));
+        continue;
+      }
       // Each line in its own tidy so at most ~3 parameter-sized temporaries live at once: for
       // distilgpt2's embedding one big tidy would hold eight of them.
-      assignFrom(m, () => tf.add(tf.mul(m, beta1), tf.mul(raw, gm)));
-      assignFrom(v, () => tf.add(tf.mul(v, beta2), tf.mul(tf.square(raw), gv)));
+      assignFrom(m, () => tf.add(tf.mul(m, t!.b1), tf.mul(raw, gm)));
+      assignFrom(v, () => tf.add(tf.mul(v, t!.b2), tf.mul(tf.square(raw), gv)));
       if (opts.consume) raw.dispose();
-      const denom = tf.tidy(() => tf.add(tf.sqrt(v), eps * rootBc2));
-      const update = tf.tidy(() => tf.div(tf.mul(m, (lr * rootBc2) / bc1), denom));
+      const denom = tf.tidy(() => tf.add(tf.sqrt(v), t!.epsTerm));
+      const update = tf.tidy(() => tf.div(tf.mul(m, t!.lrTerm), denom));
       denom.dispose();
-      const decay = p.decay && weightDecay > 0 ? 1 - lr * weightDecay : 1;
-      assignFrom(p.variable, () => tf.sub(decay === 1 ? p.variable : tf.mul(p.variable, decay), update));
+      assignFrom(p.variable, () => tf.sub(decays ? tf.mul(p.variable, t!.decay) : p.variable, update));
       update.dispose();
     }
-    if (typeof gm !== 'number') gm.dispose();
-    if (typeof gv !== 'number') gv.dispose();
+    tf.dispose([gm, gv, ...(t ? Object.values(t) : [])]);
   }
 
   dispose(): void {
