@@ -1,0 +1,139 @@
+// LayerNorm as WebGPU kernels of our own: one dispatch forward where tfjs ops take nine (two
+// means, centring, square, eps, rsqrt, scale, shift), and three backward (dx, the normalised
+// input for dg, and the sums) instead of eleven. GPT-2 runs 13 of them per forward pass, and a
+// training step with blocks recomputed runs the forward twice and the backward once.
+// One workgroup per row: the row's mean and variance by trees in workgroup memory.
+import * as tf from '@tensorflow/tfjs';
+import { onWebGPU, registerWebGPUKernel, runProgram } from './webgpu-programs.ts';
+
+const FORWARD = 'TweetforgeLayerNorm';
+const NORMALIZED = 'TweetforgeLayerNormXhat';
+const BACKWARD = 'TweetforgeLayerNormGrad';
+const LANES = 128;
+
+// Row statistics shared by every kernel: mean and 1 / sqrt(var + eps) of row `row` of X [N, C].
+const ROW_STATS = `
+  var<workgroup> red : array<f32, ${LANES}>;
+  var<workgroup> red2 : array<f32, ${LANES}>;
+  // Sums red (and red2) over the lanes; every lane gets the totals.
+  fn reduceLanes(lane : i32) -> vec2<f32> {
+    workgroupBarrier();
+    for (var s = ${LANES / 2}; s > 0; s = s / 2) {
+      if (lane < s) {
+        red[lane] = red[lane] + red[lane + s];
+        red2[lane] = red2[lane] + red2[lane + s];
+      }
+      workgroupBarrier();
+    }
+    let r = vec2<f32>(red[0], red2[0]);
+    workgroupBarrier();
+    return r;
+  }
+  fn rowStats(base : i32, lane : i32) -> vec2<f32> {
+    let C = uniforms.C;
+    var s = 0.0;
+    for (var j = lane; j < C; j = j + ${LANES}) {
+      s = s + X[base + j];
+    }
+    red[lane] = s;
+    red2[lane] = 0.0;
+    let mean = reduceLanes(lane).x / f32(C);
+    var q = 0.0;
+    for (var j = lane; j < C; j = j + ${LANES}) {
+      let d = X[base + j] - mean;
+      q = q + d * d;
+    }
+    red[lane] = q;
+    red2[lane] = 0.0;
+    return vec2<f32>(mean, inverseSqrt(reduceLanes(lane).x / f32(C) + uniforms.eps));
+  }`;
+
+// y = (x - mean) * rstd (* g + b when affine)
+const normCode = (affine: boolean) => `${ROW_STATS}
+  fn main(index : i32) {
+    let row = index / ${LANES};
+    let lane = index % ${LANES};
+    let base = row * uniforms.C;
+    let st = rowStats(base, lane);
+    for (var j = lane; j < uniforms.C; j = j + ${LANES}) {
+      let xh = (X[base + j] - st.x) * st.y;
+      setOutputAtIndex(base + j, ${affine ? 'xh * G[j] + B[j]' : 'xh'});
+    }
+  }`;
+
+// dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy g
+const GRAD_CODE = `${ROW_STATS}
+  fn main(index : i32) {
+    let row = index / ${LANES};
+    let lane = index % ${LANES};
+    let base = row * uniforms.C;
+    let st = rowStats(base, lane);
+    var a = 0.0;
+    var b = 0.0;
+    for (var j = lane; j < uniforms.C; j = j + ${LANES}) {
+      let dxh = DY[base + j] * G[j];
+      a = a + dxh;
+      b = b + dxh * (X[base + j] - st.x) * st.y;
+    }
+    red[lane] = a;
+    red2[lane] = b;
+    let sums = reduceLanes(lane) / f32(uniforms.C);
+    for (var j = lane; j < uniforms.C; j = j + ${LANES}) {
+      let xh = (X[base + j] - st.x) * st.y;
+      setOutputAtIndex(base + j, st.y * (DY[base + j] * G[j] - sums.x - xh * sums.y));
+    }
+  }`;
+
+let registered = false;
+
+function rowProgram(backend: unknown, key: string, inputs: Record<string, tf.TensorInfo>, x: tf.TensorInfo, eps: number, code: string): tf.TensorInfo {
+  const [N, C] = x.shape;
+  return runProgram(backend, {
+    key,
+    inputs,
+    shape: x.shape,
+    uniforms: [
+      { name: 'C', type: 'i32', value: C },
+      { name: 'eps', type: 'f32', value: eps },
+    ],
+    code,
+    workgroupSize: LANES,
+    workgroups: N,
+  });
+}
+
+function register(): void {
+  if (registered) return;
+  registered = true;
+  registerWebGPUKernel(FORWARD, ({ inputs, attrs, backend }) => {
+    const { x, g, b } = inputs as Record<'x' | 'g' | 'b', tf.TensorInfo>;
+    return rowProgram(backend, 'layernorm', { X: x, G: g, B: b }, x, (attrs as { eps: number }).eps, normCode(true));
+  });
+  registerWebGPUKernel(NORMALIZED, ({ inputs, attrs, backend }) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    return rowProgram(backend, 'layernorm_xhat', { X: x }, x, (attrs as { eps: number }).eps, normCode(false));
+  });
+  registerWebGPUKernel(BACKWARD, ({ inputs, attrs, backend }) => {
+    const { dy, x, g } = inputs as Record<'dy' | 'x' | 'g', tf.TensorInfo>;
+    return rowProgram(backend, 'layernorm_grad', { DY: dy, X: x, G: g }, x, (attrs as { eps: number }).eps, GRAD_CODE);
+  });
+  tf.registerGradient({
+    kernelName: FORWARD,
+    inputsToSave: ['x', 'g'],
+    gradFunc: (dy, [x, g], attrs) => {
+      const run = (name: string, inputs: tf.NamedTensorMap) => tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+      return {
+        x: () => run(BACKWARD, { dy: dy as tf.Tensor, x, g }),
+        g: () => tf.sum(tf.mul(dy as tf.Tensor, run(NORMALIZED, { x })), 0),
+        b: () => tf.sum(dy as tf.Tensor, 0),
+      };
+    },
+  });
+}
+
+/** LayerNorm over the last axis of x [N, C] in one dispatch when tfjs runs on WebGPU, else null. */
+export function gpuLayerNorm(x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor2D | null {
+  if (!onWebGPU() || x.dtype !== 'float32') return null;
+  register();
+  return tf.engine().runKernel(FORWARD, { x, g, b }, { eps }) as tf.Tensor2D;
+}
