@@ -7,6 +7,7 @@
 // own gather gradient uses UnsortedSegmentSum, which the wasm backend lacks; ScatterNd
 // exists on cpu, wasm, webgl and webgpu. No one-hot matrix is ever built.
 import * as tf from '@tensorflow/tfjs';
+import { gpuChunkedLookup } from './embedding-webgpu.ts';
 
 export interface VocabChunk {
   /** First token id in this chunk. */
@@ -69,6 +70,8 @@ function lookupChunk(chunk: VocabChunk, ids: tf.Tensor1D, whole: boolean): tf.Te
 /** wte[ids] over the chunks: ids [N] int32 -> [N, C]. */
 export function embeddingLookup(chunks: VocabChunk[], ids: tf.Tensor1D): tf.Tensor2D {
   return tf.tidy(() => {
+    const fused = gpuChunkedLookup(chunks, ids);
+    if (fused) return fused;
     if (chunks.length === 1) return lookupChunk(chunks[0], ids, true);
     let out = lookupChunk(chunks[0], ids, false);
     for (let i = 1; i < chunks.length; i++) out = tf.add(out, lookupChunk(chunks[i], ids, false));
