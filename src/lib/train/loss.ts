@@ -12,6 +12,7 @@
 //   dh += g_c W_c                           // [N, C]
 //   dW_c = g_c^T h                          // [Vc, C]
 import * as tf from '@tensorflow/tfjs';
+import { webgpuLoss, type FusedLoss } from './loss-webgpu.ts';
 
 export interface VocabChunk {
   start: number;
@@ -59,6 +60,8 @@ export function chunkedLogits(
   targets: tf.Tensor1D,
   maxRows = LOSS_PIECE_ROWS,
 ): [tf.Tensor1D, tf.Tensor1D] {
+  const fused = webgpuLoss();
+  if (fused) return fusedChunkedLogits(fused, h, chunks, targets, maxRows);
   let lse: tf.Tensor1D | null = null;
   let tgt: tf.Tensor1D = tf.zeros([h.shape[0]]);
   for (const c of chunks) {
@@ -77,6 +80,23 @@ export function chunkedLogits(
     }
   }
   if (!lse) throw new Error('chunkedLogits: no vocabulary chunks');
+  return [lse, tgt];
+}
+
+/** chunkedLogits with one kernel of ours per piece (WebGPU) for the lse and target bookkeeping. */
+function fusedChunkedLogits(fused: FusedLoss, h: tf.Tensor2D, chunks: readonly VocabChunk[], targets: tf.Tensor1D, maxRows: number): [tf.Tensor1D, tf.Tensor1D] {
+  let state: tf.Tensor2D | null = null; // [N, 2]: running lse, running target logit
+  for (const c of chunks) {
+    const pieces = piecesOf(c, maxRows);
+    for (const p of pieces) {
+      const prev: tf.Tensor2D | null = state;
+      state = tf.tidy(() => fused.pieceStats(prev, tf.matMul(h, pieceWeight(c.weight as tf.Tensor2D, p, pieces.length === 1), false, true), targets, p.start));
+      prev?.dispose();
+    }
+  }
+  if (!state) throw new Error('chunkedLogits: no vocabulary chunks');
+  const [lse, tgt] = tf.unstack(state, 1) as tf.Tensor1D[];
+  (state as tf.Tensor2D).dispose();
   return [lse, tgt];
 }
 
@@ -118,6 +138,7 @@ export function chunkedCrossEntropy(
         const ws = args.slice(1).map((w) => (w instanceof tf.Variable ? (w as tf.Tensor2D) : kept.shift()!));
         const lseSaved = lseKept.expandDims(1); // [N, 1]
         const scale = tf.div(dy, N); // d loss / d logit carries 1/N from the mean
+        const fused = webgpuLoss();
         let dh: tf.Tensor2D = tf.zerosLike(hIn);
         const dws: tf.Tensor[] = [];
         ws.forEach((w, i) => {
@@ -127,8 +148,10 @@ export function chunkedCrossEntropy(
             const [dw, nextDh] = tf.tidy(() => {
               const wp = pieceWeight(w, p, pieces.length === 1); // [Vp, C]
               const logits = tf.matMul(hIn, wp, false, true); // [N, Vp], recomputed
-              const prob = tf.exp(tf.sub(logits, lseSaved)); // softmax within the full vocabulary
-              const g = tf.mul(tf.sub(prob, chunkOneHot(targets, p.start, p.size)), scale); // [N, Vp]
+              // (softmax within the full vocabulary - one-hot) * dy / N
+              const g = fused
+                ? fused.pieceGrad(logits as tf.Tensor2D, lseKept as tf.Tensor as tf.Tensor1D, targets, p.start, scale)
+                : tf.mul(tf.sub(tf.exp(tf.sub(logits, lseSaved)), chunkOneHot(targets, p.start, p.size)), scale); // [N, Vp]
               return [tf.matMul(g, hIn, true, false), tf.add(dh, tf.matMul(g, wp))]; // [Vp, C], [N, C]
             });
             dh.dispose();
