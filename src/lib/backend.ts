@@ -12,11 +12,13 @@ import { BACKEND_ORDER, type BackendName } from './backend-names.ts';
 export { BACKEND_ORDER, parseBackendName, type BackendName } from './backend-names.ts';
 
 /**
- * Rough training-time multiples against WebGPU on the same machine: WebGL has no compute
- * shaders and packs through textures; WASM runs SIMD on the CPU's threads; cpu is scalar JS.
- * TODO: replace with figures from bench/train.ts on more machines; these are ballparks.
+ * Rough training-time multiples against WebGPU, from bench/train.ts (distilgpt2 B4xT256): an
+ * H200 through Dawn took 0.1-0.17 s a step, WASM on one thread of a 2-core EPYC 29.6 s (~200x),
+ * and the cpu backend is ~50x slower than WASM. A person's GPU is taken as ~4x slower than an
+ * H200 (the step is bound by the CPU cost of dispatching kernels more than by the GPU), so
+ * ~50x and ~2,500x. WebGL (no compute shaders, packs through textures) is unmeasured: a guess.
  */
-export const SLOWDOWN: Record<BackendName, number> = { webgpu: 1, webgl: 3, wasm: 20, cpu: 100 };
+export const SLOWDOWN: Record<BackendName, number> = { webgpu: 1, webgl: 3, wasm: 50, cpu: 2500 };
 
 const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly (CPU)', cpu: 'plain JavaScript (CPU)' };
 

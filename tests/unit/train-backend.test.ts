@@ -11,7 +11,7 @@ describe('backend selection', () => {
     expect(choice.name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect(choice.skipped.map((s) => s.name)).toEqual(['webgpu', 'webgl']);
-    expect(choice.notice).toBe('This browser does not offer WebGPU: training runs on plain JavaScript (CPU), roughly 100x slower than on WebGPU.');
+    expect(choice.notice).toBe('This browser does not offer WebGPU: training runs on plain JavaScript (CPU), roughly 2500x slower than on WebGPU.');
     expect(backendNotice('webgl')).toMatch(/WebGL, roughly 3x slower/);
   });
 
@@ -19,7 +19,7 @@ describe('backend selection', () => {
     const choice = await selectBackend({ order: ['webgpu', 'cpu'], preferred: 'wasm' });
     expect(choice.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(choice.notice).toBe('Training runs on WebAssembly (CPU), as the page was asked (?backend=wasm): roughly 20x slower than on WebGPU.');
+    expect(choice.notice).toBe('Training runs on WebAssembly (CPU), as the page was asked (?backend=wasm): roughly 50x slower than on WebGPU.');
     expect(parseBackendName('wasm')).toBe('wasm');
     expect(parseBackendName('tpu')).toBeUndefined();
     await tf.setBackend('cpu');

@@ -56,8 +56,8 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
   it('trains, pauses with a checkpoint, samples, and resumes after a reload to the end', async () => {
     const a = harness();
     await a.send({ type: 'init' });
-    expect(a.of('backend')[0]).toMatchObject({ name: 'cpu', slowdown: 100 });
-    expect(a.of('backend')[0].notice).toMatch(/roughly 100x slower/);
+    expect(a.of('backend')[0]).toMatchObject({ name: 'cpu', slowdown: 2500 });
+    expect(a.of('backend')[0].notice).toMatch(/roughly 2500x slower/);
     expect(a.of('resumable')[0].run).toBeNull();
     await a.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
     expect(a.of('loaded')[0]).toMatchObject({ vocabSize: 50257, nLayer: 2 });
