@@ -49,24 +49,27 @@ export function peakBytesOnPaper(c: GPT2Config, B: number, T: number, maxBufferB
   return { state, activations, loss, embeddingGrad, chunkRows: chunk, total: state + activations + loss + embeddingGrad };
 }
 
-/** Best GFLOP/s of a plain matmul on the current backend over a few square sizes and the head's shape. */
-async function bestMatmul(sizes: [number, number, number][]): Promise<{ flops: number; shape: string }> {
+/**
+ * Best GFLOP/s of a plain matmul on the current backend over a few square sizes and the model's
+ * own shapes; `transposeB` as the tied head multiplies (h W^T), which some backends run faster.
+ */
+async function bestMatmul(sizes: [number, number, number, boolean?][]): Promise<{ flops: number; shape: string }> {
   let best = { flops: 0, shape: '' };
-  for (const [m, k, n] of sizes) {
+  for (const [m, k, n, transposeB = false] of sizes) {
     const a = tf.randomUniform([m, k]);
-    const b = tf.randomUniform([k, n]);
-    await tf.matMul(a, b).data(); // warm-up (shader compile)
+    const b = tf.randomUniform(transposeB ? [n, k] : [k, n]);
+    await tf.matMul(a, b, false, transposeB).data(); // warm-up (shader compile)
     const reps = 3;
     const t0 = performance.now();
     let out: tf.Tensor | null = null;
     for (let i = 0; i < reps; i++) {
       out?.dispose();
-      out = tf.matMul(a, b);
+      out = tf.matMul(a, b, false, transposeB);
     }
     await out!.data(); // sync point: waits for the queued work
     const s = (performance.now() - t0) / 1000;
     const flops = (2 * m * k * n * reps) / s;
-    if (flops > best.flops) best = { flops, shape: `${m}x${k}x${n}` };
+    if (flops > best.flops) best = { flops, shape: `${m}x${k}x${n}${transposeB ? ' (B transposed)' : ''}` };
     tf.dispose([a, b, out!]);
   }
   return best;
@@ -126,6 +129,7 @@ async function benchBackend(backend: string, shape: ShapeName, B: number, T: num
     ...(backend === 'webgpu' && shape !== 'distilgpt2' ? [] : ([[1024, 1024, 1024]] as [number, number, number][])),
     ...(shape === 'distilgpt2' ? ([[2048, 2048, 2048], [4096, 4096, 4096]] as [number, number, number][]) : []),
     [N, c.n_embd, Math.min(LOSS_PIECE_ROWS, c.vocab_size)], // the loss head's shape (one piece of it)
+    [N, c.n_embd, Math.min(LOSS_PIECE_ROWS, c.vocab_size), true], // ... as the tied head runs it, h W^T
     [N, c.n_embd, 4 * c.n_embd], // the MLP's
   ]);
   return {
