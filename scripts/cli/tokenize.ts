@@ -6,7 +6,7 @@
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
 import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers.ts';
 import { parseArgs, readStdin, requireOption } from './args.ts';
-import { readModelFile } from '../fixtures/model-dir.ts';
+import { readModelFiles } from '../fixtures/model-dir.ts';
 
 /** stdin lines -> texts; a final newline ends the last line rather than starting an empty one. */
 function parseJsonLines(input: string): string[] {
@@ -33,7 +33,7 @@ export async function run(args: string[]): Promise<void> {
   }
   const threads = Number(parsed.options.get('threads') ?? 1);
   if (!Number.isInteger(threads) || threads < 1) throw new Error('--threads needs a whole number >= 1');
-  const [vocabJson, mergesTxt] = (await Promise.all([readModelFile(dir, 'vocab.json'), readModelFile(dir, 'merges.txt')])).map((b) => b.toString('utf8'));
+  const [vocabJson, mergesTxt] = (await readModelFiles(dir, ['vocab.json', 'merges.txt'])).map((b) => b.toString('utf8'));
   const tok = GPT2Tokenizer.fromFiles(vocabJson, mergesTxt);
   const input = await readStdin();
 
