@@ -7,7 +7,7 @@
 // (seed, element index), computed in the shader: nothing is drawn in JavaScript, nothing is
 // uploaded, and no mask is stored, because the backward pass recomputes it from the same seed.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, onWebGPU, registerWebGPUKernel, runProgram } from './webgpu-programs.ts';
+import { elementwise, registerWebGPUKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
 
 const KERNEL = 'TweetforgeDropout';
 
@@ -23,12 +23,8 @@ const BODY = `
   let u = f32(pcg(pcg(u32(index) ^ pcg(uniforms.seed))) >> 8u) / 16777216.0;
   setOutputAtIndex(index, select(0.0, X[index] * uniforms.scale, u >= uniforms.rate));`;
 
-let registered = false;
-
-/** Registers the kernel (WebGPU only) and its gradient, once. */
-function register(): void {
-  if (registered) return;
-  registered = true;
+/** The kernel (WebGPU only) and its gradient, registered on first use. */
+const ready = webgpuKernels(() => {
   registerWebGPUKernel(KERNEL, ({ inputs, attrs, backend }) => {
     const { x } = inputs as { x: tf.TensorInfo };
     const { rate, seed } = attrs as { rate: number; seed: number };
@@ -49,7 +45,7 @@ function register(): void {
     kernelName: KERNEL,
     gradFunc: (dy, _saved, attrs) => ({ x: () => tf.engine().runKernel(KERNEL, { x: dy as tf.Tensor }, attrs as tf.NamedAttrMap) as tf.Tensor }),
   });
-}
+});
 
 /**
  * Inverted dropout with the mask hashed on the GPU, or null when the current backend is not
@@ -57,8 +53,7 @@ function register(): void {
  * give the same mask, so a recomputed forward pass drops the same elements.
  */
 export function gpuDropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor | null {
-  if (!onWebGPU() || x.dtype !== 'float32') return null;
-  register();
+  if (!ready() || x.dtype !== 'float32') return null;
   return tf.engine().runKernel(KERNEL, { x }, { rate, seed }) as tf.Tensor;
 }
 

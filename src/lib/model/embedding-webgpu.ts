@@ -4,7 +4,7 @@
 // looks them up three times (forward, recomputed forward, backward): ~300 dispatches fewer,
 // on a GPU where each dispatch costs more CPU time than its arithmetic costs GPU time.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, onWebGPU, registerWebGPUKernel, runProgram } from './webgpu-programs.ts';
+import { elementwise, registerWebGPUKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
 
 const GATHER = 'TweetforgeChunkGather';
 const GATHER_ADD = 'TweetforgeChunkGatherAdd';
@@ -33,11 +33,7 @@ const gatherCode = (add: boolean) =>
     }
     setOutputAtIndex(index, ${add ? 'PREV[index] + v' : 'v'});`);
 
-let registered = false;
-
-function register(): void {
-  if (registered) return;
-  registered = true;
+const ready = webgpuKernels(() => {
   for (const add of [false, true]) {
     registerWebGPUKernel(add ? GATHER_ADD : GATHER, ({ inputs, attrs, backend }) => {
       const { prev, w, ids } = inputs as Record<'prev' | 'w' | 'ids', tf.TensorInfo>;
@@ -92,15 +88,14 @@ function register(): void {
       },
     });
   }
-}
+});
 
 /**
  * wte[ids] over vocabulary chunks ({start, size, weight [size, C]}) in one dispatch per chunk
  * when tfjs runs on WebGPU, else null (embedding.ts then uses tfjs ops). ids [N] int32.
  */
 export function gpuChunkedLookup(chunks: { start: number; size: number; weight: tf.Tensor }[], ids: tf.Tensor1D): tf.Tensor2D | null {
-  if (!onWebGPU() || ids.dtype !== 'int32') return null;
-  register();
+  if (!ready() || ids.dtype !== 'int32') return null;
   let out: tf.Tensor | null = null;
   for (const { start, size, weight: w } of chunks) {
     const attrs = { start, size };

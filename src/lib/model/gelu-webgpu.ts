@@ -2,7 +2,7 @@
 // forward and ~15 in their gradient (each layer runs it three times per training step with
 // blocks recomputed): on a real GPU a step is bound by the CPU cost of each dispatch.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, onWebGPU, registerWebGPUKernel, runProgram } from './webgpu-programs.ts';
+import { elementwise, registerWebGPUKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
 
 const FORWARD = 'TweetforgeGeluNew';
 const BACKWARD = 'TweetforgeGeluNewGrad';
@@ -16,11 +16,7 @@ const HELPERS = `
   const K = ${Math.sqrt(2 / Math.PI)};
   const A = 0.044715;`;
 
-let registered = false;
-
-function register(): void {
-  if (registered) return;
-  registered = true;
+const ready = webgpuKernels(() => {
   // y = 0.5 x (1 + tanh(K (x + A x^3)))
   registerWebGPUKernel(FORWARD, ({ inputs, backend }) => {
     const { x } = inputs as { x: tf.TensorInfo };
@@ -51,11 +47,10 @@ function register(): void {
     inputsToSave: ['x'],
     gradFunc: (dy, saved) => ({ x: () => tf.engine().runKernel(BACKWARD, { dy: dy as tf.Tensor, x: saved[0] }) as tf.Tensor }),
   });
-}
+});
 
 /** gelu_new(x) in one dispatch when tfjs runs on WebGPU, else null (callers use tfjs ops). */
 export function gpuGeluNew(x: tf.Tensor): tf.Tensor | null {
-  if (!onWebGPU() || x.dtype !== 'float32') return null;
-  register();
+  if (!ready() || x.dtype !== 'float32') return null;
   return tf.engine().runKernel(FORWARD, { x }) as tf.Tensor;
 }

@@ -4,7 +4,7 @@
 // training step with blocks recomputed runs the forward twice and the backward once.
 // One workgroup per row: the row's mean and variance by trees in workgroup memory.
 import * as tf from '@tensorflow/tfjs';
-import { onWebGPU, registerWebGPUKernel, runProgram } from './webgpu-programs.ts';
+import { registerWebGPUKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
 
 const FORWARD = 'TweetforgeLayerNorm';
 const NORMALIZED = 'TweetforgeLayerNormXhat';
@@ -84,8 +84,6 @@ const GRAD_CODE = `${ROW_STATS}
     }
   }`;
 
-let registered = false;
-
 function rowProgram(backend: unknown, key: string, inputs: Record<string, tf.TensorInfo>, x: tf.TensorInfo, eps: number, code: string): tf.TensorInfo {
   const [N, C] = x.shape;
   return runProgram(backend, {
@@ -102,9 +100,7 @@ function rowProgram(backend: unknown, key: string, inputs: Record<string, tf.Ten
   });
 }
 
-function register(): void {
-  if (registered) return;
-  registered = true;
+const ready = webgpuKernels(() => {
   registerWebGPUKernel(FORWARD, ({ inputs, attrs, backend }) => {
     const { x, g, b } = inputs as Record<'x' | 'g' | 'b', tf.TensorInfo>;
     return rowProgram(backend, 'layernorm', { X: x, G: g, B: b }, x, (attrs as { eps: number }).eps, normCode(true));
@@ -129,11 +125,10 @@ function register(): void {
       };
     },
   });
-}
+});
 
 /** LayerNorm over the last axis of x [N, C] in one dispatch when tfjs runs on WebGPU, else null. */
 export function gpuLayerNorm(x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor2D | null {
-  if (!onWebGPU() || x.dtype !== 'float32') return null;
-  register();
+  if (!ready() || x.dtype !== 'float32') return null;
   return tf.engine().runKernel(FORWARD, { x, g, b }, { eps }) as tf.Tensor2D;
 }

@@ -63,7 +63,18 @@ export function registerWebGPUKernel(kernelName: string, kernelFunc: tf.KernelFu
   if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
 }
 
-/** True when tfjs runs on WebGPU now, so a registered kernel of ours can run. */
-export function onWebGPU(): boolean {
-  return tf.getBackend() === 'webgpu';
+/**
+ * The check a module of our kernels runs before using them: true when tfjs runs on WebGPU now,
+ * and then, the first time only, `register` (the module's kernels and gradients) runs.
+ */
+export function webgpuKernels(register: () => void): () => boolean {
+  let registered = false;
+  return () => {
+    if (tf.getBackend() !== 'webgpu') return false;
+    if (!registered) {
+      registered = true;
+      register();
+    }
+    return true;
+  };
 }

@@ -5,7 +5,7 @@
 // a third of them: 12 tfjs ops per parameter for AdamW, 3 for its share of the norm. Here it is
 // 3 + 1, with the same arithmetic in the same order as adamw.ts' tfjs path.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, onWebGPU, registerWebGPUKernel, runProgram } from '../model/webgpu-programs.ts';
+import { elementwise, registerWebGPUKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
 
 const MOMENT = 'TweetforgeAdamWMoment';
 const PARAM = 'TweetforgeAdamWParam';
@@ -41,11 +41,7 @@ const SUM_SQUARES_CODE = `
     }
   }`;
 
-let registered = false;
-
-function register(): void {
-  if (registered) return;
-  registered = true;
+const ready = webgpuKernels(() => {
   // moment' = beta * moment + s * g (first moment) or s * g^2 (second); s a device scalar.
   registerWebGPUKernel(MOMENT, ({ inputs, attrs, backend }) => {
     const { x, g, s } = inputs as Record<'x' | 'g' | 's', tf.TensorInfo>;
@@ -87,7 +83,7 @@ function register(): void {
       workgroups: GROUPS,
     });
   });
-}
+});
 
 export interface FusedAdamW {
   /** beta * x + s * g, or s * g^2 with `square` (s: a scalar tensor, e.g. with the clipping factor). */
@@ -100,8 +96,7 @@ export interface FusedAdamW {
 
 /** The fused kernels when tfjs runs on WebGPU, else null (AdamW then uses tfjs ops). */
 export function webgpuAdamW(): FusedAdamW | null {
-  if (!onWebGPU()) return null;
-  register();
+  if (!ready()) return null;
   const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) => tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
   return {
     moment: (x, g, s, beta, square) => run(MOMENT, { x, g, s }, { beta, square }),

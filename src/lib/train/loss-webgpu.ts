@@ -4,7 +4,7 @@
 // here 1 and 1, next to the piece's matmuls. distilgpt2 has 13 pieces: ~280 dispatches fewer a
 // step, on a GPU where each dispatch costs more CPU time than its arithmetic costs GPU time.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, onWebGPU, registerWebGPUKernel, runProgram } from '../model/webgpu-programs.ts';
+import { elementwise, registerWebGPUKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
 
 const STATS = 'TweetforgeLossPieceStats';
 const STATS_NEXT = 'TweetforgeLossPieceStatsNext';
@@ -63,11 +63,7 @@ const statsCode = (next: boolean) => `
     }
   }`;
 
-let registered = false;
-
-function register(): void {
-  if (registered) return;
-  registered = true;
+const ready = webgpuKernels(() => {
   for (const next of [false, true]) {
     registerWebGPUKernel(next ? STATS_NEXT : STATS, ({ inputs, attrs, backend }) => {
       const { prev, logits, targets } = inputs as Record<'prev' | 'logits' | 'targets', tf.TensorInfo>;
@@ -104,7 +100,7 @@ function register(): void {
         setOutputAtIndex(index, (exp(L[index] - LSE[n]) - hit) * S[0]);`),
     });
   });
-}
+});
 
 export interface FusedLoss {
   /** [N, 2] running (lse, target logit) after one more piece of logits [N, V] starting at `start`. */
@@ -115,8 +111,7 @@ export interface FusedLoss {
 
 /** The fused kernels when tfjs runs on WebGPU, else null (loss.ts then uses tfjs ops). */
 export function webgpuLoss(): FusedLoss | null {
-  if (!onWebGPU()) return null;
-  register();
+  if (!ready()) return null;
   const run = (name: string, inputs: tf.NamedTensorMap, start: number) => tf.engine().runKernel(name, inputs, { start }) as tf.Tensor2D;
   return {
     pieceStats: (prev, logits, targets, start) => (prev ? run(STATS_NEXT, { prev, logits, targets }, start) : run(STATS, { logits, targets }, start)),
