@@ -4,7 +4,7 @@
 // training step with blocks recomputed runs the forward twice and the backward once.
 // One workgroup per row: the row's mean and variance by trees in workgroup memory.
 import * as tf from '@tensorflow/tfjs';
-import { registerWebGPUKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
+import { laneReduction, registerWebGPUKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
 
 const FORWARD = 'TweetforgeLayerNorm';
 const NORMALIZED = 'TweetforgeLayerNormXhat';
@@ -12,40 +12,20 @@ const BACKWARD = 'TweetforgeLayerNormGrad';
 const LANES = 128;
 
 // Row statistics shared by every kernel: mean and 1 / sqrt(var + eps) of row `row` of X [N, C].
-const ROW_STATS = `
-  var<workgroup> red : array<f32, ${LANES}>;
-  var<workgroup> red2 : array<f32, ${LANES}>;
-  // Sums red (and red2) over the lanes; every lane gets the totals.
-  fn reduceLanes(lane : i32) -> vec2<f32> {
-    workgroupBarrier();
-    for (var s = ${LANES / 2}; s > 0; s = s / 2) {
-      if (lane < s) {
-        red[lane] = red[lane] + red[lane + s];
-        red2[lane] = red2[lane] + red2[lane + s];
-      }
-      workgroupBarrier();
-    }
-    let r = vec2<f32>(red[0], red2[0]);
-    workgroupBarrier();
-    return r;
-  }
+const ROW_STATS = `${laneReduction('sumLanes', LANES, 'vec2<f32>', 'sum')}
   fn rowStats(base : i32, lane : i32) -> vec2<f32> {
     let C = uniforms.C;
     var s = 0.0;
     for (var j = lane; j < C; j = j + ${LANES}) {
       s = s + X[base + j];
     }
-    red[lane] = s;
-    red2[lane] = 0.0;
-    let mean = reduceLanes(lane).x / f32(C);
+    let mean = sumLanes(lane, vec2<f32>(s, 0.0)).x / f32(C);
     var q = 0.0;
     for (var j = lane; j < C; j = j + ${LANES}) {
       let d = X[base + j] - mean;
       q = q + d * d;
     }
-    red[lane] = q;
-    red2[lane] = 0.0;
-    return vec2<f32>(mean, inverseSqrt(reduceLanes(lane).x / f32(C) + uniforms.eps));
+    return vec2<f32>(mean, inverseSqrt(sumLanes(lane, vec2<f32>(q, 0.0)).x / f32(C) + uniforms.eps));
   }`;
 
 // y = (x - mean) * rstd (* g + b when affine)
@@ -75,9 +55,7 @@ const GRAD_CODE = `${ROW_STATS}
       a = a + dxh;
       b = b + dxh * (X[base + j] - st.x) * st.y;
     }
-    red[lane] = a;
-    red2[lane] = b;
-    let sums = reduceLanes(lane) / f32(uniforms.C);
+    let sums = sumLanes(lane, vec2<f32>(a, b)) / f32(uniforms.C);
     for (var j = lane; j < uniforms.C; j = j + ${LANES}) {
       let xh = (X[base + j] - st.x) * st.y;
       setOutputAtIndex(base + j, st.y * (DY[base + j] * G[j] - sums.x - xh * sums.y));

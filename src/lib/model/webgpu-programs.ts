@@ -58,6 +58,31 @@ export function elementwise(body: string, helpers = ''): string {
     }`;
 }
 
+/**
+ * WGSL for `fn NAME(lane : i32, v : TYPE) -> TYPE`: the sum or max of v over a workgroup of
+ * `lanes` lanes, by a tree in workgroup memory; every lane gets the result. Every lane must
+ * call it (it waits at barriers), from control flow that is the same for the whole workgroup.
+ */
+export function laneReduction(name: string, lanes: number, type: 'f32' | 'vec2<f32>', op: 'sum' | 'max'): string {
+  const a = `${name}Lanes[lane]`;
+  const b = `${name}Lanes[lane + s]`;
+  return `
+  var<workgroup> ${name}Lanes : array<${type}, ${lanes}>;
+  fn ${name}(lane : i32, v : ${type}) -> ${type} {
+    ${a} = v;
+    workgroupBarrier();
+    for (var s = ${lanes / 2}; s > 0; s = s / 2) {
+      if (lane < s) {
+        ${a} = ${op === 'sum' ? `${a} + ${b}` : `max(${a}, ${b})`};
+      }
+      workgroupBarrier();
+    }
+    let r = ${name}Lanes[0];
+    workgroupBarrier(); // the next call writes the lanes again
+    return r;
+  }`;
+}
+
 /** Registers `kernelName` on the WebGPU backend once (tfjs warns on a second registration). */
 export function registerWebGPUKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
   if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });

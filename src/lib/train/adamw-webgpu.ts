@@ -5,7 +5,7 @@
 // a third of them: 12 tfjs ops per parameter for AdamW, 3 for its share of the norm. Here it is
 // 3 + 1, with the same arithmetic in the same order as adamw.ts' tfjs path.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, registerWebGPUKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
+import { elementwise, laneReduction, registerWebGPUKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
 
 const MOMENT = 'TweetforgeAdamWMoment';
 const PARAM = 'TweetforgeAdamWParam';
@@ -18,8 +18,7 @@ export const GROUPS = 256;
 // into the same GROUPS partial sums, one dispatch each, and one tf.sum at the end makes the
 // total. A single workgroup per gradient (and tfjs' own Sum to a scalar) ran at ~1-2 GB/s on
 // an H200: 120 ms a step for distilgpt2's 82 M gradients.
-const SUM_SQUARES_CODE = `
-  var<workgroup> partial : array<f32, ${LANES}>;
+const SUM_SQUARES_CODE = `${laneReduction('sumLanes', LANES, 'f32', 'sum')}
   fn main(index : i32) {
     let lane = index % ${LANES};
     let group = index / ${LANES};
@@ -28,16 +27,9 @@ const SUM_SQUARES_CODE = `
       let g = G[i];
       acc = acc + g * g;
     }
-    partial[lane] = acc;
-    workgroupBarrier();
-    for (var s = ${LANES / 2}; s > 0; s = s / 2) {
-      if (lane < s) {
-        partial[lane] = partial[lane] + partial[lane + s];
-      }
-      workgroupBarrier();
-    }
+    let total = sumLanes(lane, acc);
     if (lane == 0) {
-      setOutputAtIndex(group, PARTIALS[group] + partial[0]);
+      setOutputAtIndex(group, PARTIALS[group] + total);
     }
   }`;
 

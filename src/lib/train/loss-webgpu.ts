@@ -4,7 +4,7 @@
 // here 1 and 1, next to the piece's matmuls. distilgpt2 has 13 pieces: ~280 dispatches fewer a
 // step, on a GPU where each dispatch costs more CPU time than its arithmetic costs GPU time.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, registerWebGPUKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
+import { elementwise, laneReduction, registerWebGPUKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
 
 const STATS = 'TweetforgeLossPieceStats';
 const STATS_NEXT = 'TweetforgeLossPieceStatsNext';
@@ -16,19 +16,7 @@ const LANES = 256; // one workgroup per row of logits
  * by a tree in workgroup memory, and the target's logit when the target falls in the piece.
  * The output [N, 2] holds (running lse, running target logit), combined with PREV's when given.
  */
-const statsCode = (next: boolean) => `
-  var<workgroup> red : array<f32, ${LANES}>;
-  fn reduceLanes(lane : i32, isMax : bool) -> f32 {
-    for (var s = ${LANES / 2}; s > 0; s = s / 2) {
-      if (lane < s) {
-        red[lane] = select(red[lane] + red[lane + s], max(red[lane], red[lane + s]), isMax);
-      }
-      workgroupBarrier();
-    }
-    let r = red[0];
-    workgroupBarrier();
-    return r;
-  }
+const statsCode = (next: boolean) => `${laneReduction('maxLanes', LANES, 'f32', 'max')}${laneReduction('sumLanes', LANES, 'f32', 'sum')}
   fn main(index : i32) {
     let row = index / ${LANES};
     let lane = index % ${LANES};
@@ -37,16 +25,12 @@ const statsCode = (next: boolean) => `
     for (var j = lane; j < uniforms.V; j = j + ${LANES}) {
       m = max(m, L[base + j]);
     }
-    red[lane] = m;
-    workgroupBarrier();
-    let mx = reduceLanes(lane, true);
+    let mx = maxLanes(lane, m);
     var s = 0.0;
     for (var j = lane; j < uniforms.V; j = j + ${LANES}) {
       s = s + exp(L[base + j] - mx);
     }
-    red[lane] = s;
-    workgroupBarrier();
-    let total = reduceLanes(lane, false);
+    let total = sumLanes(lane, s);
     if (lane == 0) {
       var lse = mx + log(total);
       let t = T[row] - uniforms.start;
