@@ -12,7 +12,7 @@
 //   dh += g_c W_c                           // [N, C]
 //   dW_c = g_c^T h                          // [Vc, C]
 import * as tf from '@tensorflow/tfjs';
-import { webgpuLoss, type FusedLoss } from './loss-webgpu.ts';
+import { webgpuLoss } from './loss-webgpu.ts';
 
 export interface VocabChunk {
   start: number;
@@ -61,43 +61,44 @@ export function chunkedLogits(
   maxRows = LOSS_PIECE_ROWS,
 ): [tf.Tensor1D, tf.Tensor1D] {
   const fused = webgpuLoss();
-  if (fused) return fusedChunkedLogits(fused, h, chunks, targets, maxRows);
-  let lse: tf.Tensor1D | null = null;
-  let tgt: tf.Tensor1D = tf.zeros([h.shape[0]]);
-  for (const c of chunks) {
-    const pieces = piecesOf(c, maxRows);
-    for (const p of pieces) {
-      const [nextLse, nextTgt] = tf.tidy(() => {
-        const logits = tf.matMul(h, pieceWeight(c.weight as tf.Tensor2D, p, pieces.length === 1), false, true); // [N, Vp]
-        const pieceLse = tf.logSumExp(logits, 1) as tf.Tensor1D; // [N]
-        const hit = tf.sum(tf.mul(logits, chunkOneHot(targets, p.start, p.size)), 1) as tf.Tensor1D; // [N]
-        return [lse ? logAddExp(lse, pieceLse) : pieceLse, tf.add(tgt, hit) as tf.Tensor1D];
-      });
-      lse?.dispose();
-      tgt.dispose();
-      lse = nextLse;
-      tgt = nextTgt;
-    }
+  if (fused) {
+    // One kernel per piece keeps (running lse, running target logit) as an [N, 2] state.
+    const state = foldPieces<tf.Tensor2D>(h, chunks, maxRows, (prev, logits, start) => fused.pieceStats(prev, logits, targets, start));
+    const [lse, tgt] = tf.unstack(state, 1) as tf.Tensor1D[];
+    state.dispose();
+    return [lse, tgt];
   }
-  if (!lse) throw new Error('chunkedLogits: no vocabulary chunks');
-  return [lse, tgt];
+  return foldPieces<[tf.Tensor1D, tf.Tensor1D]>(h, chunks, maxRows, (prev, logits, start, size) => {
+    const pieceLse = tf.logSumExp(logits, 1) as tf.Tensor1D; // [N]
+    const hit = tf.sum(tf.mul(logits, chunkOneHot(targets, start, size)), 1) as tf.Tensor1D; // [N]
+    return prev ? [logAddExp(prev[0], pieceLse), tf.add(prev[1], hit) as tf.Tensor1D] : [pieceLse, hit];
+  });
 }
 
-/** chunkedLogits with one kernel of ours per piece (WebGPU) for the lse and target bookkeeping. */
-function fusedChunkedLogits(fused: FusedLoss, h: tf.Tensor2D, chunks: readonly VocabChunk[], targets: tf.Tensor1D, maxRows: number): [tf.Tensor1D, tf.Tensor1D] {
-  let state: tf.Tensor2D | null = null; // [N, 2]: running lse, running target logit
+/**
+ * Folds each vocabulary piece's logits h W_p^T [N, Vp] into a running state, piece by piece:
+ * one piece's logits alive at a time, each previous state freed once the next is made.
+ */
+function foldPieces<S extends tf.Tensor | tf.Tensor[]>(
+  h: tf.Tensor2D,
+  chunks: readonly VocabChunk[],
+  maxRows: number,
+  step: (prev: S | null, logits: tf.Tensor2D, start: number, size: number) => S,
+): S {
+  let state: S | null = null;
   for (const c of chunks) {
     const pieces = piecesOf(c, maxRows);
     for (const p of pieces) {
-      const prev: tf.Tensor2D | null = state;
-      state = tf.tidy(() => fused.pieceStats(prev, tf.matMul(h, pieceWeight(c.weight as tf.Tensor2D, p, pieces.length === 1), false, true), targets, p.start));
-      prev?.dispose();
+      const prev: S | null = state;
+      state = tf.tidy(() => {
+        const logits = tf.matMul(h, pieceWeight(c.weight as tf.Tensor2D, p, pieces.length === 1), false, true) as tf.Tensor2D; // [N, Vp]
+        return step(prev, logits, p.start, p.size);
+      });
+      if (prev) tf.dispose(prev);
     }
   }
   if (!state) throw new Error('chunkedLogits: no vocabulary chunks');
-  const [lse, tgt] = tf.unstack(state, 1) as tf.Tensor1D[];
-  (state as tf.Tensor2D).dispose();
-  return [lse, tgt];
+  return state;
 }
 
 /** Per-position negative log-likelihood [N], no gradient (evaluation, scoring). */
