@@ -8,13 +8,8 @@
 // submitted alone, so the sum overstates a real step's GPU time). Wall ≈ queue time and
 // GPU time ≪ wall means the step is bound by the CPU cost of dispatching, not by the GPU.
 import * as tf from '@tensorflow/tfjs';
-import { GPT2 } from '../src/lib/model/gpt2.ts';
-import { AdamW } from '../src/lib/train/adamw.ts';
-import { optimizerStep } from '../src/lib/train/step.ts';
-import { trainableParams } from '../src/lib/train/trainer.ts';
-import { trainingChunkBytes } from '../src/lib/train/session.ts';
-import { syntheticTokens, syntheticWeights } from '../src/lib/train/synthetic.ts';
 import { benchOptions, shapeConfig } from './common.ts';
+import { syntheticTraining, timeSteps } from './training-step.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
 
 const arg = benchOptions(['shape', 'batch', 'block', 'steps', 'submit-batches', 'vk-icd', 'kernels']);
@@ -24,27 +19,16 @@ const steps = Number(arg('steps', '3'));
 
 if (!(await setupNodeWebGPU(arg('vk-icd', '') || undefined))) throw new Error('no WebGPU here: install chromium (SwiftShader) or pass --vk-icd');
 if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend failed to start');
-const c = shapeConfig(arg('shape', 'tiny'));
-const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes: trainingChunkBytes(c) });
-const opt = new AdamW(trainableParams(model));
-const step = (i: number) =>
-  optimizerStep(model, opt, [{ rows: syntheticTokens(B * (T + 1), c.vocab_size, 100 + i), seed: i }], { batchSize: B, blockSize: T, lr: 1e-4, clipNorm: 1, training: true, recompute: true });
+const training = syntheticTraining(shapeConfig(arg('shape', 'tiny')), B, T);
+const step = training.step;
 
-/** `steps` steps queued back to back and read back once, as the trainer does. */
-async function timeSteps(label: string): Promise<void> {
+/** `steps` steps queued back to back and read back once, with the process's CPU time. */
+async function report(label: string): Promise<void> {
   const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const pending: tf.Tensor[] = [];
-  for (let i = 0; i < steps; i++) {
-    const r = step(i);
-    pending.push(r.loss, r.norm);
-  }
-  const queued = performance.now();
-  await tf.stack(pending.filter((_, i) => i % 2 === 0)).data();
+  const { msPerStep, queueMsPerStep } = await timeSteps(training, steps);
   const cpu = process.cpuUsage(cpu0);
-  const per = (ms: number) => `${(ms / steps).toFixed(0)} ms`;
-  console.log(`${label}: ${per(performance.now() - t0)}/step wall, ${per(queued - t0)} to queue, ${per((cpu.user + cpu.system) / 1000)} CPU`);
-  tf.dispose(pending);
+  const ms = (x: number) => `${x.toFixed(0)} ms`;
+  console.log(`${label}: ${ms(msPerStep)}/step wall, ${ms(queueMsPerStep)} to queue, ${ms((cpu.user + cpu.system) / 1000 / steps)} CPU`);
 }
 
 for (let i = 0; i < 2; i++) {
@@ -53,10 +37,10 @@ for (let i = 0; i < 2; i++) {
   tf.dispose([r.loss, r.norm]);
 }
 const defaultBatch = tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
-await timeSteps(`submit batch ${defaultBatch} (default)`);
+await report(`submit batch ${defaultBatch} (default)`);
 for (const size of arg('submit-batches', '64,256').split(',').filter(Boolean).map(Number)) {
   tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', size);
-  await timeSteps(`submit batch ${size}`);
+  await report(`submit batch ${size}`);
 }
 tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', defaultBatch);
 
@@ -80,6 +64,5 @@ if (arg('kernels', 'true') !== 'false') {
     console.log(`${g.ms.toFixed(1).padStart(9)} ms ${String(g.n).padStart(5)}x ${name}`);
   }
 }
-opt.dispose();
-model.dispose();
+training.dispose();
 process.exit(0); // Dawn's instance keeps Node's event loop alive

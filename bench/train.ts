@@ -10,17 +10,12 @@
 // Also prints the peak memory of one step (tf.profile) and, on paper from paramTable, the
 // peak for distilgpt2 at B4 x T256.
 import * as tf from '@tensorflow/tfjs';
-import { GPT2 } from '../src/lib/model/gpt2.ts';
 import { paramCount, trainingFlopsPerToken } from '../src/lib/model/params.ts';
 import type { GPT2Config } from '../src/lib/model/config.ts';
 import { vocabChunkSizes } from '../src/lib/model/embedding.ts';
-import { AdamW } from '../src/lib/train/adamw.ts';
-import { optimizerStep } from '../src/lib/train/step.ts';
 import { LOSS_PIECE_ROWS } from '../src/lib/train/loss.ts';
-import { trainableParams } from '../src/lib/train/trainer.ts';
-import { trainingChunkBytes } from '../src/lib/train/session.ts';
-import { syntheticTokens, syntheticWeights } from '../src/lib/train/synthetic.ts';
 import { benchOptions, importBenchWasm, shapeConfig, type ShapeName } from './common.ts';
+import { syntheticTraining, timeSteps } from './training-step.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
 
 const arg = benchOptions(['backends', 'shape', 'batch', 'block', 'steps', 'max-buffer-mb', 'vk-icd', 'recompute', 'wasm-matmul']);
@@ -91,14 +86,11 @@ async function benchBackend(backend: string, shape: ShapeName, B: number, T: num
   if (!(await tf.setBackend(backend))) throw new Error(`the ${backend} backend failed to start`);
   await tf.ready();
   const c = shapeConfig(shape);
-  const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes: maxBufferBytes ?? trainingChunkBytes(c) }); // as the app chunks it
-  const opt = new AdamW(trainableParams(model));
-  const rows = (i: number) => syntheticTokens(B * (T + 1), c.vocab_size, 100 + i);
-  const step = (i: number) => optimizerStep(model, opt, [{ rows: rows(i), seed: i }], { batchSize: B, blockSize: T, lr: 1e-4, clipNorm: 1, training: true, recompute: RECOMPUTE });
+  const training = syntheticTraining(c, B, T, { maxBufferBytes, recompute: RECOMPUTE });
   // Warm-up step (shader compilation on WebGPU), measured for its peak memory.
   let warm: { loss: tf.Scalar; norm: tf.Scalar } | null = null;
   const prof = await tf.profile(() => {
-    warm = step(0);
+    warm = training.step(0);
     return [warm.loss, warm.norm];
   });
   await warm!.loss.data();
@@ -106,21 +98,12 @@ async function benchBackend(backend: string, shape: ShapeName, B: number, T: num
   // On WebGPU a second, plain warm-up: tf.profile times each kernel on its own, and on an H200
   // steps timed right after it came out at 169 ms where steps after plain warm-ups took 96-108.
   if (backend === 'webgpu') {
-    const second = step(0);
+    const second = training.step(0);
     await second.loss.data();
     tf.dispose([second.loss, second.norm]);
   }
-  const t0 = performance.now();
-  const pending: tf.Tensor[] = [];
-  for (let i = 1; i <= steps; i++) {
-    const r = step(i);
-    pending.push(r.loss, r.norm);
-  }
-  await tf.stack(pending.filter((_, i) => i % 2 === 0)).data(); // one read-back, as the trainer does
-  const msPerStep = (performance.now() - t0) / steps;
-  tf.dispose(pending);
-  opt.dispose();
-  model.dispose();
+  const { msPerStep } = await timeSteps(training, steps);
+  training.dispose();
   const tokensPerSec = (B * T) / (msPerStep / 1000);
   const N = B * T;
   const mm = await bestMatmul([
