@@ -17,19 +17,25 @@ export const GROUPS = 256;
 // partials'[w] = partials[w] + (workgroup w's strided share of sum(g^2)): every gradient adds
 // into the same GROUPS partial sums, one dispatch each, and one tf.sum at the end makes the
 // total. A single workgroup per gradient (and tfjs' own Sum to a scalar) ran at ~1-2 GB/s on
-// an H200: 120 ms a step for distilgpt2's 82 M gradients.
+// an H200: 120 ms a step for distilgpt2's 82 M gradients. A small gradient gets only the
+// workgroups it fills (uniforms.groups), whose lanes copy the slots no workgroup adds to:
+// SwiftShader (and any CPU-emulated WebGPU) pays for every invocation and barrier, and 65,536
+// of them for a 64-wide bias took a third of a tiny model's step there.
 const SUM_SQUARES_CODE = `${laneReduction('sumLanes', LANES, 'f32', 'sum')}
   fn main(index : i32) {
     let lane = index % ${LANES};
     let group = index / ${LANES};
     var acc = 0.0;
-    for (var i = index; i < uniforms.n; i = i + ${LANES * GROUPS}) {
+    for (var i = index; i < uniforms.n; i = i + ${LANES} * uniforms.groups) {
       let g = G[i];
       acc = acc + g * g;
     }
     let total = sumLanes(lane, acc);
     if (lane == 0) {
       setOutputAtIndex(group, PARTIALS[group] + total);
+    }
+    for (var slot = group + uniforms.groups * (lane + 1); slot < ${GROUPS}; slot = slot + uniforms.groups * ${LANES}) {
+      setOutputAtIndex(slot, PARTIALS[slot]);
     }
   }`;
 
@@ -65,14 +71,18 @@ const ready = webgpuKernels(() => {
   registerWebGPUKernel(SUM_SQUARES, ({ inputs, backend }) => {
     const { partials, g } = inputs as Record<'partials' | 'g', tf.TensorInfo>;
     const n = g.shape.reduce((a, b) => a * b, 1);
+    const groups = Math.min(GROUPS, Math.ceil(n / (LANES * 64)));
     return runProgram(backend, {
       key: 'sum_squares',
       inputs: { PARTIALS: partials, G: g },
       shape: [GROUPS],
-      uniforms: [{ name: 'n', type: 'i32', value: n }],
+      uniforms: [
+        { name: 'n', type: 'i32', value: n },
+        { name: 'groups', type: 'i32', value: groups },
+      ],
       code: SUM_SQUARES_CODE,
       workgroupSize: LANES,
-      workgroups: GROUPS,
+      workgroups: groups,
     });
   });
 });
