@@ -28,9 +28,10 @@ const wteGrad = wholeWteGrad;
 const maxDiff = maxAbsDiff;
 
 describe('vocabulary chunks', () => {
-  it('sizes chunks equally under the limit', () => {
+  it('sizes chunks equally under the limit, in multiples of 4 rows where the limit allows', () => {
     expect(vocabChunkSizes(1000, 16, SMALL_LIMIT)).toEqual([250, 250, 250, 250]);
-    expect(vocabChunkSizes(50257, 768, 128 * 1024 * 1024)).toEqual([25129, 25128]);
+    expect(vocabChunkSizes(50257, 768, 128 * 1024 * 1024)).toEqual([25132, 25125]);
+    expect(vocabChunkSizes(50257, 768, 4096 * 768 * 4)).toEqual([...Array(12).fill(3868), 3841]); // training's chunks
     expect(vocabChunkSizes(50257, 768, Infinity)).toEqual([50257]);
     expect(vocabChunkSizes(10, 4, 16 * 3)).toEqual([3, 3, 3, 1]);
   });

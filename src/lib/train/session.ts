@@ -36,7 +36,7 @@ import {
 } from '../storage/checkpoints.ts';
 import { checkStorage, quotaMessage } from '../storage/quota.ts';
 import { resolveTrainConfig, type TrainConfig } from './config.ts';
-import { Trainer, type TrainerState } from './trainer.ts';
+import { Trainer, tableSlice, vocabChunksInOrder, type TrainerState } from './trainer.ts';
 
 export interface SessionDeps {
   emit(e: ModelEvent, transfer?: Transferable[]): void;
@@ -68,15 +68,9 @@ export function trainingChunkBytes(config: GPT2Config): number {
 /** HF-named weights from a training state (vocabulary chunks joined back into wte). */
 export function weightsFromState(state: TrainerState): Map<string, { shape: number[]; data: Float32Array }> {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  const chunks = state.params.filter((p) => p.key.startsWith('wte.weight'));
-  chunks.sort((a, b) => Number(a.key.split('#')[1] ?? 0) - Number(b.key.split('#')[1] ?? 0));
+  const chunks = vocabChunksInOrder(state.params);
   const C = chunks[0].shape[1];
-  const wte = new Float32Array(chunks.reduce((n, c) => n + c.data.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    wte.set(c.data, o);
-    o += c.data.length;
-  }
+  const wte = tableSlice(chunks, 'data', 0, chunks.reduce((n, c) => n + c.data.length, 0));
   out.set('wte.weight', { shape: [wte.length / C, C], data: wte });
   for (const p of state.params) if (!p.key.startsWith('wte.weight')) out.set(p.key, { shape: p.shape, data: p.data });
   return out;

@@ -53,6 +53,25 @@ export interface TrainerState {
   valLosses: { step: number; epoch: number; loss: number }[];
 }
 
+/** The tied embedding's chunks among `params` (wte.weight, or wte.weight#0, #1, ...), in vocabulary order. */
+export function vocabChunksInOrder<P extends { key: string }>(params: readonly P[]): P[] {
+  const index = (p: P) => Number(p.key.split('#')[1] ?? 0);
+  return params.filter((p) => p.key === 'wte.weight' || p.key.startsWith('wte.weight#')).sort((a, b) => index(a) - index(b));
+}
+
+/** Floats [at, at + size) of one field of the table that `chunks` (in order) make together. */
+export function tableSlice(chunks: readonly ParamState[], field: 'data' | 'm' | 'v', at: number, size: number): Float32Array {
+  const out = new Float32Array(size);
+  let start = 0;
+  for (const c of chunks) {
+    const src = c[field];
+    const lo = Math.max(at, start), hi = Math.min(at + size, start + src.length);
+    if (lo < hi) out.set(src.subarray(lo - start, hi - start), lo - at);
+    start += src.length;
+  }
+  return out;
+}
+
 export function trainableParams(model: TrainableModel): Param[] {
   // nanoGPT's rule: weights with 2 or more dimensions decay; biases and norms don't.
   return [...model.variables].map(([key, variable]) => ({ key, variable, decay: variable.shape.length >= 2 }));
@@ -226,12 +245,27 @@ export class Trainer {
     };
   }
 
-  /** Continues from a snapshot: same weights, moments, step and loss history. */
+  /**
+   * Continues from a snapshot: same weights, moments, step and loss history. The tied
+   * embedding's chunks are matched as one table, so a snapshot cut into other chunks (another
+   * version's chunk sizes, another device's buffer limit) restores too.
+   */
   restore(state: TrainerState): void {
     if (state.rng.seed !== this.config.seed) throw new Error('checkpoint was made with another seed');
     const byKey = new Map(state.params.map((p) => [p.key, p]));
+    const vocab = vocabChunksInOrder(state.params);
+    const own = vocabChunksInOrder(this.params.map((p) => ({ key: p.key, size: p.variable.size })));
+    const offsets = new Map<string, number>(); // chunk -> its first float in the whole table
+    let floats = 0;
+    for (const c of own) {
+      offsets.set(c.key, floats);
+      floats += c.size;
+    }
+    if (floats !== vocab.reduce((n, c) => n + c.data.length, 0)) throw new Error('checkpoint does not match the model at wte.weight');
     for (const p of this.params) {
-      const s = byKey.get(p.key);
+      const at = offsets.get(p.key);
+      const rows = (field: 'data' | 'm' | 'v') => tableSlice(vocab, field, at!, p.variable.size);
+      const s = at === undefined ? byKey.get(p.key) : { data: rows('data'), m: rows('m'), v: rows('v') };
       if (!s || s.data.length !== p.variable.size) throw new Error(`checkpoint does not match the model at ${p.key}`);
       tf.tidy(() => {
         p.variable.assign(tf.tensor(s.data, p.variable.shape, 'float32'));
