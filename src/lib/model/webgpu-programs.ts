@@ -60,10 +60,12 @@ export function elementwise(body: string, helpers = ''): string {
 
 /**
  * WGSL for `fn NAME(lane : i32, v : TYPE) -> TYPE`: the sum or max of v over a workgroup of
- * `lanes` lanes, by a tree in workgroup memory; every lane gets the result. Every lane must
- * call it (it waits at barriers), from control flow that is the same for the whole workgroup.
+ * `lanes` lanes, by a tree in workgroup memory; every lane gets the result. With `stride` > 1,
+ * over the lanes that share `lane % stride` only (the tree stops at stride): a workgroup laid
+ * out as rows of `stride` columns reduces each column. Every lane must call it (it waits at
+ * barriers), from control flow that is the same for the whole workgroup.
  */
-export function laneReduction(name: string, lanes: number, type: 'f32' | 'vec2<f32>', op: 'sum' | 'max'): string {
+export function laneReduction(name: string, lanes: number, type: 'f32' | 'vec2<f32>', op: 'sum' | 'max', stride = 1): string {
   const a = `${name}Lanes[lane]`;
   const b = `${name}Lanes[lane + s]`;
   return `
@@ -71,13 +73,13 @@ export function laneReduction(name: string, lanes: number, type: 'f32' | 'vec2<f
   fn ${name}(lane : i32, v : ${type}) -> ${type} {
     ${a} = v;
     workgroupBarrier();
-    for (var s = ${lanes / 2}; s > 0; s = s / 2) {
+    for (var s = ${lanes / 2}; s >= ${stride}; s = s / 2) {
       if (lane < s) {
         ${a} = ${op === 'sum' ? `${a} + ${b}` : `max(${a}, ${b})`};
       }
       workgroupBarrier();
     }
-    let r = ${name}Lanes[0];
+    let r = ${name}Lanes[lane % ${stride}];
     workgroupBarrier(); // the next call writes the lanes again
     return r;
   }`;

@@ -9,88 +9,98 @@ import { elementwise, laneReduction, registerWebGPUKernel, runProgram, webgpuKer
 const STATS = 'TweetforgeLossPieceStats';
 const STATS_NEXT = 'TweetforgeLossPieceStatsNext';
 const GRAD = 'TweetforgeLossPieceGrad';
-const LANES = 256; // one workgroup per row of logits
+const COLS = 32; // positions (columns of the transposed logits) per workgroup
+const ROWS = 8; // lanes sharing one position's walk down the vocabulary
+const LANES = COLS * ROWS;
 
 /**
- * One workgroup per row n of the piece's logits L [N, V]: lse_n = max + log(sum(exp(L - max)))
- * by a tree in workgroup memory, and the target's logit when the target falls in the piece.
+ * The piece's logits arrive transposed, L = W_p h^T [V, N] (see loss.ts: tfjs' WebGPU matmul
+ * has a vec4 path only for untransposed operands). Each workgroup takes COLS positions n; for
+ * each, ROWS lanes walk the vocabulary rows (reads along n are contiguous) and reduce: lse_n =
+ * max + log(sum(exp(L - max))), and the target's logit when the target falls in the piece.
  * The output [N, 2] holds (running lse, running target logit), combined with PREV's when given.
  */
-const statsCode = (next: boolean) => `${laneReduction('maxLanes', LANES, 'f32', 'max')}${laneReduction('sumLanes', LANES, 'f32', 'sum')}
+const statsCode = (next: boolean) => `${laneReduction('maxLanes', LANES, 'f32', 'max', COLS)}${laneReduction('sumLanes', LANES, 'f32', 'sum', COLS)}
   fn main(index : i32) {
-    let row = index / ${LANES};
     let lane = index % ${LANES};
-    let base = row * uniforms.V;
+    let row = lane / ${COLS};
+    let n = (index / ${LANES}) * ${COLS} + lane % ${COLS};
+    let inside = n < uniforms.N;
     var m = -3.0e38;
-    for (var j = lane; j < uniforms.V; j = j + ${LANES}) {
-      m = max(m, L[base + j]);
+    if (inside) {
+      for (var v = row; v < uniforms.V; v = v + ${ROWS}) {
+        m = max(m, L[v * uniforms.N + n]);
+      }
     }
     let mx = maxLanes(lane, m);
     var s = 0.0;
-    for (var j = lane; j < uniforms.V; j = j + ${LANES}) {
-      s = s + exp(L[base + j] - mx);
+    if (inside) {
+      for (var v = row; v < uniforms.V; v = v + ${ROWS}) {
+        s = s + exp(L[v * uniforms.N + n] - mx);
+      }
     }
     let total = sumLanes(lane, s);
-    if (lane == 0) {
+    if (row == 0 && inside) {
       var lse = mx + log(total);
-      let t = T[row] - uniforms.start;
+      let t = T[n] - uniforms.start;
       var hit = 0.0;
       if (t >= 0 && t < uniforms.V) {
-        hit = L[base + t];
+        hit = L[t * uniforms.N + n];
       }
       ${next ? `
-      let prev = PREV[row * 2];
+      let prev = PREV[n * 2];
       lse = max(prev, lse) + log(1.0 + exp(-abs(prev - lse)));
-      hit = hit + PREV[row * 2 + 1];` : ''}
-      setOutputAtIndex(row * 2, lse);
-      setOutputAtIndex(row * 2 + 1, hit);
+      hit = hit + PREV[n * 2 + 1];` : ''}
+      setOutputAtIndex(n * 2, lse);
+      setOutputAtIndex(n * 2 + 1, hit);
     }
   }`;
 
 const ready = webgpuKernels(() => {
   for (const next of [false, true]) {
     registerWebGPUKernel(next ? STATS_NEXT : STATS, ({ inputs, attrs, backend }) => {
-      const { prev, logits, targets } = inputs as Record<'prev' | 'logits' | 'targets', tf.TensorInfo>;
-      const [N, V] = logits.shape;
+      const { prev, logitsT, targets } = inputs as Record<'prev' | 'logitsT' | 'targets', tf.TensorInfo>;
+      const [V, N] = logitsT.shape;
       return runProgram(backend, {
-        key: next ? 'loss_stats_next' : 'loss_stats',
-        inputs: next ? { PREV: prev, L: logits, T: targets } : { L: logits, T: targets },
+        key: next ? 'loss_stats_t_next' : 'loss_stats_t',
+        inputs: next ? { PREV: prev, L: logitsT, T: targets } : { L: logitsT, T: targets },
         shape: [N, 2],
         uniforms: [
           { name: 'V', type: 'i32', value: V },
+          { name: 'N', type: 'i32', value: N },
           { name: 'start', type: 'i32', value: (attrs as { start: number }).start },
         ],
         code: statsCode(next),
         workgroupSize: LANES,
-        workgroups: N,
+        workgroups: Math.ceil(N / COLS),
       });
     });
   }
-  // g[n, v] = (exp(L[n, v] - lse[n]) - [v == t_n - start]) * s
+  // g^T[v, n] = (exp(L[v, n] - lse[n]) - [v == t_n - start]) * s, on the transposed logits
   registerWebGPUKernel(GRAD, ({ inputs, attrs, backend }) => {
-    const { logits, lse, targets, scale } = inputs as Record<'logits' | 'lse' | 'targets' | 'scale', tf.TensorInfo>;
-    const V = logits.shape[1];
+    const { logitsT, lse, targets, scale } = inputs as Record<'logitsT' | 'lse' | 'targets' | 'scale', tf.TensorInfo>;
+    const N = logitsT.shape[1];
     return runProgram(backend, {
-      key: 'loss_grad',
-      inputs: { L: logits, LSE: lse, T: targets, S: scale },
-      shape: logits.shape,
+      key: 'loss_grad_t',
+      inputs: { L: logitsT, LSE: lse, T: targets, S: scale },
+      shape: logitsT.shape,
       uniforms: [
-        { name: 'V', type: 'i32', value: V },
+        { name: 'N', type: 'i32', value: N },
         { name: 'start', type: 'i32', value: (attrs as { start: number }).start },
       ],
       code: elementwise(`
-        let n = index / uniforms.V;
-        let hit = select(0.0, 1.0, index % uniforms.V == T[n] - uniforms.start);
+        let n = index % uniforms.N;
+        let hit = select(0.0, 1.0, index / uniforms.N == T[n] - uniforms.start);
         setOutputAtIndex(index, (exp(L[index] - LSE[n]) - hit) * S[0]);`),
     });
   });
 });
 
 export interface FusedLoss {
-  /** [N, 2] running (lse, target logit) after one more piece of logits [N, V] starting at `start`. */
-  pieceStats(prev: tf.Tensor2D | null, logits: tf.Tensor2D, targets: tf.Tensor1D, start: number): tf.Tensor2D;
-  /** (softmax - one-hot) * scale for a piece of logits, given the full vocabulary's lse [N]. */
-  pieceGrad(logits: tf.Tensor2D, lse: tf.Tensor1D, targets: tf.Tensor1D, start: number, scale: tf.Tensor): tf.Tensor2D;
+  /** [N, 2] running (lse, target logit) after one more piece of transposed logits [V, N] starting at `start`. */
+  pieceStats(prev: tf.Tensor2D | null, logitsT: tf.Tensor2D, targets: tf.Tensor1D, start: number): tf.Tensor2D;
+  /** (softmax - one-hot) * scale, transposed [V, N], for a piece of transposed logits, given the full vocabulary's lse [N]. */
+  pieceGrad(logitsT: tf.Tensor2D, lse: tf.Tensor1D, targets: tf.Tensor1D, start: number, scale: tf.Tensor): tf.Tensor2D;
 }
 
 /** The fused kernels when tfjs runs on WebGPU, else null (loss.ts then uses tfjs ops). */
@@ -98,7 +108,7 @@ export function webgpuLoss(): FusedLoss | null {
   if (!ready()) return null;
   const run = (name: string, inputs: tf.NamedTensorMap, start: number) => tf.engine().runKernel(name, inputs, { start }) as tf.Tensor2D;
   return {
-    pieceStats: (prev, logits, targets, start) => (prev ? run(STATS_NEXT, { prev, logits, targets }, start) : run(STATS, { logits, targets }, start)),
-    pieceGrad: (logits, lse, targets, start, scale) => run(GRAD, { logits, lse, targets, scale }, start),
+    pieceStats: (prev, logitsT, targets, start) => (prev ? run(STATS_NEXT, { prev, logitsT, targets }, start) : run(STATS, { logitsT, targets }, start)),
+    pieceGrad: (logitsT, lse, targets, start, scale) => run(GRAD, { logitsT, lse, targets, scale }, start),
   };
 }

@@ -11,6 +11,8 @@
 //   g_c = (softmax_c - onehot_c) * dy / N   // [N, Vc]
 //   dh += g_c W_c                           // [N, C]
 //   dW_c = g_c^T h                          // [Vc, C]
+// On WebGPU the same, transposed: logits_c^T = W_c h^T [Vc, N] and g_c^T, so that every product
+// of the head runs on tfjs' vec4 matmul (see pieceLogits).
 import * as tf from '@tensorflow/tfjs';
 import { webgpuLoss } from './loss-webgpu.ts';
 
@@ -63,7 +65,7 @@ export function chunkedLogits(
   const fused = webgpuLoss();
   if (fused) {
     // One kernel per piece keeps (running lse, running target logit) as an [N, 2] state.
-    const state = foldPieces<tf.Tensor2D>(h, chunks, maxRows, (prev, logits, start) => fused.pieceStats(prev, logits, targets, start));
+    const state = foldPieces<tf.Tensor2D>(h, chunks, maxRows, (prev, logitsT, start) => fused.pieceStats(prev, logitsT, targets, start), true);
     const [lse, tgt] = tf.unstack(state, 1) as tf.Tensor1D[];
     state.dispose();
     return [lse, tgt];
@@ -76,27 +78,38 @@ export function chunkedLogits(
 }
 
 /**
- * Folds each vocabulary piece's logits h W_p^T [N, Vp] into a running state, piece by piece:
- * one piece's logits alive at a time, each previous state freed once the next is made.
+ * A piece's logits: h W_p^T [N, Vp]; or, given hT = h^T, transposed: W_p h^T [Vp, N], the
+ * layout of the WebGPU kernels. tfjs' WebGPU matmul has a vec4 path only when B is not
+ * transposed: h W_p^T ran at 0.25 GFLOP/s on SwiftShader, W_p h^T at 0.40, and both
+ * backward products on the transposed gradient are vec4 too (whatever the piece's size).
+ */
+function pieceLogits(h: tf.Tensor2D, hT: tf.Tensor2D | null, wp: tf.Tensor2D): tf.Tensor2D {
+  return hT ? tf.matMul(wp, hT) : tf.matMul(h, wp, false, true);
+}
+
+/**
+ * Folds each vocabulary piece's logits (pieceLogits: transposed when `transposed`) into a
+ * running state, piece by piece: one piece's logits alive at a time, each previous state freed
+ * once the next is made.
  */
 function foldPieces<S extends tf.Tensor | tf.Tensor[]>(
   h: tf.Tensor2D,
   chunks: readonly VocabChunk[],
   maxRows: number,
   step: (prev: S | null, logits: tf.Tensor2D, start: number, size: number) => S,
+  transposed = false,
 ): S {
+  const hT = transposed ? (tf.transpose(h) as tf.Tensor2D) : null; // [C, N]
   let state: S | null = null;
   for (const c of chunks) {
     const pieces = piecesOf(c, maxRows);
     for (const p of pieces) {
       const prev: S | null = state;
-      state = tf.tidy(() => {
-        const logits = tf.matMul(h, pieceWeight(c.weight as tf.Tensor2D, p, pieces.length === 1), false, true) as tf.Tensor2D; // [N, Vp]
-        return step(prev, logits, p.start, p.size);
-      });
+      state = tf.tidy(() => step(prev, pieceLogits(h, hT, pieceWeight(c.weight as tf.Tensor2D, p, pieces.length === 1)), p.start, p.size));
       if (prev) tf.dispose(prev);
     }
   }
+  hT?.dispose();
   if (!state) throw new Error('chunkedLogits: no vocabulary chunks');
   return state;
 }
@@ -137,9 +150,10 @@ export function chunkedCrossEntropy(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [lseKept, hIn, ...kept] = saved as tf.Tensor2D[];
         const ws = args.slice(1).map((w) => (w instanceof tf.Variable ? (w as tf.Tensor2D) : kept.shift()!));
-        const lseSaved = lseKept.expandDims(1); // [N, 1]
         const scale = tf.div(dy, N); // d loss / d logit carries 1/N from the mean
         const fused = webgpuLoss();
+        const lseSaved = fused ? null : lseKept.expandDims(1); // [N, 1]
+        const hT = fused ? (tf.transpose(hIn) as tf.Tensor2D) : null; // [C, N]: transposed logits on WebGPU
         let dh: tf.Tensor2D = tf.zerosLike(hIn);
         const dws: tf.Tensor[] = [];
         ws.forEach((w, i) => {
@@ -148,11 +162,13 @@ export function chunkedCrossEntropy(
           for (const p of pieces) {
             const [dw, nextDh] = tf.tidy(() => {
               const wp = pieceWeight(w, p, pieces.length === 1); // [Vp, C]
-              const logits = tf.matMul(hIn, wp, false, true); // [N, Vp], recomputed
+              const logits = pieceLogits(hIn, hT, wp); // recomputed
               // (softmax within the full vocabulary - one-hot) * dy / N
-              const g = fused
-                ? fused.pieceGrad(logits as tf.Tensor2D, lseKept as tf.Tensor as tf.Tensor1D, targets, p.start, scale)
-                : tf.mul(tf.sub(tf.exp(tf.sub(logits, lseSaved)), chunkOneHot(targets, p.start, p.size)), scale); // [N, Vp]
+              if (fused) {
+                const gT = fused.pieceGrad(logits, lseKept as tf.Tensor as tf.Tensor1D, targets, p.start, scale); // [Vp, N]
+                return [tf.matMul(gT, hIn), tf.add(dh, tf.matMul(gT, wp, true, false))]; // [Vp, C], [N, C]
+              }
+              const g = tf.mul(tf.sub(tf.exp(tf.sub(logits, lseSaved!)), chunkOneHot(targets, p.start, p.size)), scale); // [N, Vp]
               return [tf.matMul(g, hIn, true, false), tf.add(dh, tf.matMul(g, wp))]; // [Vp, C], [N, C]
             });
             dh.dispose();
@@ -162,7 +178,8 @@ export function chunkedCrossEntropy(
           dws.push(dwPieces.length === 1 ? dwPieces[0] : tf.concat(dwPieces, 0)); // [Vc, C]
           if (dwPieces.length > 1) tf.dispose(dwPieces);
         });
-        lseSaved.dispose();
+        lseSaved?.dispose();
+        hT?.dispose();
         scale.dispose();
         return [dh, ...dws];
       },
