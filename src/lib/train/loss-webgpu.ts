@@ -9,8 +9,8 @@ import { elementwise, laneReduction, registerWebGPUKernel, runProgram, webgpuKer
 const STATS = 'TweetforgeLossPieceStats';
 const STATS_NEXT = 'TweetforgeLossPieceStatsNext';
 const GRAD = 'TweetforgeLossPieceGrad';
-const COLS = 32; // positions (columns of the transposed logits) per workgroup
-const ROWS = 8; // lanes sharing one position's walk down the vocabulary
+const COLS = 16; // positions (columns of the transposed logits) per workgroup: 64-byte reads, and N / 16 workgroups to fill a GPU
+const ROWS = 16; // lanes sharing one position's walk down the vocabulary
 const LANES = COLS * ROWS;
 
 /**
