@@ -27,7 +27,9 @@ async function run(backend: string): Promise<Float32Array[]> {
   const chunks = [];
   for (let start = 0; start < V; start += CHUNK) {
     const size = Math.min(CHUNK, V - start);
-    chunks.push({ start, size, weight: tf.variable(tf.slice(w, [start, 0], [size, -1]) as tf.Tensor2D) });
+    const rows = tf.slice(w, [start, 0], [size, -1]) as tf.Tensor2D;
+    chunks.push({ start, size, weight: tf.variable(rows) });
+    rows.dispose(); // the variable holds its own reference
   }
   const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => chunkedCrossEntropy(x as tf.Tensor2D, chunks, targets, PIECE))([h]);
   const dW = tf.variableGrads(() => chunkedCrossEntropy(h, chunks, targets, PIECE), chunks.map((c) => c.weight));
@@ -39,9 +41,11 @@ async function run(backend: string): Promise<Float32Array[]> {
 }
 
 describe.skipIf(!available)('chunked cross-entropy on WebGPU (transposed logits)', () => {
-  it('equals the cpu backend in value, per-position NLL, dL/dh and dL/dW', async () => {
+  it('equals the cpu backend in value, per-position NLL, dL/dh and dL/dW, and frees what it makes', async () => {
     const cpu = await run('cpu');
+    const live = tf.memory().numTensors;
     const gpu = await run('webgpu');
+    expect(tf.memory().numTensors).toBe(live); // nothing left behind (h^T, pieces, gradients)
     const names = ['loss', 'dL/dh', 'dL/dW', 'per-position NLL'];
     cpu.forEach((want, k) => {
       let worst = 0;
