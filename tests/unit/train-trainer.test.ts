@@ -30,6 +30,25 @@ function setup(over: Partial<TrainConfig> = {}, maxBufferBytes = 4096) {
   return { model, corpus, trainer: new Trainer(model, corpus, config), config };
 }
 
+/** Trains `steps` more steps, then frees the run; every loss it has had (restored ones too). */
+async function lossesOfRun(run: ReturnType<typeof setup>, steps: number): Promise<number[]> {
+  for (let i = 0; i < steps; i++) run.trainer.trainStep();
+  await run.trainer.flush();
+  const losses = run.trainer.losses.map((l) => l.loss);
+  run.trainer.dispose();
+  run.model.dispose();
+  return losses;
+}
+
+/** Trains `steps` steps, then frees the run; its snapshot. */
+async function snapshotAfter(run: ReturnType<typeof setup>, steps: number) {
+  for (let i = 0; i < steps; i++) run.trainer.trainStep();
+  const state = await run.trainer.snapshot();
+  run.trainer.dispose();
+  run.model.dispose();
+  return state;
+}
+
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
@@ -106,63 +125,32 @@ describe('Trainer on a tiny GPT-2 (tfjs cpu)', () => {
   });
 
   it('resumes exactly: 6 steps straight = 3 steps, snapshot, fresh model and trainer, 3 more (dropout on)', async () => {
-    const straight = setup({ gradAccum: 2 });
-    for (let i = 0; i < 6; i++) straight.trainer.trainStep();
-    await straight.trainer.flush();
-    const want = straight.trainer.losses.map((l) => l.loss);
-    straight.trainer.dispose();
-    straight.model.dispose();
-
+    const want = await lossesOfRun(setup({ gradAccum: 2 }), 6);
     const a = setup({ gradAccum: 2 });
-    for (let i = 0; i < 3; i++) a.trainer.trainStep();
-    const state = await a.trainer.snapshot();
-    a.trainer.dispose();
-    a.model.dispose();
+    const state = await snapshotAfter(a, 3);
     expect(state.position).toEqual(a.corpus.locate(3));
 
     const b = setup({ gradAccum: 2 });
     b.trainer.restore(state);
-    for (let i = 0; i < 3; i++) b.trainer.trainStep();
-    await b.trainer.flush();
-    const got = b.trainer.losses.map((l) => l.loss);
+    const got = await lossesOfRun(b, 3);
     expect(got.length).toBe(6);
     for (let i = 0; i < 6; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5);
     // Dropout really is on (else this test would not check the RNG state): a different seed differs.
-    const c = setup({ gradAccum: 2, seed: 6 });
-    for (let i = 0; i < 6; i++) c.trainer.trainStep();
-    await c.trainer.flush();
-    expect(Math.abs(c.trainer.losses[0].loss - want[0])).toBeGreaterThan(1e-4);
-    b.trainer.dispose();
-    b.model.dispose();
-    c.trainer.dispose();
-    c.model.dispose();
+    const other = await lossesOfRun(setup({ gradAccum: 2, seed: 6 }), 6);
+    expect(Math.abs(other[0] - want[0])).toBeGreaterThan(1e-4);
   });
 
   it('restores a snapshot whose embedding was cut into other chunks (another version or device)', async () => {
-    const straight = setup();
-    for (let i = 0; i < 4; i++) straight.trainer.trainStep();
-    await straight.trainer.flush();
-    const want = straight.trainer.losses.map((l) => l.loss);
-    straight.trainer.dispose();
-    straight.model.dispose();
-
+    const want = await lossesOfRun(setup(), 4);
     // Two chunks (rows 0-51, 52-100) into one, and one into two.
     for (const [from, to] of [[4096, Infinity], [Infinity, 4096]]) {
-      const a = setup({}, from);
-      for (let i = 0; i < 2; i++) a.trainer.trainStep();
-      const state = await a.trainer.snapshot();
-      a.trainer.dispose();
-      a.model.dispose();
+      const state = await snapshotAfter(setup({}, from), 2);
       const b = setup({}, to);
       expect(state.params.filter((p) => p.key.startsWith('wte.weight')).length).toBe(from === Infinity ? 1 : 2);
       expect([...b.model.variables.keys()].filter((k) => k.startsWith('wte.weight')).length).toBe(to === Infinity ? 1 : 2);
       b.trainer.restore(state);
-      for (let i = 0; i < 2; i++) b.trainer.trainStep();
-      await b.trainer.flush();
-      const got = b.trainer.losses.map((l) => l.loss);
+      const got = await lossesOfRun(b, 2);
       for (let i = 0; i < 4; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5);
-      b.trainer.dispose();
-      b.model.dispose();
     }
   });
 
