@@ -24,7 +24,7 @@ async function run(backend: string): Promise<Float32Array[]> {
   const h = tf.tensor2d(data(N * C, 2, 2), [N, C]);
   const w = tf.tensor2d(data(V * C, 1, 0.5), [V, C]);
   const targets = tf.tensor1d(TARGETS, 'int32');
-  const chunks = [];
+  const chunks: { start: number; size: number; weight: tf.Variable }[] = [];
   for (let start = 0; start < V; start += CHUNK) {
     const size = Math.min(CHUNK, V - start);
     const rows = tf.slice(w, [start, 0], [size, -1]) as tf.Tensor2D;
