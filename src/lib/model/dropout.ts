@@ -7,7 +7,7 @@
 // (seed, element index), computed in the shader: nothing is drawn in JavaScript, nothing is
 // uploaded, and no mask is stored, because the backward pass recomputes it from the same seed.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, registerWebGPUKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
+import { elementwise, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
 
 const KERNEL = 'TweetforgeDropout';
 
@@ -43,7 +43,7 @@ const ready = webgpuKernels(() => {
   // d/dx of x * keep * scale is keep * scale: the same kernel on dy with the same seed.
   tf.registerGradient({
     kernelName: KERNEL,
-    gradFunc: (dy, _saved, attrs) => ({ x: () => tf.engine().runKernel(KERNEL, { x: dy as tf.Tensor }, attrs as tf.NamedAttrMap) as tf.Tensor }),
+    gradFunc: (dy, _saved, attrs) => ({ x: () => runKernel(KERNEL, { x: dy as tf.Tensor }, attrs as tf.NamedAttrMap) }),
   });
 });
 
@@ -54,7 +54,7 @@ const ready = webgpuKernels(() => {
  */
 export function gpuDropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor | null {
   if (!ready() || x.dtype !== 'float32') return null;
-  return tf.engine().runKernel(KERNEL, { x }, { rate, seed }) as tf.Tensor;
+  return runKernel(KERNEL, { x }, { rate, seed });
 }
 
 /**

@@ -4,7 +4,7 @@
 // looks them up three times (forward, recomputed forward, backward): ~300 dispatches fewer,
 // on a GPU where each dispatch costs more CPU time than its arithmetic costs GPU time.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, registerWebGPUKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
+import { elementwise, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
 
 const GATHER = 'TweetforgeChunkGather';
 const GATHER_ADD = 'TweetforgeChunkGatherAdd';
@@ -79,7 +79,7 @@ const ready = webgpuKernels(() => {
         const [ids] = saved;
         const { start, size } = attrs as unknown as ChunkAttrs;
         const C = (dy as tf.Tensor).shape[1] as number;
-        const run = (k: string, inputs: tf.NamedTensorMap) => tf.engine().runKernel(k, inputs, { start, size }) as tf.Tensor;
+        const run = (k: string, inputs: tf.NamedTensorMap) => runKernel(k, inputs, { start, size });
         return {
           prev: () => dy as tf.Tensor,
           w: () => tf.scatterND(run(LOCAL_IDS, { ids }), run(MASK_ROWS, { dy: dy as tf.Tensor, ids }), [size, C]),
@@ -99,7 +99,7 @@ export function gpuChunkedLookup(chunks: { start: number; size: number; weight: 
   let out: tf.Tensor | null = null;
   for (const { start, size, weight: w } of chunks) {
     const attrs = { start, size };
-    out = out ? tf.engine().runKernel(GATHER_ADD, { prev: out, w, ids }, attrs) as tf.Tensor : tf.engine().runKernel(GATHER, { w, ids }, attrs) as tf.Tensor;
+    out = out ? runKernel(GATHER_ADD, { prev: out, w, ids }, attrs) : runKernel(GATHER, { w, ids }, attrs);
   }
   return out as tf.Tensor2D;
 }

@@ -2,7 +2,7 @@
 // forward and ~15 in their gradient (each layer runs it three times per training step with
 // blocks recomputed): on a real GPU a step is bound by the CPU cost of each dispatch.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, registerWebGPUKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
+import { elementwise, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
 
 const FORWARD = 'TweetforgeGeluNew';
 const BACKWARD = 'TweetforgeGeluNewGrad';
@@ -45,12 +45,12 @@ const ready = webgpuKernels(() => {
   tf.registerGradient({
     kernelName: FORWARD,
     inputsToSave: ['x'],
-    gradFunc: (dy, saved) => ({ x: () => tf.engine().runKernel(BACKWARD, { dy: dy as tf.Tensor, x: saved[0] }) as tf.Tensor }),
+    gradFunc: (dy, saved) => ({ x: () => runKernel(BACKWARD, { dy: dy as tf.Tensor, x: saved[0] }) }),
   });
 });
 
 /** gelu_new(x) in one dispatch when tfjs runs on WebGPU, else null (callers use tfjs ops). */
 export function gpuGeluNew(x: tf.Tensor): tf.Tensor | null {
   if (!ready() || x.dtype !== 'float32') return null;
-  return tf.engine().runKernel(FORWARD, { x }) as tf.Tensor;
+  return runKernel(FORWARD, { x });
 }

@@ -4,7 +4,7 @@
 // training step with blocks recomputed runs the forward twice and the backward once.
 // One workgroup per row: the row's mean and variance by trees in workgroup memory.
 import * as tf from '@tensorflow/tfjs';
-import { laneReduction, registerWebGPUKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
+import { laneReduction, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
 
 const FORWARD = 'TweetforgeLayerNorm';
 const NORMALIZED = 'TweetforgeLayerNormXhat';
@@ -95,7 +95,7 @@ const ready = webgpuKernels(() => {
     kernelName: FORWARD,
     inputsToSave: ['x', 'g'],
     gradFunc: (dy, [x, g], attrs) => {
-      const run = (name: string, inputs: tf.NamedTensorMap) => tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+      const run = (name: string, inputs: tf.NamedTensorMap) => runKernel(name, inputs, attrs as tf.NamedAttrMap);
       return {
         x: () => run(BACKWARD, { dy: dy as tf.Tensor, x, g }),
         g: () => tf.sum(tf.mul(dy as tf.Tensor, run(NORMALIZED, { x })), 0),
@@ -108,5 +108,5 @@ const ready = webgpuKernels(() => {
 /** LayerNorm over the last axis of x [N, C] in one dispatch when tfjs runs on WebGPU, else null. */
 export function gpuLayerNorm(x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor2D | null {
   if (!ready() || x.dtype !== 'float32') return null;
-  return tf.engine().runKernel(FORWARD, { x, g, b }, { eps }) as tf.Tensor2D;
+  return runKernel<tf.Tensor2D>(FORWARD, { x, g, b }, { eps });
 }

@@ -85,6 +85,11 @@ export function laneReduction(name: string, lanes: number, type: 'f32' | 'vec2<f
   }`;
 }
 
+/** Runs a registered kernel (one of ours) through the engine, so autodiff records it. */
+export function runKernel<T extends tf.Tensor = tf.Tensor>(kernelName: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}): T {
+  return tf.engine().runKernel(kernelName, inputs, attrs) as T;
+}
+
 /** Registers `kernelName` on the WebGPU backend once (tfjs warns on a second registration). */
 export function registerWebGPUKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
   if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });

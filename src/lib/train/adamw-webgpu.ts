@@ -5,7 +5,7 @@
 // a third of them: 12 tfjs ops per parameter for AdamW, 3 for its share of the norm. Here it is
 // 3 + 1, with the same arithmetic in the same order as adamw.ts' tfjs path.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, laneReduction, registerWebGPUKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
+import { elementwise, laneReduction, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
 
 const MOMENT = 'TweetforgeAdamWMoment';
 const PARAM = 'TweetforgeAdamWParam';
@@ -99,10 +99,9 @@ export interface FusedAdamW {
 /** The fused kernels when tfjs runs on WebGPU, else null (AdamW then uses tfjs ops). */
 export function webgpuAdamW(): FusedAdamW | null {
   if (!ready()) return null;
-  const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) => tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
   return {
-    moment: (x, g, s, beta, square) => run(MOMENT, { x, g, s }, { beta, square }),
-    param: (p, m, v, decay, lrTerm, epsTerm) => run(PARAM, { p, m, v }, { decay, lrTerm, epsTerm }),
-    addSumOfSquares: (partials, g) => run(SUM_SQUARES, { partials, g }) as tf.Tensor1D,
+    moment: (x, g, s, beta, square) => runKernel(MOMENT, { x, g, s }, { beta, square }),
+    param: (p, m, v, decay, lrTerm, epsTerm) => runKernel(PARAM, { p, m, v }, { decay, lrTerm, epsTerm }),
+    addSumOfSquares: (partials, g) => runKernel<tf.Tensor1D>(SUM_SQUARES, { partials, g }),
   };
 }

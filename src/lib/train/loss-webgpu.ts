@@ -4,7 +4,7 @@
 // here 1 and 1, next to the piece's matmuls. distilgpt2 has 13 pieces: ~280 dispatches fewer a
 // step, on a GPU where each dispatch costs more CPU time than its arithmetic costs GPU time.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, laneReduction, registerWebGPUKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
+import { elementwise, laneReduction, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
 
 const STATS = 'TweetforgeLossPieceStats';
 const STATS_NEXT = 'TweetforgeLossPieceStatsNext';
@@ -106,7 +106,7 @@ export interface FusedLoss {
 /** The fused kernels when tfjs runs on WebGPU, else null (loss.ts then uses tfjs ops). */
 export function webgpuLoss(): FusedLoss | null {
   if (!ready()) return null;
-  const run = (name: string, inputs: tf.NamedTensorMap, start: number) => tf.engine().runKernel(name, inputs, { start }) as tf.Tensor2D;
+  const run = (name: string, inputs: tf.NamedTensorMap, start: number) => runKernel<tf.Tensor2D>(name, inputs, { start });
   return {
     pieceStats: (prev, logitsT, targets, start) => (prev ? run(STATS_NEXT, { prev, logitsT, targets }, start) : run(STATS, { logitsT, targets }, start)),
     pieceGrad: (logitsT, lse, targets, start, scale) => run(GRAD, { logitsT, lse, targets, scale }, start),
