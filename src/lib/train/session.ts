@@ -36,7 +36,7 @@ import {
 } from '../storage/checkpoints.ts';
 import { checkStorage, quotaMessage } from '../storage/quota.ts';
 import { resolveTrainConfig, type TrainConfig } from './config.ts';
-import { Trainer, tableSlice, vocabChunksInOrder, type TrainerState } from './trainer.ts';
+import { Trainer, isVocabChunkKey, tableSlice, vocabChunksInOrder, type TrainerState } from './trainer.ts';
 
 export interface SessionDeps {
   emit(e: ModelEvent, transfer?: Transferable[]): void;
@@ -72,7 +72,7 @@ export function weightsFromState(state: TrainerState): Map<string, { shape: numb
   const C = chunks[0].shape[1];
   const wte = tableSlice(chunks, 'data', 0, chunks.reduce((n, c) => n + c.data.length, 0));
   out.set('wte.weight', { shape: [wte.length / C, C], data: wte });
-  for (const p of state.params) if (!p.key.startsWith('wte.weight')) out.set(p.key, { shape: p.shape, data: p.data });
+  for (const p of state.params) if (!isVocabChunkKey(p.key)) out.set(p.key, { shape: p.shape, data: p.data });
   return out;
 }
 

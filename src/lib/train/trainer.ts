@@ -53,10 +53,15 @@ export interface TrainerState {
   valLosses: { step: number; epoch: number; loss: number }[];
 }
 
-/** The tied embedding's chunks among `params` (wte.weight, or wte.weight#0, #1, ...), in vocabulary order. */
+/** Whether `key` names the tied embedding or one of its vocabulary chunks (wte.weight, wte.weight#0, ...). */
+export function isVocabChunkKey(key: string): boolean {
+  return key === 'wte.weight' || key.startsWith('wte.weight#');
+}
+
+/** The tied embedding's chunks among `params`, in vocabulary order. */
 export function vocabChunksInOrder<P extends { key: string }>(params: readonly P[]): P[] {
   const index = (p: P) => Number(p.key.split('#')[1] ?? 0);
-  return params.filter((p) => p.key === 'wte.weight' || p.key.startsWith('wte.weight#')).sort((a, b) => index(a) - index(b));
+  return params.filter((p) => isVocabChunkKey(p.key)).sort((a, b) => index(a) - index(b));
 }
 
 /** Floats [at, at + size) of one field of the table that `chunks` (in order) make together. */
