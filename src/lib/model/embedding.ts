@@ -31,7 +31,8 @@ export function vocabChunkSizes(V: number, C: number, maxBufferBytes: number): n
   const maxRows = Math.max(1, Math.floor(maxBufferBytes / (C * F32)));
   const n = Math.ceil(V / maxRows);
   const even = Math.ceil(V / n);
-  const base = Math.ceil(even / 4) * 4 <= maxRows ? Math.ceil(even / 4) * 4 : even;
+  const aligned = Math.ceil(even / 4) * 4;
+  const base = aligned <= maxRows ? aligned : even;
   const sizes: number[] = [];
   for (let start = 0; start < V; start += base) sizes.push(Math.min(base, V - start));
   return sizes;

@@ -11,6 +11,8 @@ const MOMENT = 'TweetforgeAdamWMoment';
 const PARAM = 'TweetforgeAdamWParam';
 const SUM_SQUARES = 'TweetforgeAddSumOfSquares';
 const LANES = 256;
+/** A small gradient's workgroups: enough that each lane sums at least this many squares. */
+const MIN_PER_LANE = 64;
 /** Workgroups sharing one gradient's sum of squares: the partial sums run [GROUPS] long. */
 export const GROUPS = 256;
 
@@ -70,8 +72,8 @@ const ready = webgpuKernels(() => {
   });
   registerWebGPUKernel(SUM_SQUARES, ({ inputs, backend }) => {
     const { partials, g } = inputs as Record<'partials' | 'g', tf.TensorInfo>;
-    const n = g.shape.reduce((a, b) => a * b, 1);
-    const groups = Math.min(GROUPS, Math.ceil(n / (LANES * 64)));
+    const n = tf.util.sizeFromShape(g.shape);
+    const groups = Math.min(GROUPS, Math.ceil(n / (LANES * MIN_PER_LANE)));
     return runProgram(backend, {
       key: 'sum_squares',
       inputs: { PARTIALS: partials, G: g },
