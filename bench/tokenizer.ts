@@ -1,13 +1,15 @@
-// npm run bench:tokenizer [-- --mb 8 --rounds 3 --threads 1,2,4]
+// npm run bench:tokenizer [-- --mb 8 --rounds 3 --threads 1,2,4 --chunk 16384,65536 --peers no]
 // Tokenizer throughput on ~8 MB of tweet-like text (tests/unit/torture-strings.ts), encoded tweet
 // by tweet as the corpus does: ours vs js-tiktoken (`gpt2`) vs gpt-tokenizer (`r50k_base`) on one
 // thread in the same process, then our pool on Node worker_threads (the browser's pool runs the
-// same worker file on web workers), with the cores the process kept busy. Every run starts from
+// same worker file on web workers), with the cores the process kept busy and the share of the pass
+// the main thread was busy (it sends every chunk and splits every reply). Every run starts from
 // empty caches, as a new dataset does; each figure is the best of `rounds` interleaved runs,
 // since the machine may be shared.
 // Prints a markdown table for README.md; writes bench/out/tokenizer.json.
 import fs from 'node:fs';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { getEncoding } from 'js-tiktoken';
 import { encode as gptTokenizerEncode, clearMergeCache } from 'gpt-tokenizer/encoding/r50k_base';
 import { GPT2Tokenizer } from '../src/lib/tokenizer/bpe.ts';
@@ -16,13 +18,17 @@ import { GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../scripts/fixtures/gpt2-token
 import { tweetLikeTexts } from '../tests/unit/torture-strings.ts';
 import { parseArgs } from '../scripts/cli/args.ts';
 
-const args = parseArgs(process.argv.slice(2), ['mb', 'rounds', 'threads']);
+const args = parseArgs(process.argv.slice(2), ['mb', 'rounds', 'threads', 'chunk', 'peers']);
 const MB = Number(args.options.get('mb') ?? 8);
 const ROUNDS = Number(args.options.get('rounds') ?? 3);
 const cores = os.availableParallelism();
 const THREADS = (args.options.get('threads') ?? [1, 2, 4, 8].filter((n) => n <= Math.max(2, cores)).join(','))
   .split(',')
-  .map(Number);
+  .map(Number)
+  .filter((n) => n > 0); // --threads 0: no pool
+// Characters per chunk (the pool's chunkChars); undefined: the pool's default.
+const CHUNKS = (args.options.get('chunk') ?? '').split(',').filter(Boolean).map(Number);
+const PEERS = args.options.get('peers') !== 'no';
 
 const files = { vocabJson: fs.readFileSync(GPT2_VOCAB_JSON, 'utf8'), mergesTxt: fs.readFileSync(GPT2_MERGES_TXT, 'utf8') };
 const texts = tweetLikeTexts(MB * 1e6, 7);
@@ -33,16 +39,17 @@ console.error(`${texts.length} tweet-like texts, ${(bytes / 1e6).toFixed(2)} MB;
 // Each round starts every encoder with empty caches (a fresh instance; gpt-tokenizer's module
 // cache cleared), as when a new dataset is tokenized once; JIT warm-up happens once, before.
 let t0 = performance.now();
-GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
+const tables = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt).tables;
 const loadMs = performance.now() - t0;
 const noSpecial = new Set<string>();
 
 interface Encoder { name: string; fresh: () => (s: string) => ArrayLike<number> }
-const encoders: Encoder[] = [
+const allEncoders: Encoder[] = [
   { name: 'tweetforge (ours)', fresh: () => { const t = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt); return (s) => t.encode(s); } },
   { name: 'js-tiktoken gpt2', fresh: () => { const t = getEncoding('gpt2'); return (s) => t.encode(s, [], []); } },
   { name: 'gpt-tokenizer r50k_base', fresh: () => { clearMergeCache(); return (s) => gptTokenizerEncode(s, { disallowedSpecial: noSpecial }); } },
 ];
+const encoders = PEERS ? allEncoders : allEncoders.slice(0, 1);
 
 interface Row { name: string; seconds: number; tokens: number }
 const best = new Map<string, Row>();
@@ -67,34 +74,42 @@ const rows = [...best.values()];
 const counts = new Set(rows.map((r) => r.tokens));
 if (counts.size !== 1) console.error(`warning: token counts differ: ${rows.map((r) => `${r.name} ${r.tokens}`).join(', ')}`);
 const mbps = (r: Row): number => bytes / 1e6 / r.seconds;
-const fasterPeer = Math.max(mbps(rows[1]), mbps(rows[2]));
+const fasterPeer = PEERS ? Math.max(mbps(rows[1]), mbps(rows[2])) : NaN;
 
 // The pool: fresh threads every round (cold JIT, empty caches: how the page meets a dataset),
-// timed from ready (threads started, files loaded) to the last id; then a second pass on the
-// same threads (warm: a pool kept for re-tokenizing, e.g. after the rule changes).
-// Also the CPU time of the whole process (every thread: workers, their GC and JIT threads, the
-// main thread) over the fresh-threads pass: the cores it kept busy bound what more threads can gain.
-const pool: { threads: number; cold: number; warm: number; coresBusy: number }[] = [];
-for (const n of THREADS) {
-  let cold = Infinity, warm = Infinity, coresBusy = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const p = createNodeTokenizerPool(files, { size: n });
-    await p.ready;
-    const cpu0 = process.cpuUsage();
-    t0 = performance.now();
-    await p.encodeAll(texts);
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    if (seconds < cold) [cold, coresBusy] = [seconds, (cpu.user + cpu.system) / 1e6 / seconds];
-    t0 = performance.now();
-    await p.encodeAll(texts);
-    warm = Math.min(warm, (performance.now() - t0) / 1000);
-    p.terminate();
+// timed from ready (threads started, tokenizer built) to the last id, and from the pool's
+// creation (what a caller that makes the pool on first use waits); then a second pass on the same threads (warm: a pool kept for re-tokenizing, e.g. after the rule changes).
+// Also, over the fresh-threads pass, the CPU time of the whole process (every thread: workers,
+// their GC and JIT threads, the main thread): the cores it kept busy bound what more threads can
+// gain; and the main thread's event-loop utilisation: near 1, the main thread is the limit.
+interface PoolRow { threads: number; chunk: number | undefined; startMs: number; total: number; cold: number; warm: number; coresBusy: number; mainBusy: number }
+const pool: PoolRow[] = [];
+for (const chunk of CHUNKS.length > 0 ? CHUNKS : [undefined]) {
+  for (const n of THREADS) {
+    const row: PoolRow = { threads: n, chunk, startMs: Infinity, total: Infinity, cold: Infinity, warm: Infinity, coresBusy: 0, mainBusy: 0 };
+    for (let round = 0; round < ROUNDS; round++) {
+      const created = performance.now();
+      const p = createNodeTokenizerPool(tables, { size: n, chunkChars: chunk });
+      await p.ready;
+      row.startMs = Math.min(row.startMs, performance.now() - created);
+      const cpu0 = process.cpuUsage();
+      const elu0 = performance.eventLoopUtilization();
+      t0 = performance.now();
+      await p.encodeAll(texts);
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const elu = performance.eventLoopUtilization(elu0);
+      row.total = Math.min(row.total, (performance.now() - created) / 1000);
+      if (seconds < row.cold) [row.cold, row.coresBusy, row.mainBusy] = [seconds, (cpu.user + cpu.system) / 1e6 / seconds, elu.utilization];
+      t0 = performance.now();
+      await p.encodeAll(texts);
+      row.warm = Math.min(row.warm, (performance.now() - t0) / 1000);
+      p.terminate();
+    }
+    pool.push(row);
+    console.error(`pool of ${n}${chunk ? `, chunks of ${chunk}` : ''}: ${(bytes / 1e6 / row.cold).toFixed(2)} MB/s cold, ${(bytes / 1e6 / row.warm).toFixed(2)} warm`);
   }
-  pool.push({ threads: n, cold, warm, coresBusy });
-  console.error(`pool of ${n}: ${(bytes / 1e6 / cold).toFixed(2)} MB/s cold, ${(bytes / 1e6 / warm).toFixed(2)} warm`);
 }
-const pool1 = pool.find((p) => p.threads === 1) ?? pool[0];
 
 const lines = [
   `Tokenizer throughput, ${(bytes / 1e6).toFixed(1)} MB of tweet-like text (${texts.length} texts, ${rows[0].tokens} tokens), ` +
@@ -102,15 +117,18 @@ const lines = [
   '',
   '| encoder (one thread) | MB/s | tokens/s | vs faster peer |',
   '| --- | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.name} | ${mbps(r).toFixed(2)} | ${(r.tokens / r.seconds / 1e6).toFixed(2)} M | ${(mbps(r) / fasterPeer).toFixed(2)}x |`),
+  ...rows.map((r) => `| ${r.name} | ${mbps(r).toFixed(2)} | ${(r.tokens / r.seconds / 1e6).toFixed(2)} M | ${PEERS ? (mbps(r) / fasterPeer).toFixed(2) + 'x' : '—'} |`),
   '',
-  '| our pool (Node worker_threads) | MB/s, fresh threads | speed-up | cores busy | MB/s, second pass | speed-up |',
-  '| --- | ---: | ---: | ---: | ---: | ---: |',
-  ...pool.map((p) =>
-    `| ${p.threads} thread${p.threads > 1 ? 's' : ''} | ${(bytes / 1e6 / p.cold).toFixed(2)} | ${(pool1.cold / p.cold).toFixed(2)}x | ${p.coresBusy.toFixed(2)} ` +
-    `| ${(bytes / 1e6 / p.warm).toFixed(2)} | ${(pool1.warm / p.warm).toFixed(2)}x |`),
+  '| our pool (Node worker_threads) | start (ms) | MB/s, fresh threads | speed-up | MB/s with start | speed-up | cores busy | main thread busy | MB/s, second pass | speed-up |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...pool.map((p) => {
+    const one = pool.find((q) => q.threads === 1 && q.chunk === p.chunk) ?? p;
+    return `| ${p.threads} thread${p.threads > 1 ? 's' : ''}${p.chunk ? `, chunks of ${p.chunk}` : ''} | ${p.startMs.toFixed(0)} ` +
+      `| ${(bytes / 1e6 / p.cold).toFixed(2)} | ${(one.cold / p.cold).toFixed(2)}x | ${(bytes / 1e6 / p.total).toFixed(2)} | ${(one.total / p.total).toFixed(2)}x | ${p.coresBusy.toFixed(2)} | ${(p.mainBusy * 100).toFixed(0)} % ` +
+      `| ${(bytes / 1e6 / p.warm).toFixed(2)} | ${(one.warm / p.warm).toFixed(2)}x |`;
+  }),
   '',
-  `Loading vocab.json + merges.txt: ${loadMs.toFixed(0)} ms.`,
+  `Loading vocab.json + merges.txt: ${loadMs.toFixed(0)} ms (once; each worker builds the tokenizer from its typed-array tables).`,
 ];
 console.log(lines.join('\n'));
 fs.mkdirSync('bench/out', { recursive: true });

@@ -44,7 +44,7 @@ export async function run(args: string[]): Promise<void> {
   const texts = parseJsonLines(input);
   let ids: ArrayLike<number>[];
   if (threads > 1) {
-    const pool = createNodeTokenizerPool({ vocabJson, mergesTxt }, { size: threads });
+    const pool = createNodeTokenizerPool(tok.tables, { size: threads });
     try {
       ids = await pool.encodeAll(texts);
     } finally {

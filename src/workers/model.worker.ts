@@ -18,7 +18,7 @@ const session = new TrainingSession({
   emit: (e, transfer) => scope.postMessage(e, transfer ?? []),
   // Tokenizer workers nested in this one, one per core; where nested workers fail to start,
   // the session tokenizes on this thread instead.
-  createTokenizerPool: (files) => createBrowserTokenizerPool(files),
+  createTokenizerPool: (tables) => createBrowserTokenizerPool(tables),
 });
 
 // The bundler gives each .wasm file its own hashed URL; tfjs wants them by file name.

@@ -1,11 +1,12 @@
 // The tokenizer worker's typed protocol, shared by both sides (src/lib/tokenizer/pool.ts and
 // src/workers/tokenizer.worker.ts). Messages are handled in order, so a pool may send `init`
 // and its first `encode` at once.
+import type { TokenizerTables } from '../lib/tokenizer/bpe.ts';
 
 /** Requests from the pool to one worker. */
 export type TokenizerRequest =
-  /** Load the model's tokenizer files (their text, as a Hugging Face GPT-2 folder holds them). */
-  | { type: 'init'; vocabJson: string; mergesTxt: string }
+  /** Build the tokenizer from the tables the pool's owner built from vocab.json + merges.txt. */
+  | { type: 'init'; tables: TokenizerTables }
   /** Encode a chunk of texts; `job` and `chunk` only route the reply back. */
   | { type: 'encode'; job: number; chunk: number; texts: string[] };
 

@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-// A tokenizer worker: loads the model's vocab.json + merges.txt once, then encodes chunks of
+// A tokenizer worker: builds the tokenizer from the tables it is sent once, then encodes chunks of
 // texts (see tokenizer-protocol.ts). The pool in src/lib/tokenizer/pool.ts runs several.
 // The same file runs in Node under worker_threads (src/lib/tokenizer/node-workers.ts gives it a `self`).
 import { GPT2Tokenizer } from '../lib/tokenizer/bpe.ts';
@@ -10,13 +10,13 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: TokenizerReply, transfer: Transferable[] = []): void => scope.postMessage(m, transfer);
 
 let tok: GPT2Tokenizer | undefined;
-let initError = 'the worker got no tokenizer files (init)';
+let initError = 'the worker got no tokenizer tables (init)';
 
 scope.addEventListener('message', (e: MessageEvent<TokenizerRequest>) => {
   const msg = e.data;
   if (msg.type === 'init') {
     try {
-      tok = GPT2Tokenizer.fromFiles(msg.vocabJson, msg.mergesTxt);
+      tok = GPT2Tokenizer.fromTables(msg.tables);
       post({ type: 'ready' });
     } catch (err) {
       tok = undefined;

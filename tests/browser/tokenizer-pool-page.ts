@@ -23,7 +23,8 @@ async function run(base: string, texts: string[]): Promise<PoolRun> {
   const [vocabJson, mergesTxt] = await Promise.all(
     ['vocab.json', 'merges.txt'].map(async (f) => (await fetch(base + f)).text()),
   );
-  const pool = createBrowserTokenizerPool({ vocabJson, mergesTxt });
+  const tok = GPT2Tokenizer.fromFiles(vocabJson, mergesTxt);
+  const pool = createBrowserTokenizerPool(tok.tables);
   await pool.ready;
   let progressCalls = 0;
   let lastProgress: PoolRun['lastProgress'] = null;
@@ -31,7 +32,6 @@ async function run(base: string, texts: string[]): Promise<PoolRun> {
   const ids = await pool.encodeAll(texts, { onProgress: (p) => (progressCalls++, (lastProgress = p)) });
   const poolMs = performance.now() - t0;
 
-  const tok = GPT2Tokenizer.fromFiles(vocabJson, mergesTxt);
   t0 = performance.now();
   const one = texts.map((t) => tok.encode(t));
   const oneThreadMs = performance.now() - t0;

@@ -131,6 +131,25 @@ describe('GPT2Tokenizer', () => {
     );
     expect(crlf.encode('Hello world, tweetforge!')).toEqual(tok.encode('Hello world, tweetforge!'));
   });
+
+  it('is rebuilt from its tables, as a pool worker gets them, with the same ids and bytes', () => {
+    const copy = GPT2Tokenizer.fromTables(structuredClone(tok.tables)); // what postMessage delivers
+    expect([copy.eotId, copy.vocabSize]).toEqual([50256, 50257]);
+    for (const text of [...TORTURE, ...tweetLikeTexts(2e5, 9)]) expect(copy.encode(text)).toEqual(tok.encode(text));
+    for (let id = 0; id < tok.vocabSize; id++) expect(copy.bytesOf(id)).toEqual(tok.bytesOf(id));
+  });
+
+  it('refuses tables that do not fit together', () => {
+    const t = tok.tables;
+    const broken = [
+      { ...t, merges: t.merges.subarray(1) }, // not triples
+      { ...t, byteIds: t.byteIds.subarray(1) },
+      { ...t, tokenBytes: t.tokenBytes.subarray(1) }, // lengths do not add up
+      { ...t, eotId: t.tokenLengths.length },
+      { ...t, merges: Int32Array.from([0, 1, 50257]) }, // an id past the vocabulary
+    ];
+    for (const tables of broken) expect(() => GPT2Tokenizer.fromTables(tables)).toThrow(/tables are inconsistent/);
+  });
 });
 
 describe('StreamingDecoder', () => {

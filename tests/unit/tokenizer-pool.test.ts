@@ -43,7 +43,7 @@ function fakeWorker(seed: number, log?: { sent: number; terminated?: number }, {
   return {
     send(msg) {
       if (msg.type === 'init') {
-        local = GPT2Tokenizer.fromFiles(msg.vocabJson, msg.mergesTxt);
+        local = GPT2Tokenizer.fromTables(msg.tables);
         return void setTimeout(() => onReply({ type: 'ready' }));
       }
       if (log) log.sent++;
@@ -63,7 +63,7 @@ function fakeWorker(seed: number, log?: { sent: number; terminated?: number }, {
 describe('TokenizerPool with an out-of-order fake worker', () => {
   it('puts every chunk back in place and reports progress up to the total', async () => {
     let seed = 1;
-    const pool = new TokenizerPool(() => fakeWorker(seed++), files, { size: 3, chunkChars: 2000 });
+    const pool = new TokenizerPool(() => fakeWorker(seed++), tok.tables, { size: 3, chunkChars: 2000 });
     const texts = dataset(2e5, 5);
     const seen: TokenizeProgress[] = [];
     const ids = await pool.encodeAll(texts, { onProgress: (p) => seen.push(p) });
@@ -75,7 +75,7 @@ describe('TokenizerPool with an out-of-order fake worker', () => {
   });
 
   it('runs two jobs at once without mixing them', async () => {
-    const pool = new TokenizerPool(() => fakeWorker(7), files, { size: 2, chunkChars: 1500 });
+    const pool = new TokenizerPool(() => fakeWorker(7), tok.tables, { size: 2, chunkChars: 1500 });
     const a = dataset(5e4, 1), b = dataset(5e4, 2);
     const [ia, ib] = await Promise.all([pool.encodeAll(a), pool.encodeAll(b)]);
     expectSameAsOneThread(a, ia);
@@ -87,7 +87,7 @@ describe('TokenizerPool with an out-of-order fake worker', () => {
 
   it('stops sending chunks once aborted, and rejects with the reason', async () => {
     const log = { sent: 0 };
-    const pool = new TokenizerPool(() => fakeWorker(3, log), files, { size: 1, chunkChars: 1024 });
+    const pool = new TokenizerPool(() => fakeWorker(3, log), tok.tables, { size: 1, chunkChars: 1024 });
     const controller = new AbortController();
     const texts = dataset(3e5, 9);
     const job = pool.encodeAll(texts, {
@@ -110,7 +110,7 @@ describe('TokenizerPool and a worker that stops answering', () => {
   it('fails the job with a readable error once a worker holding chunks is silent for stallMs, and stops every worker', async () => {
     const log = { sent: 0, terminated: 0 };
     let n = 0;
-    const pool = new TokenizerPool(() => fakeWorker(n, log, { hangAfter: n++ === 1 ? 3 : Infinity }), files, { size: 2, chunkChars: 1024, stallMs: 150 });
+    const pool = new TokenizerPool(() => fakeWorker(n, log, { hangAfter: n++ === 1 ? 3 : Infinity }), tok.tables, { size: 2, chunkChars: 1024, stallMs: 150 });
     const t0 = performance.now();
     await expect(pool.encodeAll(dataset(2e5, 4))).rejects.toThrow(/a tokenizer worker has not answered for 0.2 s/);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
@@ -119,7 +119,7 @@ describe('TokenizerPool and a worker that stops answering', () => {
   });
 
   it('lets a slow worker that keeps answering finish a job that takes many times stallMs', async () => {
-    const pool = new TokenizerPool(() => fakeWorker(5, undefined, { maxDelayMs: 40 }), files, { size: 1, chunkChars: 1024, stallMs: 100 });
+    const pool = new TokenizerPool(() => fakeWorker(5, undefined, { maxDelayMs: 40 }), tok.tables, { size: 1, chunkChars: 1024, stallMs: 100 });
     const texts = dataset(3e4, 6); // ~30 chunks of up to 40 ms each, two in flight: ~0.6 s in all
     const t0 = performance.now();
     expectSameAsOneThread(texts, await pool.encodeAll(texts));
@@ -131,7 +131,7 @@ describe('TokenizerPool and a worker that stops answering', () => {
 describe('TokenizerPool on worker_threads (the real tokenizer.worker.ts)', () => {
   let pool: TokenizerPool;
   beforeAll(async () => {
-    pool = createNodeTokenizerPool(files, { size: 3, chunkChars: 16_384 });
+    pool = createNodeTokenizerPool(tok.tables, { size: 3, chunkChars: 16_384 });
     await pool.ready;
   });
   afterAll(() => pool?.terminate());
@@ -152,10 +152,10 @@ describe('TokenizerPool on worker_threads (the real tokenizer.worker.ts)', () =>
     expectSameAsOneThread(texts.slice(0, 500), await pool.encodeAll(texts.slice(0, 500)));
   });
 
-  it('rejects every job with a readable error when the tokenizer files are broken', async () => {
-    const broken = createNodeTokenizerPool({ vocabJson: '{"a": 0}', mergesTxt: '' }, { size: 1 });
-    await expect(broken.encodeAll(['hello'])).rejects.toThrow(/no <\|endoftext\|> token/);
-    await expect(broken.ready).rejects.toThrow(/endoftext/);
+  it('rejects every job with a readable error when a worker cannot build the tokenizer', async () => {
+    const broken = createNodeTokenizerPool({ ...tok.tables, merges: tok.tables.merges.subarray(1) }, { size: 1 });
+    await expect(broken.encodeAll(['hello'])).rejects.toThrow(/tokenizer worker: tokenizer tables are inconsistent/);
+    await expect(broken.ready).rejects.toThrow(/inconsistent/);
     broken.terminate();
   });
 });

@@ -54,7 +54,7 @@ const accounts = [
 const allTexts = accounts.flatMap((a) => a.texts);
 const settings = { blockSize: 64, batchSize: 4, epochs: 2, seed: 11 };
 
-const nodePool = (size = 2): TokenizerPoolFactory => (f) => createNodeTokenizerPool(f, { size });
+const nodePool = (size = 2): TokenizerPoolFactory => (tables) => createNodeTokenizerPool(tables, { size });
 
 /** A worker that dies as soon as it starts. */
 function crashingWorker(): PoolWorker {
@@ -100,7 +100,7 @@ describe('TrainingSession.prepare tokenizes with a worker pool, or on one thread
     const throwing = await loaded(() => {
       throw new Error('Worker is not defined');
     });
-    const crashing = await loaded((f) => new TokenizerPool(crashingWorker, f, { size: 2 }));
+    const crashing = await loaded((tables) => new TokenizerPool(crashingWorker, tables, { size: 2 }));
     for (const s of [throwing, crashing]) {
       await s.session.handle({ type: 'prepare', accounts, settings });
       expect(s.of('error')).toEqual([]);
@@ -117,8 +117,8 @@ describe('TrainingSession.prepare tokenizes with a worker pool, or on one thread
     const expected = ref.of('prepared')[0].sizes;
 
     const outcomes: string[] = [];
-    const spied: TokenizerPoolFactory = (f) => {
-      const pool = createNodeTokenizerPool(f, { size: 2 });
+    const spied: TokenizerPoolFactory = (tables) => {
+      const pool = createNodeTokenizerPool(tables, { size: 2 });
       return {
         size: pool.size,
         terminate: () => pool.terminate(),

@@ -67,15 +67,35 @@ export function bytesToUnicode(): string[] {
 /** Pieces cached with their ids; cleared when full (tweets repeat a small set of words). */
 const CACHE_LIMIT = 200_000;
 
+/**
+ * Everything the tokenizer uses, as typed arrays. Parsing vocab.json + merges.txt takes
+ * ~140 ms; a pool builds these tables once and posts them to each worker, which builds the same
+ * tokenizer from them in a few ms (structured clone copies typed arrays as plain memory).
+ */
+export interface TokenizerTables {
+  /** The id of <|endoftext|>. */
+  eotId: number;
+  /** byte value -> id of its single-byte token (256 entries) */
+  byteIds: Int32Array;
+  /** merges.txt in rank order: merge r is [left id, right id, merged id] at 3r .. 3r + 2 */
+  merges: Int32Array;
+  /** id -> how many bytes the token stands for; -1 where vocab.json has no such id (vocabSize entries) */
+  tokenLengths: Int32Array;
+  /** every token's bytes, back to back in id order */
+  tokenBytes: Uint8Array;
+}
+
 export class GPT2Tokenizer {
   /** The id of <|endoftext|> (50256 for GPT-2): the separator the corpus inserts between tweets. */
   readonly eotId: number;
   /** Number of ids: the largest id in vocab.json + 1 (50257 for GPT-2). */
   readonly vocabSize: number;
+  /** What this tokenizer was built from: post it to a worker and call fromTables there. */
+  readonly tables: TokenizerTables;
 
   /** byte value -> id of its single-byte token */
   private readonly byteIds: Int32Array;
-  /** id -> the bytes the token stands for */
+  /** id -> the bytes the token stands for (views into tables.tokenBytes) */
   private readonly tokenBytes: Uint8Array[];
   /** pair of ids (a, b) -> merge rank (its place in merges.txt, 0 = first); no string keys */
   private readonly mergeRanks: PairRanks;
@@ -91,43 +111,25 @@ export class GPT2Tokenizer {
   private parts = new Int32Array(256);
   private ranks = new Int32Array(256);
 
-  private constructor(vocab: Map<string, number>, merges: [string, string][]) {
-    const charToByte = new Map(bytesToUnicode().map((ch, b) => [ch, b]));
-    let maxId = -1;
-    for (const [token, id] of vocab) {
-      if (!Number.isInteger(id) || id < 0) throw new Error(`vocab.json: the id of ${JSON.stringify(token)} is not a whole number >= 0`);
-      maxId = Math.max(maxId, id);
-    }
-    this.vocabSize = maxId + 1;
+  private constructor(tables: TokenizerTables) {
+    this.tables = tables;
+    this.eotId = tables.eotId;
+    this.vocabSize = tables.tokenLengths.length;
+    this.byteIds = tables.byteIds;
     this.tokenBytes = new Array(this.vocabSize);
-    for (const [token, id] of vocab) {
-      // <|endoftext|> (and any other added token) is spelled literally; its UTF-8 is what it decodes to.
-      const bytes = [...token].map((ch) => charToByte.get(ch));
-      this.tokenBytes[id] = bytes.every((b) => b !== undefined)
-        ? Uint8Array.from(bytes as number[])
-        : this.utf8Encoder.encode(token);
+    for (let id = 0, at = 0; id < this.vocabSize; id++) {
+      const n = tables.tokenLengths[id];
+      if (n < 0) continue;
+      this.tokenBytes[id] = tables.tokenBytes.subarray(at, at + n);
+      at += n;
     }
-    const eot = vocab.get('<|endoftext|>');
-    if (eot === undefined) throw new Error('vocab.json has no <|endoftext|> token: not a GPT-2 vocabulary');
-    this.eotId = eot;
-
-    this.byteIds = new Int32Array(256);
-    bytesToUnicode().forEach((ch, b) => {
-      const id = vocab.get(ch);
-      if (id === undefined) throw new Error(`vocab.json lacks the single-byte token for byte ${b} (${JSON.stringify(ch)})`);
-      this.byteIds[b] = id;
-    });
-
-    this.mergeIds = new Int32Array(merges.length);
-    this.mergeRanks = new PairRanks(merges.length);
-    merges.forEach(([a, b], rank) => {
-      const ida = vocab.get(a), idb = vocab.get(b), merged = vocab.get(a + b);
-      if (ida === undefined || idb === undefined || merged === undefined) {
-        throw new Error(`merges.txt: merge ${rank + 1} ("${a} ${b}") names a token that vocab.json lacks`);
-      }
-      this.mergeRanks.set(ida, idb, rank); // the first listing wins
-      this.mergeIds[rank] = merged;
-    });
+    const mergeCount = tables.merges.length / 3;
+    this.mergeIds = new Int32Array(mergeCount);
+    this.mergeRanks = new PairRanks(mergeCount);
+    for (let rank = 0; rank < mergeCount; rank++) {
+      this.mergeRanks.set(tables.merges[3 * rank], tables.merges[3 * rank + 1], rank); // the first listing wins
+      this.mergeIds[rank] = tables.merges[3 * rank + 2];
+    }
   }
 
   /** vocab.json + merges.txt (their text, as a Hugging Face GPT-2 folder holds them) -> tokenizer. */
@@ -149,7 +151,21 @@ export class GPT2Tokenizer {
       if (parts.length !== 2) throw new Error(`merges.txt: expected "left right", got ${JSON.stringify(trimmed)}`);
       merges.push(parts as [string, string]);
     }
-    return new GPT2Tokenizer(new Map(Object.entries(vocab as Record<string, number>)), merges);
+    return new GPT2Tokenizer(buildTables(new Map(Object.entries(vocab as Record<string, number>)), merges));
+  }
+
+  /** The tables of another tokenizer (e.g. posted to a worker) -> the same tokenizer. */
+  static fromTables(tables: TokenizerTables): GPT2Tokenizer {
+    const { eotId, byteIds, merges, tokenLengths, tokenBytes } = tables;
+    const vocabSize = tokenLengths.length;
+    let bytes = 0;
+    for (const n of tokenLengths) bytes += Math.max(0, n);
+    const badId = (id: number): boolean => !(id >= 0 && id < vocabSize && tokenLengths[id] >= 0);
+    if (byteIds.length !== 256 || merges.length % 3 !== 0 || bytes !== tokenBytes.length || badId(eotId) ||
+      byteIds.some(badId) || merges.some(badId)) {
+      throw new Error('tokenizer tables are inconsistent (not made by GPT2Tokenizer.tables)');
+    }
+    return new GPT2Tokenizer(tables);
   }
 
   /** Text in, ids out. */
@@ -249,6 +265,57 @@ export class GPT2Tokenizer {
     }
     return this.utf8Decoder.decode(buf);
   }
+}
+
+/** vocab.json's map + merges.txt's pairs -> the tables, with a readable error for what does not fit. */
+function buildTables(vocab: Map<string, number>, merges: [string, string][]): TokenizerTables {
+  let maxId = -1;
+  for (const [token, id] of vocab) {
+    if (!Number.isInteger(id) || id < 0) throw new Error(`vocab.json: the id of ${JSON.stringify(token)} is not a whole number >= 0`);
+    maxId = Math.max(maxId, id);
+  }
+  const eotId = vocab.get('<|endoftext|>');
+  if (eotId === undefined) throw new Error('vocab.json has no <|endoftext|> token: not a GPT-2 vocabulary');
+
+  // Each token's bytes: vocab.json spells them with bytesToUnicode's characters, except
+  // <|endoftext|> (and any other added token), spelled literally: its UTF-8 is what it decodes to.
+  const unicodeToByte = new Map(bytesToUnicode().map((ch, b) => [ch, b]));
+  const utf8 = new TextEncoder();
+  const spelled: Uint8Array[] = new Array(maxId + 1);
+  for (const [token, id] of vocab) {
+    const bytes = [...token].map((ch) => unicodeToByte.get(ch));
+    spelled[id] = bytes.every((b) => b !== undefined) ? Uint8Array.from(bytes as number[]) : utf8.encode(token);
+  }
+  let totalBytes = 0;
+  const tokenLengths = new Int32Array(maxId + 1).fill(-1);
+  for (let id = 0; id <= maxId; id++) {
+    if (!spelled[id]) continue;
+    tokenLengths[id] = spelled[id].length;
+    totalBytes += spelled[id].length;
+  }
+  const tokenBytes = new Uint8Array(totalBytes);
+  for (let id = 0, at = 0; id <= maxId; id++) {
+    if (!spelled[id]) continue;
+    tokenBytes.set(spelled[id], at);
+    at += spelled[id].length;
+  }
+
+  const byteIds = new Int32Array(256);
+  bytesToUnicode().forEach((ch, b) => {
+    const id = vocab.get(ch);
+    if (id === undefined) throw new Error(`vocab.json lacks the single-byte token for byte ${b} (${JSON.stringify(ch)})`);
+    byteIds[b] = id;
+  });
+
+  const mergeIds = new Int32Array(3 * merges.length);
+  merges.forEach(([a, b], rank) => {
+    const ida = vocab.get(a), idb = vocab.get(b), merged = vocab.get(a + b);
+    if (ida === undefined || idb === undefined || merged === undefined) {
+      throw new Error(`merges.txt: merge ${rank + 1} ("${a} ${b}") names a token that vocab.json lacks`);
+    }
+    mergeIds.set([ida, idb, merged], 3 * rank);
+  });
+  return { eotId, byteIds, merges: mergeIds, tokenLengths, tokenBytes };
 }
 
 // ---------------------------------------------------------------------------------------------

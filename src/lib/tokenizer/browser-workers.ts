@@ -1,7 +1,8 @@
 // The page's tokenizer pool: web Workers running src/workers/tokenizer.worker.ts.
 // `new Worker(new URL(..., import.meta.url))` written inline is the form Vite recognises and
 // bundles as a separate worker file.
-import { TokenizerPool, type PoolOptions, type PoolWorker, type TokenizerFiles } from './pool.ts';
+import type { TokenizerTables } from './bpe.ts';
+import { TokenizerPool, type PoolOptions, type PoolWorker } from './pool.ts';
 
 /** A web Worker, adapted to what the pool needs. */
 export function webPoolWorker(worker: Worker): PoolWorker {
@@ -16,10 +17,10 @@ export function webPoolWorker(worker: Worker): PoolWorker {
 }
 
 /** A pool of defaultPoolSize() workers (navigator.hardwareConcurrency) unless opts.size says otherwise. */
-export function createBrowserTokenizerPool(files: TokenizerFiles, opts?: PoolOptions): TokenizerPool {
+export function createBrowserTokenizerPool(tables: TokenizerTables, opts?: PoolOptions): TokenizerPool {
   return new TokenizerPool(
     () => webPoolWorker(new Worker(new URL('../../workers/tokenizer.worker.ts', import.meta.url), { type: 'module' })),
-    files,
+    tables,
     opts,
   );
 }

@@ -2,11 +2,11 @@
 // made, else on the calling thread, so training never depends on workers starting. The pool
 // is made on first use and kept until terminate() (the model worker makes one encoder per
 // loaded model); a pool that fails is dropped for good and the texts are encoded here instead.
-import type { GPT2Tokenizer } from './bpe.ts';
-import type { EncodeAllOptions, TokenizerFiles, TokenizerPool } from './pool.ts';
+import type { GPT2Tokenizer, TokenizerTables } from './bpe.ts';
+import type { EncodeAllOptions, TokenizerPool } from './pool.ts';
 
 /** What the encoder needs of a pool; the page makes web Workers, Node worker_threads, tests fakes. */
-export type TokenizerPoolFactory = (files: TokenizerFiles) => Pick<TokenizerPool, 'size' | 'encodeAll' | 'terminate'>;
+export type TokenizerPoolFactory = (tables: TokenizerTables) => Pick<TokenizerPool, 'size' | 'encodeAll' | 'terminate'>;
 
 export interface EncodedTexts {
   /** The ids of each text, in order. */
@@ -24,7 +24,6 @@ export class DatasetEncoder {
 
   constructor(
     private readonly tok: GPT2Tokenizer,
-    private readonly files: TokenizerFiles,
     private readonly createPool?: TokenizerPoolFactory,
   ) {}
 
@@ -54,7 +53,7 @@ export class DatasetEncoder {
   #getPool(): ReturnType<TokenizerPoolFactory> | null {
     if (this.#pool || this.#poolFailed || !this.createPool) return this.#pool;
     try {
-      this.#pool = this.createPool(this.files);
+      this.#pool = this.createPool(this.tok.tables);
     } catch (e) {
       console.warn(`no tokenizer workers (${(e as Error).message}); tokenizing on one thread`);
       this.#poolFailed = true;

@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { TokenizerPool, type PoolOptions, type PoolWorker, type TokenizerFiles } from './pool.ts';
+import type { TokenizerTables } from './bpe.ts';
+import { TokenizerPool, type PoolOptions, type PoolWorker } from './pool.ts';
 
 // Threads load TypeScript through tsx's loader, as the CLI does; it is registered by a small
 // bootstrap because Node 20 does not apply an `--import` loader to a worker's entry file.
@@ -38,6 +39,6 @@ export function nodePoolSize(): number {
 }
 
 /** A pool of worker_threads; default size: one per core (at most 8). */
-export function createNodeTokenizerPool(files: TokenizerFiles, opts: PoolOptions = {}): TokenizerPool {
-  return new TokenizerPool(nodePoolWorker, files, { ...opts, size: opts.size ?? Math.min(8, nodePoolSize()) });
+export function createNodeTokenizerPool(tables: TokenizerTables, opts: PoolOptions = {}): TokenizerPool {
+  return new TokenizerPool(nodePoolWorker, tables, { ...opts, size: opts.size ?? Math.min(8, nodePoolSize()) });
 }

@@ -7,6 +7,7 @@
 // characters; each worker holds up to two chunks, so it never waits for the next one, and a
 // fast worker takes more chunks than a slow one.
 import type { TokenizerReply, TokenizerRequest } from '../../workers/tokenizer-protocol.ts';
+import type { TokenizerTables } from './bpe.ts';
 import { splitChunk } from './encode-chunk.ts';
 
 /** One worker as the pool sees it. */
@@ -18,11 +19,6 @@ export interface PoolWorker {
 }
 
 export type WorkerFactory = () => PoolWorker;
-
-export interface TokenizerFiles {
-  vocabJson: string;
-  mergesTxt: string;
-}
 
 export interface PoolOptions {
   /** Number of workers; default defaultPoolSize(). */
@@ -92,7 +88,7 @@ interface Slot {
 
 export class TokenizerPool {
   readonly size: number;
-  /** Resolves when every worker has loaded the tokenizer; encodeAll need not wait for it. */
+  /** Resolves when every worker has built the tokenizer; encodeAll need not wait for it. */
   readonly ready: Promise<void>;
 
   private readonly slots: Slot[] = [];
@@ -104,7 +100,7 @@ export class TokenizerPool {
   private nextChunk = 0;
   private failure: Error | undefined;
 
-  constructor(createWorker: WorkerFactory, files: TokenizerFiles, opts: PoolOptions = {}) {
+  constructor(createWorker: WorkerFactory, tables: TokenizerTables, opts: PoolOptions = {}) {
     this.size = Math.max(1, Math.floor(opts.size ?? defaultPoolSize()));
     this.chunkChars = opts.chunkChars ?? DEFAULT_CHUNK_CHARS;
     this.stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
@@ -135,7 +131,7 @@ export class TokenizerPool {
           markFailed(this.failure!);
         },
       );
-      slot.worker.send({ type: 'init', vocabJson: files.vocabJson, mergesTxt: files.mergesTxt });
+      slot.worker.send({ type: 'init', tables }); // copied to each worker: ~1 MB of typed arrays
       this.slots.push(slot);
     }
   }

@@ -214,7 +214,7 @@ export class TrainingSession {
     this.files = rest;
     this.tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
     this.dispose(); // a prepare in flight and the tokenizer workers were the old model's
-    this.encoder = new DatasetEncoder(this.tok, { vocabJson: files.vocabJson, mergesTxt: files.mergesTxt }, this.deps.createTokenizerPool);
+    this.encoder = new DatasetEncoder(this.tok, this.deps.createTokenizerPool);
     this.modelUrl = url;
     const c = files.config;
     this.emit({ type: 'loaded', params: paramCount(c), nLayer: c.n_layer, nEmbd: c.n_embd, vocabSize: c.vocab_size, nPositions: c.n_positions });
