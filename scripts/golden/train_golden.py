@@ -29,7 +29,7 @@ from gpt2_ref import GPT2Ref  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
-# Mirrors tinyConfig({ n_embd: 8 }) in src/lib/train/synthetic.ts.
+# Mirrors syntheticConfig({ n_embd: 8 }) in src/lib/train/synthetic.ts.
 CONFIG = {
     'vocab_size': 101, 'n_positions': 16, 'n_embd': 8, 'n_layer': 2, 'n_head': 2,
     'layer_norm_epsilon': 1e-5, 'activation_function': 'gelu_new',

@@ -8,12 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { TrainingSession } from '../../src/lib/train/session';
 import type { ModelEvent } from '../../src/workers/model-protocol';
 import { bytesToUnicode } from '../../src/lib/tokenizer/bpe';
-import { syntheticWeights, tinyConfig } from '../../src/lib/train/synthetic';
+import { syntheticWeights, syntheticConfig } from '../../src/lib/train/synthetic';
 import { setupNodeWebGPU } from '../helpers/node-webgpu';
 
 type Of<T extends ModelEvent['type']> = Extract<ModelEvent, { type: T }>;
 
-const config = tinyConfig({ vocab_size: 257, n_embd: 8, n_positions: 16 });
+const config = syntheticConfig({ vocab_size: 257, n_embd: 8, n_positions: 16 });
 const vocab = Object.fromEntries([...bytesToUnicode().map((ch, b) => [ch, b]), ['<|endoftext|>', 256]]);
 
 describe('WebGPU device loss', () => {

@@ -7,10 +7,10 @@ import { GPT2 } from '../../src/lib/model/gpt2';
 import { Corpus, type CorpusAccount } from '../../src/lib/dataset/corpus';
 import { Trainer } from '../../src/lib/train/trainer';
 import { resolveTrainConfig } from '../../src/lib/train/config';
-import { syntheticTokens, syntheticWeights, tinyConfig } from '../../src/lib/train/synthetic';
+import { syntheticTokens, syntheticWeights, syntheticConfig } from '../../src/lib/train/synthetic';
 import { setupNodeWebGPU } from '../helpers/node-webgpu';
 
-const cfg = tinyConfig({ n_embd: 8 });
+const cfg = syntheticConfig({ n_embd: 8 });
 const config = resolveTrainConfig({ blockSize: 8, batchSize: 2, epochs: 1, seed: 11, lr: 3e-3, lossReadEvery: 2 });
 
 function accounts(): CorpusAccount[] {

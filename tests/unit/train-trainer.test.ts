@@ -5,12 +5,12 @@ import { Corpus, type CorpusAccount } from '../../src/lib/dataset/corpus';
 import { Trainer, type TrainerEvent } from '../../src/lib/train/trainer';
 import { resolveTrainConfig, type TrainConfig } from '../../src/lib/train/config';
 import { learningRate } from '../../src/lib/train/schedule';
-import { syntheticWeights, syntheticTokens, tinyConfig } from '../../src/lib/train/synthetic';
+import { syntheticWeights, syntheticTokens, syntheticConfig } from '../../src/lib/train/synthetic';
 import { AdamW } from '../../src/lib/train/adamw';
 import { optimizerStep } from '../../src/lib/train/step';
 import { trainableParams } from '../../src/lib/train/trainer';
 
-const cfg = tinyConfig();
+const cfg = syntheticConfig();
 
 function accounts(): CorpusAccount[] {
   return [0, 1].map((a) => ({
@@ -156,7 +156,7 @@ describe('Trainer on a tiny GPT-2 (tfjs cpu)', () => {
 
   it('one step holds at most the gradients plus a few chunk-sized temporaries beyond the model and moments', async () => {
     // A big vocabulary in 64 KB chunks, so the embedding dominates and its handling shows.
-    const big = tinyConfig({ vocab_size: 4000, dropout: 0 } as never);
+    const big = syntheticConfig({ vocab_size: 4000, dropout: 0 } as never);
     const model = GPT2.fromWeights(big, syntheticWeights(big, 2), { maxBufferBytes: 65536 });
     const params = trainableParams(model);
     const opt = new AdamW(params);
@@ -183,7 +183,7 @@ describe('Trainer on a tiny GPT-2 (tfjs cpu)', () => {
   });
 
   it('recomputing blocks holds one block of activations: far less peak memory than plain autodiff', async () => {
-    const deep = tinyConfig({ n_embd: 32, n_layer: 6, n_head: 4 });
+    const deep = syntheticConfig({ n_embd: 32, n_layer: 6, n_head: 4 });
     const model = GPT2.fromWeights(deep, syntheticWeights(deep, 6));
     const opt = new AdamW(trainableParams(model));
     const rows = syntheticTokens(4 * 17, 100, 2);

@@ -45,7 +45,7 @@ export function syntheticTokens(n: number, vocab: number, seed: number): Int32Ar
 }
 
 /** A tiny GPT-2 config for tests: dropout rates as given (0.1 like distilgpt2 by default). */
-export function tinyConfig(over: Partial<GPT2Config> = {}): GPT2Config {
+export function syntheticConfig(over: Partial<GPT2Config> = {}): GPT2Config {
   return {
     vocab_size: 101,
     n_positions: 16,
