@@ -45,7 +45,7 @@ const noSpecial = new Set<string>();
 
 interface Encoder { name: string; fresh: () => (s: string) => ArrayLike<number> }
 const allEncoders: Encoder[] = [
-  { name: 'tweetforge (ours)', fresh: () => { const t = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt); return (s) => t.encode(s); } },
+  { name: 'tweetforge (ours)', fresh: () => { const t = GPT2Tokenizer.fromTables(tables); return (s) => t.encode(s); } },
   { name: 'js-tiktoken gpt2', fresh: () => { const t = getEncoding('gpt2'); return (s) => t.encode(s, [], []); } },
   { name: 'gpt-tokenizer r50k_base', fresh: () => { clearMergeCache(); return (s) => gptTokenizerEncode(s, { disallowedSpecial: noSpecial }); } },
 ];
@@ -78,7 +78,8 @@ const fasterPeer = PEERS ? Math.max(mbps(rows[1]), mbps(rows[2])) : NaN;
 
 // The pool: fresh threads every round (cold JIT, empty caches: how the page meets a dataset),
 // timed from ready (threads started, tokenizer built) to the last id, and from the pool's
-// creation (what a caller that makes the pool on first use waits); then a second pass on the same threads (warm: a pool kept for re-tokenizing, e.g. after the rule changes).
+// creation (what a caller that makes the pool on first use waits); then a second pass on the
+// same threads (warm: a pool kept for re-tokenizing, e.g. after the rule changes).
 // Also, over the fresh-threads pass, the CPU time of the whole process (every thread: workers,
 // their GC and JIT threads, the main thread): the cores it kept busy bound what more threads can
 // gain; and the main thread's event-loop utilisation: near 1, the main thread is the limit.
