@@ -279,7 +279,8 @@ function buildTables(vocab: Map<string, number>, merges: [string, string][]): To
 
   // Each token's bytes: vocab.json spells them with bytesToUnicode's characters, except
   // <|endoftext|> (and any other added token), spelled literally: its UTF-8 is what it decodes to.
-  const unicodeToByte = new Map(bytesToUnicode().map((ch, b) => [ch, b]));
+  const byteChars = bytesToUnicode();
+  const unicodeToByte = new Map(byteChars.map((ch, b) => [ch, b]));
   const utf8 = new TextEncoder();
   const spelled: Uint8Array[] = new Array(maxId + 1);
   for (const [token, id] of vocab) {
@@ -301,7 +302,7 @@ function buildTables(vocab: Map<string, number>, merges: [string, string][]): To
   }
 
   const byteIds = new Int32Array(256);
-  bytesToUnicode().forEach((ch, b) => {
+  byteChars.forEach((ch, b) => {
     const id = vocab.get(ch);
     if (id === undefined) throw new Error(`vocab.json lacks the single-byte token for byte ${b} (${JSON.stringify(ch)})`);
     byteIds[b] = id;
