@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TokenizerTables } from './bpe.ts';
-import { TokenizerPool, type PoolOptions, type PoolWorker } from './pool.ts';
+import { MAX_WORKERS, TokenizerPool, type PoolOptions, type PoolWorker } from './pool.ts';
 
 // Threads load TypeScript through tsx's loader, as the CLI does; it is registered by a small
 // bootstrap because Node 20 does not apply an `--import` loader to a worker's entry file.
@@ -38,7 +38,7 @@ export function nodePoolSize(): number {
   return Math.max(1, os.availableParallelism());
 }
 
-/** A pool of worker_threads; default size: one per core (at most 8). */
+/** A pool of worker_threads; default size: one per core (at most MAX_WORKERS, 8). */
 export function createNodeTokenizerPool(tables: TokenizerTables, opts: PoolOptions = {}): TokenizerPool {
-  return new TokenizerPool(nodePoolWorker, tables, { ...opts, size: opts.size ?? Math.min(8, nodePoolSize()) });
+  return new TokenizerPool(nodePoolWorker, tables, { ...opts, size: opts.size ?? Math.min(MAX_WORKERS, nodePoolSize()) });
 }

@@ -51,7 +51,7 @@ export interface EncodeAllOptions {
  * Workers beyond this add memory (each holds its own tables and cache) more than speed: on 16
  * vCPUs, 16 workers were no faster than 8 (README, Benchmarks).
  */
-const MAX_WORKERS = 8;
+export const MAX_WORKERS = 8;
 const CHUNKS_IN_FLIGHT = 2;
 const DEFAULT_CHUNK_CHARS = 16_384; // small enough that the last chunks finish together
 const DEFAULT_STALL_MS = 60_000;
