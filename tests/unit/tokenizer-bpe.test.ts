@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { getEncoding } from 'js-tiktoken';
 import { encode as gptTokenizerEncode } from 'gpt-tokenizer/encoding/r50k_base';
-import { GPT2Tokenizer, StreamingDecoder, pretokenize } from '../../src/lib/tokenizer/bpe';
+import { GPT2Tokenizer, StreamingDecoder } from '../../src/lib/tokenizer/bpe';
+import { pretokenize } from '../../src/lib/tokenizer/pretokenize';
 import { GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../../scripts/fixtures/gpt2-tokenizer-files';
 import { tortureStrings, LONE_SURROGATES, tweetLikeTexts, rng } from './torture-strings';
 

@@ -22,26 +22,13 @@
  * the end-of-text id (eotId, 50256) is only ever inserted as an id by the caller.
  */
 
+import { IdBuffer } from './id-buffer.ts';
 import { NO_MERGE, PairRanks } from './pair-ranks.ts';
+import { PieceCache } from './piece-cache.ts';
+import { pieceEnd } from './pretokenize.ts';
 
-// ---------------------------------------------------------------------------------------------
-// 1. Pre-tokenization
-
-/**
- * GPT-2's pattern, `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`,
- * compiled once. OpenAI compiled it with Python's `regex` module, whose `\s` is Unicode's
- * White_Space property; JavaScript's `\s` differs on two characters (it adds U+FEFF, lacks
- * U+0085), so `\s` is spelled \p{White_Space} here to give the ids the model was trained on.
- * (js-tiktoken and gpt-tokenizer keep JS's `\s`; tests check that difference explicitly.)
- * Contractions are case-sensitive, as in GPT-2: "I'M" is "I" "'" "M".
- */
-export const GPT2_SPLIT_PATTERN =
-  /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\p{White_Space}\p{L}\p{N}]+|\p{White_Space}+(?!\P{White_Space})|\p{White_Space}+/gu;
-
-/** The pieces GPT-2's pattern cuts `text` into (they concatenate back to `text`). */
-export function pretokenize(text: string): string[] {
-  return text.match(GPT2_SPLIT_PATTERN) ?? [];
-}
+// Step 1 lives in pretokenize.ts: GPT-2's pattern, and a scanner that applies it character by
+// character.
 
 // ---------------------------------------------------------------------------------------------
 // 2. Bytes as printable characters (how vocab.json and merges.txt spell tokens)
@@ -63,9 +50,6 @@ export function bytesToUnicode(): string[] {
 
 // ---------------------------------------------------------------------------------------------
 // 3. The tokenizer
-
-/** Pieces cached with their ids; cleared when full (tweets repeat a small set of words). */
-const CACHE_LIMIT = 200_000;
 
 /**
  * Everything the tokenizer uses, as typed arrays. Parsing vocab.json + merges.txt takes
@@ -101,13 +85,13 @@ export class GPT2Tokenizer {
   private readonly mergeRanks: PairRanks;
   /** merge rank -> id of the merged token */
   private readonly mergeIds: Int32Array;
-  /** piece -> its ids: the merge cache */
-  private readonly cache = new Map<string, number[]>();
-  private readonly utf8Encoder = new TextEncoder();
+  /** piece -> its ids: the merge cache (tweets repeat a small set of words) */
+  private readonly cache = new PieceCache();
+  /** Where encode() collects ids before copying them out. */
+  private readonly out = new IdBuffer();
   // ignoreBOM: a leading U+FEFF is text, not a byte-order mark to strip.
   private readonly utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  /** Scratch for bpe(): a piece's UTF-8 bytes, its tokens while merging, their pair ranks. */
-  private scratch = new Uint8Array(256);
+  /** Scratch for merge(): a piece's tokens while merging, their pair ranks. */
   private parts = new Int32Array(256);
   private ranks = new Int32Array(256);
 
@@ -170,44 +154,75 @@ export class GPT2Tokenizer {
 
   /** Text in, ids out. */
   encode(text: string): number[] {
-    const ids: number[] = [];
-    this.encodeInto(text, ids);
+    const out = this.out;
+    out.length = 0;
+    this.encodeInto(text, out);
+    const ids: number[] = new Array(out.length);
+    for (let i = 0; i < ids.length; i++) ids[i] = out.ids[i];
     return ids;
   }
 
-  /** Appends the ids of `text` to `out`; returns how many it appended. */
-  encodeInto(text: string, out: number[]): number {
-    const start = out.length;
-    // match() with the global flag returns the pieces as plain strings: no match objects.
-    for (const piece of pretokenize(text)) {
-      let ids = this.cache.get(piece);
-      if (ids === undefined) {
-        ids = this.bpe(piece);
-        if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-        this.cache.set(piece, ids);
+  /** Appends the ids of text[from .. to) (all of it by default) to `out`; returns how many. */
+  encodeInto(text: string, out: IdBuffer, from = 0, to = text.length): number {
+    const first = out.length;
+    const cache = this.cache;
+    for (let start = from; start < to; ) {
+      const end = pieceEnd(text, start, to);
+      let slot = cache.find(text, start, end);
+      if (slot < 0) {
+        const piece = text.slice(start, end);
+        const count = this.merge(piece); // may grow this.parts: read it after
+        slot = cache.add(piece, this.parts, count);
       }
-      for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+      const a = cache.from(slot), b = cache.to(slot);
+      out.reserve(b - a);
+      const ids = cache.ids, dest = out.ids;
+      for (let i = a, j = out.length; i < b; i++, j++) dest[j] = ids[i];
+      out.length += b - a;
+      start = end;
     }
-    return out.length - start;
+    return out.length - first;
   }
 
   /** One piece (a match of the pattern) in, its ids out: steps 2 and 3 above, uncached. */
   bpe(piece: string): number[] {
-    // Step 2: the piece's bytes, as the ids of single-byte tokens. Most pieces are ASCII, whose
-    // UTF-8 is the char codes themselves; the rest go through TextEncoder (lone surrogates
-    // become U+FFFD's bytes, as TextEncoder does).
+    return Array.from(this.parts.subarray(0, this.merge(piece)));
+  }
+
+  /** Steps 2 and 3 for one piece: leaves its ids in parts[0 .. n) and returns n. */
+  private merge(piece: string): number {
+    // Step 2: the piece's UTF-8 bytes, as the ids of single-byte tokens. A lone surrogate
+    // becomes U+FFFD's bytes, as TextEncoder (and so every peer) makes it.
     const m = piece.length;
     if (this.parts.length < m * 3) this.grow(m * 3);
-    const parts = this.parts, ranks = this.ranks;
+    const parts = this.parts, ranks = this.ranks, byteIds = this.byteIds;
     let n = 0;
-    for (; n < m; n++) {
-      const c = piece.charCodeAt(n);
-      if (c >= 0x80) break;
-      parts[n] = this.byteIds[c];
-    }
-    if (n < m) {
-      n = this.utf8Encoder.encodeInto(piece, this.scratch).written;
-      for (let i = 0; i < n; i++) parts[i] = this.byteIds[this.scratch[i]];
+    for (let i = 0; i < m; i++) {
+      let c = piece.charCodeAt(i);
+      if (c < 0x80) {
+        parts[n++] = byteIds[c];
+        continue;
+      }
+      if (c < 0x800) {
+        parts[n++] = byteIds[0xc0 | (c >> 6)];
+      } else {
+        if (c >= 0xd800 && c < 0xe000) {
+          const low = c < 0xdc00 && i + 1 < m ? piece.charCodeAt(i + 1) : 0;
+          if (low >= 0xdc00 && low < 0xe000) {
+            c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+            i++;
+            parts[n++] = byteIds[0xf0 | (c >> 18)];
+            parts[n++] = byteIds[0x80 | ((c >> 12) & 0x3f)];
+          } else {
+            c = 0xfffd;
+          }
+        }
+        if (c < 0x10000) {
+          parts[n++] = byteIds[0xe0 | (c >> 12)];
+        }
+        parts[n++] = byteIds[0x80 | ((c >> 6) & 0x3f)];
+      }
+      parts[n++] = byteIds[0x80 | (c & 0x3f)];
     }
 
     // Step 3: ranks[i] is the rank of the pair (parts[i], parts[i + 1]). Merge the lowest
@@ -233,14 +248,11 @@ export class GPT2Tokenizer {
       if (at > 0) ranks[at - 1] = this.mergeRanks.get(parts[at - 1], parts[at]);
       if (at < n - 1) ranks[at] = this.mergeRanks.get(parts[at], parts[at + 1]);
     }
-    const ids: number[] = new Array(n);
-    for (let i = 0; i < n; i++) ids[i] = parts[i];
-    return ids;
+    return n;
   }
 
   /** Room for pieces of up to `bytes` UTF-8 bytes in the scratch arrays. */
   private grow(bytes: number): void {
-    this.scratch = new Uint8Array(bytes);
     this.parts = new Int32Array(bytes);
     this.ranks = new Int32Array(bytes);
   }
