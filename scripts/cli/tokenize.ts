@@ -5,6 +5,7 @@
 // Only DIR/vocab.json and DIR/merges.txt are read. "<|endoftext|>" in the text is ordinary text.
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
 import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers.ts';
+import { unpack } from '../../src/lib/tokenizer/packed-ids.ts';
 import { parseArgs, readStdin, requireOption } from './args.ts';
 import { readModelFiles } from '../fixtures/model-dir.ts';
 
@@ -46,7 +47,7 @@ export async function run(args: string[]): Promise<void> {
   if (threads > 1) {
     const pool = createNodeTokenizerPool(tok.tables, { size: threads });
     try {
-      ids = await pool.encodeAll(texts);
+      ids = unpack(await pool.encodeAll(texts));
     } finally {
       pool.terminate();
     }

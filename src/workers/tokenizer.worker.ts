@@ -3,7 +3,7 @@
 // texts (see tokenizer-protocol.ts). The pool in src/lib/tokenizer/pool.ts runs several.
 // The same file runs in Node under worker_threads (src/lib/tokenizer/node-workers.ts gives it a `self`).
 import { GPT2Tokenizer } from '../lib/tokenizer/bpe.ts';
-import { encodeChunk } from '../lib/tokenizer/encode-chunk.ts';
+import { encodePacked } from '../lib/tokenizer/packed-ids.ts';
 import type { TokenizerReply, TokenizerRequest } from './tokenizer-protocol.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -27,7 +27,7 @@ scope.addEventListener('message', (e: MessageEvent<TokenizerRequest>) => {
   }
   if (!tok) return post({ type: 'error', job: msg.job, chunk: msg.chunk, message: initError });
   try {
-    const { ids, offsets } = encodeChunk(tok, msg.texts);
+    const { ids, offsets } = encodePacked(tok, msg.texts);
     post({ type: 'encoded', job: msg.job, chunk: msg.chunk, ids, offsets }, [ids.buffer, offsets.buffer]);
   } catch (err) {
     post({ type: 'error', job: msg.job, chunk: msg.chunk, message: (err as Error).message });

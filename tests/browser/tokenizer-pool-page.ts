@@ -2,6 +2,7 @@
 // tokenizer worker) into .fixtures/tokenizer-pool-page/, and the test drives it in Chromium.
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
 import { createBrowserTokenizerPool } from '../../src/lib/tokenizer/browser-workers.ts';
+import { unpack } from '../../src/lib/tokenizer/packed-ids.ts';
 
 export interface PoolRun {
   poolSize: number;
@@ -29,7 +30,8 @@ async function run(base: string, texts: string[]): Promise<PoolRun> {
   let progressCalls = 0;
   let lastProgress: PoolRun['lastProgress'] = null;
   let t0 = performance.now();
-  const ids = await pool.encodeAll(texts, { onProgress: (p) => (progressCalls++, (lastProgress = p)) });
+  const packed = await pool.encodeAll(texts, { onProgress: (p) => (progressCalls++, (lastProgress = p)) });
+  const ids = unpack(packed);
   const poolMs = performance.now() - t0;
 
   t0 = performance.now();
@@ -46,7 +48,7 @@ async function run(base: string, texts: string[]): Promise<PoolRun> {
     poolSize: pool.size,
     hardwareConcurrency: navigator.hardwareConcurrency,
     firstMismatch, progressCalls, lastProgress, poolMs, oneThreadMs, abortOutcome,
-    allInt32: ids.every((x) => x instanceof Int32Array),
+    allInt32: packed.ids instanceof Int32Array && packed.offsets instanceof Int32Array,
     flat: ids.flatMap((x) => Array.from(x)),
   };
 }

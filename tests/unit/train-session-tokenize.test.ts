@@ -9,6 +9,7 @@ import type { TokenizerPoolFactory } from '../../src/lib/tokenizer/dataset-encod
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe';
 import { TokenizerPool, type PoolWorker } from '../../src/lib/tokenizer/pool';
 import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers';
+import { encodePacked } from '../../src/lib/tokenizer/packed-ids';
 import type { ModelEvent } from '../../src/workers/model-protocol';
 import type { ModelFiles } from '../../src/lib/model/load';
 import { loadModelDir } from '../../scripts/fixtures/model-dir';
@@ -151,7 +152,7 @@ describe('TrainingSession.prepare tokenizes with a worker pool, or on one thread
       return {
         size: 1,
         terminate: () => void stopped++,
-        encodeAll: async (texts) => texts.map((t) => Int32Array.from(tok.encode(t))),
+        encodeAll: async (texts) => encodePacked(tok, texts),
       };
     };
     const s = await loaded(counting);

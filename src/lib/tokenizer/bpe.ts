@@ -162,12 +162,12 @@ export class GPT2Tokenizer {
     return ids;
   }
 
-  /** Appends the ids of text[from .. to) (all of it by default) to `out`; returns how many. */
-  encodeInto(text: string, out: IdBuffer, from = 0, to = text.length): number {
+  /** Appends the ids of `text` to `out`; returns how many it appended. */
+  encodeInto(text: string, out: IdBuffer): number {
     const first = out.length;
     const cache = this.cache;
-    for (let start = from; start < to; ) {
-      const end = pieceEnd(text, start, to);
+    for (let start = 0; start < text.length; ) {
+      const end = pieceEnd(text, start);
       let slot = cache.find(text, start, end);
       if (slot < 0) {
         const piece = text.slice(start, end);

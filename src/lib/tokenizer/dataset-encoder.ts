@@ -3,14 +3,16 @@
 // is made on first use and kept until terminate() (the model worker makes one encoder per
 // loaded model); a pool that fails is dropped for good and the texts are encoded here instead.
 import type { GPT2Tokenizer, TokenizerTables } from './bpe.ts';
+import { IdBuffer } from './id-buffer.ts';
+import type { PackedIds } from './packed-ids.ts';
 import type { EncodeAllOptions, TokenizerPool } from './pool.ts';
 
 /** What the encoder needs of a pool; the page makes web Workers, Node worker_threads, tests fakes. */
 export type TokenizerPoolFactory = (tables: TokenizerTables) => Pick<TokenizerPool, 'size' | 'encodeAll' | 'terminate'>;
 
 export interface EncodedTexts {
-  /** The ids of each text, in order. */
-  ids: ArrayLike<number>[];
+  /** The ids of each text, in order, packed (unpack() gives one view per text). */
+  ids: PackedIds;
   /** Workers that encoded them; 0: the calling thread did. */
   workers: number;
 }
@@ -63,19 +65,19 @@ export class DatasetEncoder {
 }
 
 /** The pool's contract on one thread: progress after each slice of SLICE_MS, abortable between slices. */
-async function encodeOnThread(tok: GPT2Tokenizer, texts: readonly string[], { signal, onProgress }: EncodeAllOptions): Promise<number[][]> {
-  const ids: number[][] = new Array(texts.length);
-  let tokens = 0;
+async function encodeOnThread(tok: GPT2Tokenizer, texts: readonly string[], { signal, onProgress }: EncodeAllOptions): Promise<PackedIds> {
+  const out = new IdBuffer();
+  const offsets = new Int32Array(texts.length + 1);
   let sliceStart = performance.now();
   for (let i = 0; i < texts.length; i++) {
-    ids[i] = tok.encode(texts[i]);
-    tokens += ids[i].length;
+    tok.encodeInto(texts[i], out);
+    offsets[i + 1] = out.length;
     if (i === texts.length - 1 || performance.now() - sliceStart >= SLICE_MS) {
-      onProgress?.({ texts: i + 1, totalTexts: texts.length, tokens });
+      onProgress?.({ texts: i + 1, totalTexts: texts.length, tokens: out.length });
       await new Promise((resolve) => setTimeout(resolve, 0));
       signal?.throwIfAborted();
       sliceStart = performance.now();
     }
   }
-  return ids;
+  return { ids: out.toInt32Array(), offsets };
 }

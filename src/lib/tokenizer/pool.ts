@@ -1,5 +1,5 @@
-// A pool of tokenizer workers that encodes a whole dataset: texts in, one Int32Array of ids per
-// text out, in the order given, with progress and cancellation.
+// A pool of tokenizer workers that encodes a whole dataset: texts in, their ids out, packed in two
+// typed arrays in the order given, with progress and cancellation.
 //
 // The pool knows workers only through PoolWorker, made by an injected factory: the page passes
 // web Workers (browser-workers.ts), Node passes worker_threads (node-workers.ts), and both run
@@ -8,7 +8,7 @@
 // fast worker takes more chunks than a slow one.
 import type { TokenizerReply, TokenizerRequest } from '../../workers/tokenizer-protocol.ts';
 import type { TokenizerTables } from './bpe.ts';
-import { splitChunk } from './encode-chunk.ts';
+import { concatPacked, packedCount, type PackedIds } from './packed-ids.ts';
 
 /** One worker as the pool sees it. */
 export interface PoolWorker {
@@ -64,11 +64,13 @@ export function defaultPoolSize(): number {
 
 interface Job {
   id: number;
-  results: Int32Array[];
+  /** The ids of each chunk, in the job's order. */
+  chunks: PackedIds[];
+  totalTexts: number;
   chunksLeft: number;
   texts: number;
   tokens: number;
-  resolve: (ids: Int32Array[]) => void;
+  resolve: (ids: PackedIds) => void;
   reject: (reason: unknown) => void;
   onProgress?: (p: TokenizeProgress) => void;
 }
@@ -77,8 +79,8 @@ interface Task {
   job: Job;
   /** Unique over the pool's life: routes the reply. */
   chunk: number;
-  /** Index of the chunk's first text in the job's input. */
-  first: number;
+  /** Its place among the job's chunks. */
+  index: number;
   texts: string[];
 }
 
@@ -139,15 +141,15 @@ export class TokenizerPool {
     }
   }
 
-  /** Texts in; out, the ids of each text (Int32Array views into per-chunk buffers), same order. */
-  encodeAll(texts: readonly string[], opts: EncodeAllOptions = {}): Promise<Int32Array[]> {
+  /** Texts in; out, their ids packed, in the same order (unpack() gives one view per text). */
+  encodeAll(texts: readonly string[], opts: EncodeAllOptions = {}): Promise<PackedIds> {
     const { signal, onProgress } = opts;
     if (this.failure) return Promise.reject(this.failure);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (texts.length === 0) return Promise.resolve([]);
-    return new Promise<Int32Array[]>((resolve, reject) => {
+    if (texts.length === 0) return Promise.resolve(concatPacked([]));
+    return new Promise<PackedIds>((resolve, reject) => {
       const job: Job = {
-        id: this.nextJob++, results: new Array(texts.length), chunksLeft: 0, texts: 0, tokens: 0,
+        id: this.nextJob++, chunks: [], totalTexts: texts.length, chunksLeft: 0, texts: 0, tokens: 0,
         resolve, reject, onProgress,
       };
       const abort = (): void => this.cancel(job, signal!.reason);
@@ -164,8 +166,7 @@ export class TokenizerPool {
       for (let first = 0; first < texts.length; ) {
         let end = first, chars = 0;
         while (end < texts.length && (end === first || chars + texts[end].length <= limit)) chars += texts[end++].length;
-        this.queue.push({ job, chunk: this.nextChunk++, first, texts: texts.slice(first, end) });
-        job.chunksLeft++;
+        this.queue.push({ job, chunk: this.nextChunk++, index: job.chunksLeft++, texts: texts.slice(first, end) });
         first = end;
       }
       this.pump();
@@ -208,14 +209,13 @@ export class TokenizerPool {
     if (!task || !this.jobs.has(task.job.id)) return;
     const job = task.job;
     if (reply.type === 'error') return this.cancel(job, new Error(`tokenizer worker: ${reply.message}`));
-    const ids = splitChunk(reply);
-    for (let i = 0; i < ids.length; i++) job.results[task.first + i] = ids[i];
-    job.texts += ids.length;
+    job.chunks[task.index] = { ids: reply.ids, offsets: reply.offsets };
+    job.texts += packedCount(reply);
     job.tokens += reply.ids.length;
-    job.onProgress?.({ texts: job.texts, totalTexts: job.results.length, tokens: job.tokens });
+    job.onProgress?.({ texts: job.texts, totalTexts: job.totalTexts, tokens: job.tokens });
     if (--job.chunksLeft === 0) {
       this.jobs.delete(job.id);
-      job.resolve(job.results);
+      job.resolve(concatPacked(job.chunks));
     }
   }
 

@@ -46,10 +46,10 @@ function classify(cp: number): number {
  * The class of the code point at `i` times 4, plus its length in UTF-16 units (1, or 2 for a
  * surrogate pair), packed so the scanner gets both from one call.
  */
-function classAt(text: string, i: number, end: number): number {
+function classAt(text: string, i: number): number {
   let cp = text.charCodeAt(i);
   let units = 1;
-  if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < end) {
+  if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < text.length) {
     const low = text.charCodeAt(i + 1);
     if (low >= 0xdc00 && low < 0xe000) {
       cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
@@ -60,9 +60,8 @@ function classAt(text: string, i: number, end: number): number {
 }
 
 /**
- * Where the piece that starts at `start` ends (start < end): the end of the match that
- * GPT2_SPLIT_PATTERN, used with matchAll on text.slice(0, end), finds at `start`. (A worker gets
- * many tweets as one string; `end` keeps each tweet's pieces to itself.) The alternatives, in order:
+ * Where the piece that starts at `start` ends (start < text.length): the end of the match that
+ * GPT2_SPLIT_PATTERN, used with matchAll, finds at `start`. Its alternatives, in order:
  *   's 't 're 've 'm 'll 'd   a contraction, lower-case only, whatever follows it;
  *   ' ?\p{L}+'  ' ?\p{N}+'  ' ?[^\s\p{L}\p{N}]+'   a run of one class, after at most one space
  *     (U+0020 only);
@@ -71,8 +70,8 @@ function classAt(text: string, i: number, end: number): number {
  *   '\s+'  a single whitespace character before a non-space, which the alternative above cannot
  *     match.
  */
-export function pieceEnd(text: string, start: number, end = text.length): number {
-  const n = end;
+export function pieceEnd(text: string, start: number): number {
+  const n = text.length;
   const c = text.charCodeAt(start);
   if (c === 0x27 && start + 1 < n) {
     const d = text.charCodeAt(start + 1);
@@ -81,10 +80,10 @@ export function pieceEnd(text: string, start: number, end = text.length): number
     if ((d === 0x72 || d === 0x76) && e === 0x65) return start + 3; // 're 've
     if (d === 0x6c && e === 0x6c) return start + 3; // 'll
   }
-  let at = classAt(text, start, n);
+  let at = classAt(text, start);
   let i = start;
   if (c === 0x20 && i + 1 < n) {
-    const next = classAt(text, i + 1, n);
+    const next = classAt(text, i + 1);
     if (next >> 2 !== SPACE) (i += 1), (at = next); // the space leads a word, number or symbols
   }
   const k = at >> 2;
@@ -96,7 +95,7 @@ export function pieceEnd(text: string, start: number, end = text.length): number
       if ((classes[cu] || classify(cu)) !== k) break;
       i++;
     } else {
-      const next = classAt(text, i, n);
+      const next = classAt(text, i);
       if (next >> 2 !== k) break;
       i += next & 3;
     }

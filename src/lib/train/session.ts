@@ -16,6 +16,7 @@ import { generate, DEFAULT_SAMPLE_OPTIONS, type SampleOptions } from '../generat
 import type { ModelCardInfo } from '../model/model-card.ts';
 import { GPT2Tokenizer } from '../tokenizer/bpe.ts';
 import { DatasetEncoder, type TokenizerPoolFactory } from '../tokenizer/dataset-encoder.ts';
+import { unpack } from '../tokenizer/packed-ids.ts';
 import { etaSeconds } from '../eta.ts';
 import {
   KEEP_CHECKPOINTS,
@@ -245,9 +246,10 @@ export class TrainingSession {
           this.emit({ type: 'prepare-progress', texts, totalTexts, tokens, etaSec: etaSeconds(texts, totalTexts, now - t0) });
         },
       });
-      const tokenized = { texts: ids.length, workers, ms: performance.now() - t0 };
+      const perText = unpack(ids);
+      const tokenized = { texts: perText.length, workers, ms: performance.now() - t0 };
       let first = 0;
-      const accounts = corpusAccounts(groups, groups.map((g) => ids.slice(first, (first += g.texts.length))));
+      const accounts = corpusAccounts(groups, groups.map((g) => perText.slice(first, (first += g.texts.length))));
       const corpus = new Corpus(accounts, { ...config, eotId: tok.eotId });
       const ckBytes = checkpointBytes(paramCount(model.config));
       // The kept checkpoints, plus the one being written before the oldest is pruned, plus the corpus.
