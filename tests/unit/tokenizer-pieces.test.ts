@@ -41,7 +41,6 @@ describe('pieceEnd (the pre-tokenizer the encoder runs)', () => {
     for (let cp = 0x10000; cp < 0x110000; cp += 61) inputs.push(...contexts(String.fromCodePoint(cp)));
     expect(differing(inputs)).toEqual([]);
   });
-
 });
 
 describe('PieceCache', () => {
