@@ -106,6 +106,17 @@ describe('GPT2Tokenizer', () => {
     }
   });
 
+  it('merges long pieces (through the heap) as js-tiktoken does', () => {
+    // Runs with no break for the pattern: long words, Japanese, Thai, digits, symbols, emoji.
+    const alphabets = ['abcdefghijklmnopqrstuvwxyz', 'etaoinshrdlu', 'あいうえおかきくけこ日本語漢字', 'กขคงจฉชซ', '0123456789', '!?#*-=+.', '😂🎉🔥'];
+    const r = rng(5);
+    for (let n = 0; n < 280; n++) {
+      const chars = [...alphabets[n % alphabets.length]];
+      const s = (n % 3 === 0 ? ' ' : '') + Array.from({ length: 9 + Math.floor(r() * 150) }, () => chars[Math.floor(r() * chars.length)]).join('');
+      expect(tok.encode(s), JSON.stringify(s)).toEqual(tiktoken.encode(s, [], []));
+    }
+  });
+
   it('gives the same ids from the merge cache as from a fresh merge', () => {
     const word = ' antidisestablishmentarianism';
     const fresh = tok.bpe(word);

@@ -22,6 +22,7 @@
  * the end-of-text id (eotId, 50256) is only ever inserted as an id by the caller.
  */
 
+import { HeapMerger } from './heap-merge.ts';
 import { IdBuffer } from './id-buffer.ts';
 import { NO_MERGE, PairRanks } from './pair-ranks.ts';
 import { PieceCache } from './piece-cache.ts';
@@ -69,6 +70,12 @@ export interface TokenizerTables {
   tokenBytes: Uint8Array;
 }
 
+/**
+ * Pieces of more UTF-8 bytes than this merge through a heap. Measured on the distinct pieces of
+ * 8 MB of tweets: the heap halves the time of pieces over 32 bytes; under 16 the loop is faster.
+ */
+const LONG_PIECE = 24;
+
 export class GPT2Tokenizer {
   /** The id of <|endoftext|> (50256 for GPT-2): the separator the corpus inserts between tweets. */
   readonly eotId: number;
@@ -91,6 +98,7 @@ export class GPT2Tokenizer {
   private readonly out = new IdBuffer();
   // ignoreBOM: a leading U+FEFF is text, not a byte-order mark to strip.
   private readonly utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  private readonly heapMerger = new HeapMerger();
   /** Scratch for merge(): a piece's tokens while merging, their pair ranks. */
   private parts = new Int32Array(256);
   private ranks = new Int32Array(256);
@@ -229,7 +237,9 @@ export class GPT2Tokenizer {
     // (leftmost on a tie), shift the rest left by one, and re-rank only the merged token's
     // two pairs: O(n^2) number moves at worst, in reused typed arrays, no string building.
     // Merging one pair at a time gives encoder.py's result because a merge that uses a token
-    // always ranks after the merge that made it.
+    // always ranks after the merge that made it. Long pieces take the same steps through a heap
+    // (heap-merge.ts), where the scans and shifts would cost more.
+    if (n > LONG_PIECE) return this.heapMerger.merge(parts, n, this.mergeRanks, this.mergeIds);
     for (let i = 0; i < n - 1; i++) ranks[i] = this.mergeRanks.get(parts[i], parts[i + 1]);
     while (n > 1) {
       let best = NO_MERGE;
