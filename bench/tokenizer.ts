@@ -1,24 +1,30 @@
-// npm run bench:tokenizer [-- --mb 8 --rounds 3 --threads 1,2,4 --chunk 16384,65536 --peers no]
+// npm run bench:tokenizer [-- --mb 8 --rounds 3 --threads 1,2,4 --chunk 16384,65536 --peers no --split no]
 // Tokenizer throughput on ~8 MB of tweet-like text (tests/unit/torture-strings.ts), encoded tweet
 // by tweet as the corpus does: ours vs js-tiktoken (`gpt2`) vs gpt-tokenizer (`r50k_base`) on one
 // thread in the same process, then our pool on Node worker_threads (the browser's pool runs the
 // same worker file on web workers), with the cores the process kept busy and the share of the pass
-// the main thread was busy (it sends every chunk and splits every reply). Every run starts from
-// empty caches, as a new dataset does; each figure is the best of `rounds` interleaved runs,
-// since the machine may be shared.
+// the main thread was busy (it sends every chunk and packs the replies). Beside each pool, the
+// same number of separate processes, each encoding its own share of the text on one thread at
+// the same moment ("split"): what splitting the work costs by itself (each process warms its own
+// JIT and fills its own cache, as each worker does) and what the cores allow, without the pool's
+// messages. Every run starts from empty caches, as a new dataset does; each figure is the best
+// of `rounds` interleaved runs, since the machine may be shared.
 // Prints a markdown table for README.md; writes bench/out/tokenizer.json.
 import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
 import { getEncoding } from 'js-tiktoken';
 import { encode as gptTokenizerEncode, clearMergeCache } from 'gpt-tokenizer/encoding/r50k_base';
 import { GPT2Tokenizer } from '../src/lib/tokenizer/bpe.ts';
+import { IdBuffer } from '../src/lib/tokenizer/id-buffer.ts';
 import { createNodeTokenizerPool } from '../src/lib/tokenizer/node-workers.ts';
 import { GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../scripts/fixtures/gpt2-tokenizer-files.ts';
 import { tweetLikeTexts } from '../tests/unit/torture-strings.ts';
 import { parseArgs } from '../scripts/cli/args.ts';
 
-const args = parseArgs(process.argv.slice(2), ['mb', 'rounds', 'threads', 'chunk', 'peers']);
+const args = parseArgs(process.argv.slice(2), ['mb', 'rounds', 'threads', 'chunk', 'peers', 'split', 'part']);
 const MB = Number(args.options.get('mb') ?? 8);
 const ROUNDS = Number(args.options.get('rounds') ?? 3);
 const cores = os.availableParallelism();
@@ -29,12 +35,13 @@ const THREADS = (args.options.get('threads') ?? [1, 2, 4, 8].filter((n) => n <= 
 // Characters per chunk (the pool's chunkChars); undefined: the pool's default.
 const CHUNKS = (args.options.get('chunk') ?? '').split(',').filter(Boolean).map(Number);
 const PEERS = args.options.get('peers') !== 'no';
+const SPLIT = args.options.get('split') !== 'no';
 
 const files = { vocabJson: fs.readFileSync(GPT2_VOCAB_JSON, 'utf8'), mergesTxt: fs.readFileSync(GPT2_MERGES_TXT, 'utf8') };
 const texts = tweetLikeTexts(MB * 1e6, 7);
 const warmup = tweetLikeTexts(5e5, 8);
 const bytes = texts.reduce((a, t) => a + Buffer.byteLength(t), 0);
-console.error(`${texts.length} tweet-like texts, ${(bytes / 1e6).toFixed(2)} MB; ${cores} cores; node ${process.version}`);
+if (!args.options.has('part')) console.error(`${texts.length} tweet-like texts, ${(bytes / 1e6).toFixed(2)} MB; ${cores} cores; node ${process.version}`);
 
 // Each round starts every encoder with empty caches (a fresh instance; gpt-tokenizer's module
 // cache cleared), as when a new dataset is tokenized once; JIT warm-up happens once, before.
@@ -42,6 +49,22 @@ let t0 = performance.now();
 const tables = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt).tables;
 const loadMs = performance.now() - t0;
 const noSpecial = new Set<string>();
+
+// One process of a split run (--part i/n, started by splitRun below): encode share i of n of the
+// texts on this thread, from the moment the parent says go; print when it started and ended.
+if (args.options.has('part')) {
+  const [i, n] = args.options.get('part')!.split('/').map(Number);
+  const share = shareOf(texts, i, n);
+  const tok = GPT2Tokenizer.fromTables(tables);
+  const out = new IdBuffer();
+  const lines = readline.createInterface({ input: process.stdin });
+  process.stdout.write('ready\n');
+  for await (const _ of lines) break;
+  const start = performance.timeOrigin + performance.now();
+  for (const t of share) (out.length = 0), tok.encodeInto(t, out);
+  process.stdout.write(JSON.stringify({ start, end: performance.timeOrigin + performance.now() }) + '\n');
+  process.exit(0);
+}
 
 interface Encoder { name: string; fresh: () => (s: string) => ArrayLike<number> }
 const allEncoders: Encoder[] = [
@@ -83,7 +106,7 @@ const fasterPeer = PEERS ? Math.max(mbps(rows[1]), mbps(rows[2])) : NaN;
 // Also, over the fresh-threads pass, the CPU time of the whole process (every thread: workers,
 // their GC and JIT threads, the main thread): the cores it kept busy bound what more threads can
 // gain; and the main thread's event-loop utilisation: near 1, the main thread is the limit.
-interface PoolRow { threads: number; chunk: number | undefined; startMs: number; total: number; cold: number; warm: number; coresBusy: number; mainBusy: number }
+interface PoolRow { threads: number; chunk: number | undefined; startMs: number; total: number; cold: number; warm: number; coresBusy: number; mainBusy: number; split?: number }
 const pool: PoolRow[] = [];
 for (const chunk of CHUNKS.length > 0 ? CHUNKS : [undefined]) {
   for (const n of THREADS) {
@@ -107,6 +130,9 @@ for (const chunk of CHUNKS.length > 0 ? CHUNKS : [undefined]) {
       row.warm = Math.min(row.warm, (performance.now() - t0) / 1000);
       p.terminate();
     }
+    if (SPLIT && chunk === (CHUNKS[0] ?? undefined)) {
+      for (let round = 0; round < ROUNDS; round++) row.split = Math.min(row.split ?? Infinity, await splitRun(n));
+    }
     pool.push(row);
     console.error(`pool of ${n}${chunk ? `, chunks of ${chunk}` : ''}: ${(bytes / 1e6 / row.cold).toFixed(2)} MB/s cold, ${(bytes / 1e6 / row.warm).toFixed(2)} warm`);
   }
@@ -120,13 +146,14 @@ const lines = [
   '| --- | ---: | ---: | ---: |',
   ...rows.map((r) => `| ${r.name} | ${mbps(r).toFixed(2)} | ${(r.tokens / r.seconds / 1e6).toFixed(2)} M | ${PEERS ? (mbps(r) / fasterPeer).toFixed(2) + 'x' : '—'} |`),
   '',
-  '| our pool (Node worker_threads) | start (ms) | MB/s, fresh threads | speed-up | MB/s with start | speed-up | cores busy | main thread busy | MB/s, second pass | speed-up |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| our pool (Node worker_threads) | start (ms) | MB/s, fresh threads | speed-up | MB/s with start | speed-up | cores busy | main thread busy | MB/s, second pass | speed-up | split into processes: MB/s | speed-up |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...pool.map((p) => {
     const one = pool.find((q) => q.threads === 1 && q.chunk === p.chunk) ?? p;
     return `| ${p.threads} thread${p.threads > 1 ? 's' : ''}${p.chunk ? `, chunks of ${p.chunk}` : ''} | ${p.startMs.toFixed(0)} ` +
       `| ${(bytes / 1e6 / p.cold).toFixed(2)} | ${(one.cold / p.cold).toFixed(2)}x | ${(bytes / 1e6 / p.total).toFixed(2)} | ${(one.total / p.total).toFixed(2)}x | ${p.coresBusy.toFixed(2)} | ${(p.mainBusy * 100).toFixed(0)} % ` +
-      `| ${(bytes / 1e6 / p.warm).toFixed(2)} | ${(one.warm / p.warm).toFixed(2)}x |`;
+      `| ${(bytes / 1e6 / p.warm).toFixed(2)} | ${(one.warm / p.warm).toFixed(2)}x ` +
+      `| ${p.split ? (bytes / 1e6 / p.split).toFixed(2) : '—'} | ${p.split && one.split ? (one.split / p.split).toFixed(2) + 'x' : '—'} |`;
   }),
   '',
   `Loading vocab.json + merges.txt: ${loadMs.toFixed(0)} ms (once; each worker builds the tokenizer from its typed-array tables).`,
@@ -137,3 +164,36 @@ fs.writeFileSync(
   'bench/out/tokenizer.json',
   JSON.stringify({ bytes, texts: texts.length, cores, loadMs, rows: rows.map((r) => ({ ...r, mbps: mbps(r) })), pool }, null, 2),
 );
+
+/** Share i of n of the texts: consecutive texts, about 1/n of the characters. */
+function shareOf(all: string[], i: number, n: number): string[] {
+  let total = 0;
+  for (const t of all) total += t.length;
+  const out: string[] = [];
+  let seen = 0;
+  for (const t of all) {
+    if (Math.min(n - 1, Math.floor((seen * n) / total)) === i) out.push(t);
+    seen += t.length;
+  }
+  return out;
+}
+
+/**
+ * Seconds from the first of n processes starting on its share to the last finishing: each is
+ * this script with --part i/n, started and made ready (tables, text) before all are told to go.
+ */
+async function splitRun(n: number): Promise<number> {
+  const children = Array.from({ length: n }, (_, i) =>
+    spawn(process.execPath, [...process.execArgv, process.argv[1], '--part', `${i}/${n}`, '--mb', String(MB)], { stdio: ['pipe', 'pipe', 'inherit'] }),
+  );
+  const lines = children.map((c) => readline.createInterface({ input: c.stdout! })[Symbol.asyncIterator]());
+  const next = async (i: number): Promise<string> => {
+    const r = await lines[i].next();
+    if (r.done) throw new Error(`split process ${i + 1}/${n} ended early`);
+    return r.value;
+  };
+  await Promise.all(children.map((_, i) => next(i)));
+  for (const c of children) c.stdin!.write('go\n');
+  const times = (await Promise.all(children.map((_, i) => next(i)))).map((l) => JSON.parse(l) as { start: number; end: number });
+  return (Math.max(...times.map((t) => t.end)) - Math.min(...times.map((t) => t.start))) / 1000;
+}
