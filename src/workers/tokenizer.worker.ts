@@ -6,6 +6,12 @@ import { GPT2Tokenizer } from '../lib/tokenizer/bpe.ts';
 import { encodePacked } from '../lib/tokenizer/packed-ids.ts';
 import type { TokenizerReply, TokenizerRequest } from './tokenizer-protocol.ts';
 
+// Replies transfer their buffers, and the first buffer detached in a thread makes V8 throw away
+// the optimized code of every function that reads typed arrays. Detaching one now, before any is
+// optimized, spares those recompiles in the middle of the first chunks.
+const spent = new ArrayBuffer(8);
+structuredClone(spent, { transfer: [spent] });
+
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: TokenizerReply, transfer: Transferable[] = []): void => scope.postMessage(m, transfer);
 
