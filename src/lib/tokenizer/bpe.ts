@@ -6,7 +6,8 @@
  * (the clearest retelling). The pipeline, top to bottom:
  *
  *   1. pre-tokenize: GPT-2's regex cuts text into pieces (words with their leading space,
- *      numbers, punctuation runs, whitespace runs); BPE never merges across pieces.
+ *      numbers, punctuation runs, whitespace runs); BPE never merges across pieces. (In
+ *      pretokenize.ts, with the scanner that applies the regex's rule without running it.)
  *   2. bytes: each piece becomes its UTF-8 bytes, each byte a single-byte token.
  *   3. merge: repeatedly merge the adjacent pair that merges.txt ranks lowest (earliest).
  *   4. the ids of the resulting tokens, piece after piece.
@@ -27,9 +28,6 @@ import { IdBuffer } from './id-buffer.ts';
 import { NO_MERGE, PairRanks } from './pair-ranks.ts';
 import { PieceCache } from './piece-cache.ts';
 import { pieceEnd } from './pretokenize.ts';
-
-// Step 1 lives in pretokenize.ts: GPT-2's pattern, and a scanner that applies it character by
-// character.
 
 // ---------------------------------------------------------------------------------------------
 // 2. Bytes as printable characters (how vocab.json and merges.txt spell tokens)
