@@ -3,7 +3,9 @@
 // by tweet as the corpus does: ours vs js-tiktoken (`gpt2`) vs gpt-tokenizer (`r50k_base`) on one
 // thread in the same process, then our pool on Node worker_threads (the browser's pool runs the
 // same worker file on web workers), with the cores the process kept busy and the share of the pass
-// the main thread was busy (it sends every chunk and packs the replies). Beside each pool, the
+// the main thread was busy (it sends every chunk and packs the replies), and the merges (cache
+// misses) its workers made: each keeps its own cache, so a piece met by k workers is merged k
+// times (one thread: once per distinct piece). Beside each pool, the
 // same number of separate processes, each encoding its own share of the text on one thread at
 // the same moment ("split"): what splitting the work costs by itself (each process warms its own
 // JIT and fills its own cache, as each worker does) and what the cores allow, without the pool's
@@ -106,11 +108,11 @@ const fasterPeer = PEERS ? Math.max(mbps(rows[1]), mbps(rows[2])) : NaN;
 // Also, over the fresh-threads pass, the CPU time of the whole process (every thread: workers,
 // their GC and JIT threads, the main thread): the cores it kept busy bound what more threads can
 // gain; and the main thread's event-loop utilisation: near 1, the main thread is the limit.
-interface PoolRow { threads: number; chunk: number | undefined; startMs: number; total: number; cold: number; warm: number; coresBusy: number; mainBusy: number; split?: number }
+interface PoolRow { threads: number; chunk: number | undefined; startMs: number; total: number; cold: number; warm: number; coresBusy: number; mainBusy: number; merges: number; split?: number }
 const pool: PoolRow[] = [];
 for (const chunk of CHUNKS.length > 0 ? CHUNKS : [undefined]) {
   for (const n of THREADS) {
-    const row: PoolRow = { threads: n, chunk, startMs: Infinity, total: Infinity, cold: Infinity, warm: Infinity, coresBusy: 0, mainBusy: 0 };
+    const row: PoolRow = { threads: n, chunk, startMs: Infinity, total: Infinity, cold: Infinity, warm: Infinity, coresBusy: 0, mainBusy: 0, merges: 0 };
     for (let round = 0; round < ROUNDS; round++) {
       const created = performance.now();
       const p = createNodeTokenizerPool(tables, { size: n, chunkChars: chunk });
@@ -124,7 +126,7 @@ for (const chunk of CHUNKS.length > 0 ? CHUNKS : [undefined]) {
       const cpu = process.cpuUsage(cpu0);
       const elu = performance.eventLoopUtilization(elu0);
       row.total = Math.min(row.total, (performance.now() - created) / 1000);
-      if (seconds < row.cold) [row.cold, row.coresBusy, row.mainBusy] = [seconds, (cpu.user + cpu.system) / 1e6 / seconds, elu.utilization];
+      if (seconds < row.cold) [row.cold, row.coresBusy, row.mainBusy, row.merges] = [seconds, (cpu.user + cpu.system) / 1e6 / seconds, elu.utilization, p.merges];
       t0 = performance.now();
       await p.encodeAll(texts);
       row.warm = Math.min(row.warm, (performance.now() - t0) / 1000);
@@ -146,12 +148,12 @@ const lines = [
   '| --- | ---: | ---: | ---: |',
   ...rows.map((r) => `| ${r.name} | ${mbps(r).toFixed(2)} | ${(r.tokens / r.seconds / 1e6).toFixed(2)} M | ${PEERS ? (mbps(r) / fasterPeer).toFixed(2) + 'x' : '—'} |`),
   '',
-  '| our pool (Node worker_threads) | start (ms) | MB/s, fresh threads | speed-up | MB/s with start | speed-up | cores busy | main thread busy | MB/s, second pass | speed-up | split into processes: MB/s | speed-up |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| our pool (Node worker_threads) | start (ms) | MB/s, fresh threads | speed-up | MB/s with start | speed-up | merges | cores busy | main thread busy | MB/s, second pass | speed-up | split into processes: MB/s | speed-up |`,
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...pool.map((p) => {
     const one = pool.find((q) => q.threads === 1 && q.chunk === p.chunk) ?? p;
     return `| ${p.threads} thread${p.threads > 1 ? 's' : ''}${p.chunk ? `, chunks of ${p.chunk}` : ''} | ${p.startMs.toFixed(0)} ` +
-      `| ${(bytes / 1e6 / p.cold).toFixed(2)} | ${(one.cold / p.cold).toFixed(2)}x | ${(bytes / 1e6 / p.total).toFixed(2)} | ${(one.total / p.total).toFixed(2)}x | ${p.coresBusy.toFixed(2)} | ${(p.mainBusy * 100).toFixed(0)} % ` +
+      `| ${(bytes / 1e6 / p.cold).toFixed(2)} | ${(one.cold / p.cold).toFixed(2)}x | ${(bytes / 1e6 / p.total).toFixed(2)} | ${(one.total / p.total).toFixed(2)}x | ${(p.merges / 1000).toFixed(1)}k | ${p.coresBusy.toFixed(2)} | ${(p.mainBusy * 100).toFixed(0)} % ` +
       `| ${(bytes / 1e6 / p.warm).toFixed(2)} | ${(one.warm / p.warm).toFixed(2)}x ` +
       `| ${p.split ? (bytes / 1e6 / p.split).toFixed(2) : '—'} | ${p.split && one.split ? (one.split / p.split).toFixed(2) + 'x' : '—'} |`;
   }),

@@ -15,8 +15,9 @@ export type TokenizerReply =
   | { type: 'ready' }
   /**
    * The ids of the chunk's texts, back to back: text i has ids[offsets[i] .. offsets[i + 1]).
-   * Both buffers are transferred, not copied.
+   * Both buffers are transferred, not copied. `merges`: pieces the chunk made this worker merge
+   * (merge cache misses).
    */
-  | { type: 'encoded'; job: number; chunk: number; ids: Int32Array; offsets: Int32Array }
+  | { type: 'encoded'; job: number; chunk: number; ids: Int32Array; offsets: Int32Array; merges: number }
   /** One readable line; `job` is absent when init failed. */
   | { type: 'error'; job?: number; chunk?: number; message: string };

@@ -4,7 +4,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
-import { encodePacked, unpack, type PackedIds } from '../../src/lib/tokenizer/packed-ids.ts';
+import { unpack, type PackedIds } from '../../src/lib/tokenizer/packed-ids.ts';
+import { TokenizerWorkerCore } from '../../src/lib/tokenizer/worker-core.ts';
 import { TokenizerPool, type PoolWorker, type TokenizeProgress } from '../../src/lib/tokenizer/pool.ts';
 import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers.ts';
 import type { TokenizerReply } from '../../src/workers/tokenizer-protocol.ts';
@@ -40,18 +41,16 @@ function expectSameAsOneThread(texts: string[], packed: PackedIds): void {
 function fakeWorker(seed: number, log?: { sent: number; terminated?: number }, { maxDelayMs = 5, hangAfter = Infinity } = {}): PoolWorker {
   const r = rng(seed);
   let answered = 0;
-  let local: GPT2Tokenizer | undefined;
+  const core = new TokenizerWorkerCore();
   let onReply: (reply: TokenizerReply) => void = () => {};
   return {
     send(msg) {
-      if (msg.type === 'init') {
-        local = GPT2Tokenizer.fromTables(msg.tables);
-        return void setTimeout(() => onReply({ type: 'ready' }));
+      if (msg.type === 'encode') {
+        if (log) log.sent++;
+        if (answered++ >= hangAfter) return;
       }
-      if (log) log.sent++;
-      if (answered++ >= hangAfter) return;
-      const { ids, offsets } = encodePacked(local!, msg.texts);
-      setTimeout(() => onReply({ type: 'encoded', job: msg.job, chunk: msg.chunk, ids, offsets }), r() * maxDelayMs);
+      const { reply } = core.handle(msg);
+      setTimeout(() => onReply(reply), msg.type === 'encode' ? r() * maxDelayMs : 0);
     },
     listen(reply) {
       onReply = reply;
@@ -144,6 +143,21 @@ describe('TokenizerPool on worker_threads (the real tokenizer.worker.ts)', () =>
     const ids = await pool.encodeAll(texts, { onProgress: (p) => (last = p) });
     expectSameAsOneThread(texts, ids);
     expect(last?.texts).toBe(texts.length);
+  });
+
+  it('counts the merges its workers make: each piece once per worker that meets it', async () => {
+    const texts = dataset(1e6, 3);
+    const one = GPT2Tokenizer.fromTables(tok.tables);
+    for (const t of texts) one.encode(t);
+    const merges: number[] = [];
+    for (const size of [1, 3]) {
+      const fresh = createNodeTokenizerPool(tok.tables, { size, chunkChars: 8192 });
+      await fresh.encodeAll(texts);
+      merges.push(fresh.merges);
+      fresh.terminate();
+    }
+    expect(merges[0]).toBe(one.merges);
+    expect(merges[1]).toBeGreaterThan(one.merges); // three caches: a common piece is merged up to three times
   });
 
   it('can be cancelled mid-way and then used again', async () => {

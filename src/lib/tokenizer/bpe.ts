@@ -81,6 +81,8 @@ export class GPT2Tokenizer {
   readonly vocabSize: number;
   /** What this tokenizer was built from: post it to a worker and call fromTables there. */
   readonly tables: TokenizerTables;
+  /** Pieces merged so far (merge cache misses). */
+  merges = 0;
 
   /** byte value -> id of its single-byte token */
   private readonly byteIds: Int32Array;
@@ -178,6 +180,7 @@ export class GPT2Tokenizer {
       if (slot < 0) {
         const piece = text.slice(start, end);
         const count = this.merge(piece); // may grow this.parts: read it after
+        this.merges++;
         slot = cache.add(piece, this.parts, count);
       }
       const a = cache.from(slot), b = cache.to(slot);

@@ -97,6 +97,11 @@ export class TokenizerPool {
   readonly size: number;
   /** Resolves when every worker has built the tokenizer; encodeAll need not wait for it. */
   readonly ready: Promise<void>;
+  /**
+   * Pieces the workers have merged (merge cache misses), all jobs together: each worker keeps its
+   * own cache, so a piece met by several workers is merged by each (bench/tokenizer.ts shows it).
+   */
+  merges = 0;
 
   private readonly slots: Slot[] = [];
   private readonly chunkChars: number;
@@ -211,6 +216,7 @@ export class TokenizerPool {
     if (!task || !this.jobs.has(task.job.id)) return;
     const job = task.job;
     if (reply.type === 'error') return this.cancel(job, new Error(`tokenizer worker: ${reply.message}`));
+    this.merges += reply.merges;
     job.chunks[task.index] = { ids: reply.ids, offsets: reply.offsets };
     job.texts += packedCount(reply);
     job.tokens += reply.ids.length;
