@@ -3,17 +3,17 @@
 // tweet just to ask; here only a miss makes one (the key it keeps), and the ids of every piece sit
 // back to back in one Int32Array instead of one small array each. Tweets repeat a small set of
 // words, so nearly every look-up hits, and the garbage collector has almost nothing to do.
+import { IdBuffer } from './id-buffer.ts';
 
 /** Pieces held at most; the cache starts over when full. */
 const MAX_PIECES = 200_000;
 
 export class PieceCache {
-  /** The ids of every cached piece, back to back: the piece in slot s has ids[from(s) .. to(s)). */
-  ids = new Int32Array(1 << 14);
   /** Pieces cached. */
   size = 0;
 
-  private used = 0; // of ids
+  /** The ids of every cached piece, back to back. */
+  private readonly store = new IdBuffer(1 << 14);
   private mask = 0;
   private keys: (string | undefined)[] = [];
   private hashes = new Int32Array(0);
@@ -44,6 +44,11 @@ export class PieceCache {
     }
   }
 
+  /** The ids of every cached piece, back to back: the piece in slot s has ids[from(s) .. to(s)). */
+  get ids(): Int32Array {
+    return this.store.ids;
+  }
+
   from(slot: number): number {
     return this.bounds[2 * slot];
   }
@@ -54,20 +59,21 @@ export class PieceCache {
 
   /** Caches ids[0 .. count) as the ids of `piece`, which is not cached yet; returns its slot. */
   add(piece: string, ids: Int32Array, count: number): number {
-    if (this.size >= MAX_PIECES) this.reset(this.keys.length);
-    else if (2 * (this.size + 1) > this.keys.length) this.rehash(2 * this.keys.length);
-    if (this.used + count > this.ids.length) {
-      const bigger = new Int32Array(Math.max(2 * this.ids.length, this.used + count));
-      bigger.set(this.ids.subarray(0, this.used));
-      this.ids = bigger;
-    }
-    for (let i = 0; i < count; i++) this.ids[this.used + i] = ids[i];
+    const store = this.store;
+    if (this.size >= MAX_PIECES) {
+      store.length = 0;
+      this.reset(this.keys.length);
+    } else if (2 * (this.size + 1) > this.keys.length) this.rehash(2 * this.keys.length);
+    store.reserve(count);
+    const from = store.length;
+    for (let i = 0; i < count; i++) store.ids[from + i] = ids[i];
+    store.length += count;
     const h = hash(piece, 0, piece.length);
     const s = this.emptySlot(h);
     this.keys[s] = piece;
     this.hashes[s] = h;
-    this.bounds[2 * s] = this.used;
-    this.bounds[2 * s + 1] = this.used += count;
+    this.bounds[2 * s] = from;
+    this.bounds[2 * s + 1] = store.length;
     this.size++;
     return s;
   }
@@ -78,21 +84,19 @@ export class PieceCache {
     return s;
   }
 
-  /** Empties the cache, with room for `slots` slots. */
+  /** Empties the table (not the ids), with room for `slots` slots. */
   private reset(slots: number): void {
     this.keys = new Array(slots);
     this.hashes = new Int32Array(slots);
     this.bounds = new Int32Array(2 * slots).fill(-1);
     this.mask = slots - 1;
-    this.size = this.used = 0;
+    this.size = 0;
   }
 
   /** The same pieces in a table of `slots` slots (kept at most half full, so probes stay short). */
   private rehash(slots: number): void {
     const { keys, hashes, bounds } = this;
-    const used = this.used;
     this.reset(slots);
-    this.used = used;
     for (let s = 0; s < keys.length; s++) {
       if (bounds[2 * s] < 0) continue;
       const t = this.emptySlot(hashes[s]);
