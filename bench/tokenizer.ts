@@ -132,7 +132,7 @@ for (const chunk of CHUNKS.length > 0 ? CHUNKS : [undefined]) {
       row.warm = Math.min(row.warm, (performance.now() - t0) / 1000);
       p.terminate();
     }
-    if (SPLIT && chunk === (CHUNKS[0] ?? undefined)) {
+    if (SPLIT && chunk === CHUNKS[0]) {
       for (let round = 0; round < ROUNDS; round++) row.split = Math.min(row.split ?? Infinity, await splitRun(n));
     }
     pool.push(row);
