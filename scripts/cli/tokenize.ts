@@ -45,7 +45,8 @@ export async function run(args: string[]): Promise<void> {
   const texts = parseJsonLines(input);
   let ids: ArrayLike<number>[];
   if (threads > 1) {
-    const pool = createNodeTokenizerPool(tok.tables, { size: threads });
+    // No warm-up: the texts are here already, and a sample first would only delay them.
+    const pool = createNodeTokenizerPool(tok.tables, { size: threads, warmUpChars: 0 });
     try {
       ids = unpack(await pool.encodeAll(texts));
     } finally {

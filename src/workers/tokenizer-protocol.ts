@@ -5,14 +5,20 @@ import type { TokenizerTables } from '../lib/tokenizer/bpe.ts';
 
 /** Requests from the pool to one worker. */
 export type TokenizerRequest =
-  /** Build the tokenizer from the tables the pool's owner built from vocab.json + merges.txt. */
-  | { type: 'init'; tables: TokenizerTables }
+  /**
+   * Build the tokenizer from the tables the pool's owner built from vocab.json + merges.txt and
+   * answer ready; then, until the first encode, encode a sample of about warmUpChars characters
+   * a slice at a time (warm-up.ts) and answer warm once it is all done.
+   */
+  | { type: 'init'; tables: TokenizerTables; warmUpChars?: number }
   /** Encode a chunk of texts; `job` and `chunk` only route the reply back. */
   | { type: 'encode'; job: number; chunk: number; texts: string[] };
 
 /** Replies from a worker. */
 export type TokenizerReply =
   | { type: 'ready' }
+  /** The warm-up sample is done (not sent when data came first). */
+  | { type: 'warm' }
   /**
    * The ids of the chunk's texts, back to back: text i has ids[offsets[i] .. offsets[i + 1]).
    * Both buffers are transferred, not copied. `merges`: pieces the chunk made this worker merge

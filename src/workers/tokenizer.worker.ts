@@ -1,8 +1,9 @@
 /// <reference lib="webworker" />
-// A tokenizer worker: builds the tokenizer from the tables it is sent once, then encodes chunks of
-// texts (see tokenizer-protocol.ts; what it does with each message is in worker-core.ts). The pool
-// in src/lib/tokenizer/pool.ts runs several. The same file runs in Node under worker_threads
-// (src/lib/tokenizer/node-workers.ts gives it a `self`).
+// A tokenizer worker: builds the tokenizer from the tables it is sent once, warms up on a sample
+// until data comes (warm-up.ts), then encodes chunks of texts (see tokenizer-protocol.ts; what it
+// does with each message is in worker-core.ts). The pool in src/lib/tokenizer/pool.ts runs
+// several. The same file runs in Node under worker_threads (src/lib/tokenizer/node-workers.ts
+// gives it a `self`).
 import { TokenizerWorkerCore } from '../lib/tokenizer/worker-core.ts';
 import type { TokenizerRequest } from './tokenizer-protocol.ts';
 
@@ -18,4 +19,22 @@ const core = new TokenizerWorkerCore();
 scope.addEventListener('message', (e: MessageEvent<TokenizerRequest>) => {
   const { reply, transfer } = core.handle(e.data);
   scope.postMessage(reply, transfer);
+  nextSlice();
 });
+
+// The warm-up sample goes a slice per task, queued behind any message already waiting: a
+// message port, not setTimeout, which would add 4 ms between nested timers.
+const slices = new MessageChannel();
+let sliceQueued = false;
+slices.port1.onmessage = () => {
+  sliceQueued = false;
+  if (!core.warming) return;
+  const done = core.warmUpSlice();
+  if (done) scope.postMessage(done.reply, done.transfer);
+  nextSlice();
+};
+function nextSlice(): void {
+  if (!core.warming || sliceQueued) return;
+  sliceQueued = true;
+  slices.port2.postMessage(null);
+}

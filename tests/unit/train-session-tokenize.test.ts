@@ -145,7 +145,7 @@ describe('TrainingSession.prepare tokenizes with a worker pool, or on one thread
     expect(outcomes).toEqual(['AbortError', 'resolved']);
   });
 
-  it('makes the pool on first prepare, a new one for each loaded model, and stops it on dispose', async () => {
+  it('makes the pool when a model loads (its workers warm up before the data comes), one per model, and stops it on dispose', async () => {
     let made = 0, stopped = 0;
     const counting: TokenizerPoolFactory = () => {
       made++;
@@ -156,13 +156,13 @@ describe('TrainingSession.prepare tokenizes with a worker pool, or on one thread
       };
     };
     const s = await loaded(counting);
-    expect(made).toBe(0); // not before it is needed
+    expect([made, stopped]).toEqual([1, 0]);
     const small = [{ username: 'alice', texts: accounts[0].texts.slice(0, 40) }];
     await s.session.handle({ type: 'prepare', accounts: small, settings });
     await s.session.handle({ type: 'prepare', accounts: small, settings });
     expect([made, stopped]).toEqual([1, 0]);
     s.session.useFiles(files, 'fixture://tiny-again');
-    expect(stopped).toBe(1);
+    expect([made, stopped]).toEqual([2, 1]);
     await s.session.handle({ type: 'prepare', accounts: small, settings });
     expect([made, stopped]).toEqual([2, 1]);
     expect(s.of('prepared').map((p) => p.tokenized.workers)).toEqual([1, 1, 1]);

@@ -1,7 +1,8 @@
 // Encodes a dataset's texts for training: through a pool of tokenizer workers where one can be
 // made, else on the calling thread, so training never depends on workers starting. The pool
-// is made on first use and kept until terminate() (the model worker makes one encoder per
-// loaded model); a pool that fails is dropped for good and the texts are encoded here instead.
+// is made by start() or on first use, and kept until terminate() (the model worker makes one
+// encoder per loaded model and starts its pool then, so the workers have warmed up before the
+// data comes); a pool that fails is dropped for good and the texts are encoded here instead.
 import type { GPT2Tokenizer, TokenizerTables } from './bpe.ts';
 import { IdBuffer } from './id-buffer.ts';
 import type { PackedIds } from './packed-ids.ts';
@@ -28,6 +29,11 @@ export class DatasetEncoder {
     private readonly tok: GPT2Tokenizer,
     private readonly createPool?: TokenizerPoolFactory,
   ) {}
+
+  /** Starts the pool's workers now, ahead of the first encode (which would otherwise start them). */
+  start(): void {
+    this.#getPool();
+  }
 
   /** Texts in, their ids out; rejects with signal.reason when aborted, never because a worker failed. */
   async encode(texts: readonly string[], opts: EncodeAllOptions = {}): Promise<EncodedTexts> {

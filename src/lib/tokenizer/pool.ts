@@ -5,10 +5,12 @@
 // web Workers (browser-workers.ts), Node passes worker_threads (node-workers.ts), and both run
 // the same src/workers/tokenizer.worker.ts. Texts travel in chunks of about `chunkChars`
 // characters; each worker holds up to two chunks, so it never waits for the next one, and a
-// fast worker takes more chunks than a slow one.
+// fast worker takes more chunks than a slow one. Each worker warms its JIT on a sample until
+// data comes (warm-up.ts), so a pool made ahead of its data meets the data with compiled code.
 import type { TokenizerReply, TokenizerRequest } from '../../workers/tokenizer-protocol.ts';
 import type { TokenizerTables } from './bpe.ts';
 import { concatPacked, packedCount, type PackedIds } from './packed-ids.ts';
+import { WARM_UP_CHARS } from './warm-up.ts';
 
 /** One worker as the pool sees it. */
 export interface PoolWorker {
@@ -31,6 +33,11 @@ export interface PoolOptions {
    * takes milliseconds, so only a stuck or starved worker gets near it.
    */
   stallMs?: number;
+  /**
+   * Characters of a sample each worker encodes while it waits for its first chunk, so that its
+   * code is compiled when the data comes (warm-up.ts); default WARM_UP_CHARS, 0: none.
+   */
+  warmUpChars?: number;
 }
 
 export interface TokenizeProgress {
@@ -98,6 +105,11 @@ export class TokenizerPool {
   /** Resolves when every worker has built the tokenizer; encodeAll need not wait for it. */
   readonly ready: Promise<void>;
   /**
+   * Resolves when every worker has encoded its whole warm-up sample (at once without one); a
+   * worker given data before that stops warming up, and this never resolves. For benchmarks.
+   */
+  readonly warm: Promise<void>;
+  /**
    * Pieces the workers have merged (merge cache misses), all jobs together: each worker keeps its
    * own cache, so a piece met by several workers is merged by each (bench/tokenizer.ts shows it).
    */
@@ -116,10 +128,13 @@ export class TokenizerPool {
     this.size = Math.max(1, Math.floor(opts.size ?? defaultPoolSize()));
     this.chunkChars = opts.chunkChars ?? DEFAULT_CHUNK_CHARS;
     this.stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
-    let readyLeft = this.size;
-    let markReady!: () => void, markFailed!: (e: Error) => void;
+    const warmUpChars = opts.warmUpChars ?? WARM_UP_CHARS;
+    let readyLeft = this.size, warmLeft = warmUpChars > 0 ? this.size : 0;
+    let markReady!: () => void, markFailed!: (e: Error) => void, markWarm!: () => void;
     this.ready = new Promise((resolve, reject) => ((markReady = resolve), (markFailed = reject)));
     this.ready.catch(() => {}); // a failure also rejects every job; nobody need await ready
+    this.warm = new Promise((resolve) => (markWarm = resolve));
+    if (warmLeft === 0) void this.ready.then(markWarm, () => {});
     for (let i = 0; i < this.size; i++) {
       let worker: PoolWorker;
       try {
@@ -133,6 +148,8 @@ export class TokenizerPool {
         (reply) => {
           if (reply.type === 'ready') {
             if (--readyLeft === 0) markReady();
+          } else if (reply.type === 'warm') {
+            if (--warmLeft === 0) markWarm();
           } else if (reply.type === 'error' && reply.job === undefined) {
             this.fail(new Error(`tokenizer worker: ${reply.message}`));
             markFailed(this.failure!);
@@ -143,7 +160,7 @@ export class TokenizerPool {
           markFailed(this.failure!);
         },
       );
-      slot.worker.send({ type: 'init', tables }); // copied to each worker: ~1 MB of typed arrays
+      slot.worker.send({ type: 'init', tables, warmUpChars }); // tables copied to each worker: ~1 MB of typed arrays
       this.slots.push(slot);
     }
   }
@@ -206,8 +223,7 @@ export class TokenizerPool {
     slot.watchdog = setTimeout(() => this.fail(new Error(`a tokenizer worker has not answered for ${Math.round(this.stallMs / 100) / 10} s`)), this.stallMs);
   }
 
-  private onReply(slot: Slot, reply: TokenizerReply): void {
-    if (reply.type === 'ready') return;
+  private onReply(slot: Slot, reply: Extract<TokenizerReply, { type: 'encoded' | 'error' }>): void {
     const task = slot.inFlight.get(reply.chunk!);
     slot.inFlight.delete(reply.chunk!);
     this.watch(slot); // it answered: its next chunk gets a fresh stallMs

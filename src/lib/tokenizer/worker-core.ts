@@ -4,6 +4,7 @@
 import type { TokenizerReply, TokenizerRequest } from '../../workers/tokenizer-protocol.ts';
 import { GPT2Tokenizer, type TokenizerTables } from './bpe.ts';
 import { encodePacked } from './packed-ids.ts';
+import { WarmUp } from './warm-up.ts';
 
 export interface Answer {
   reply: TokenizerReply;
@@ -13,11 +14,14 @@ export interface Answer {
 export class TokenizerWorkerCore {
   private tok: GPT2Tokenizer | undefined;
   private initError = 'the worker got no tokenizer tables (init)';
+  /** The warm-up to come: its size and tables until the first slice makes it (data may come first). */
+  private warmUp: WarmUp | { tables: TokenizerTables; chars: number } | undefined;
 
   /** The reply to `msg`. */
   handle(msg: TokenizerRequest): Answer {
-    if (msg.type === 'init') return this.init(msg.tables);
+    if (msg.type === 'init') return this.init(msg.tables, msg.warmUpChars ?? 0);
     const { job, chunk } = msg;
+    this.warmUp = undefined; // data warms the code from here on
     if (!this.tok) return { reply: { type: 'error', job, chunk, message: this.initError }, transfer: [] };
     try {
       const before = this.tok.merges;
@@ -29,9 +33,24 @@ export class TokenizerWorkerCore {
     }
   }
 
-  private init(tables: TokenizerTables): Answer {
+  /** Whether a slice of the warm-up sample is waiting: the worker runs warmUpSlice() when it has no message. */
+  get warming(): boolean {
+    return this.warmUp !== undefined;
+  }
+
+  /** Encodes the next slice of the warm-up sample; after the last, the 'warm' reply to post. */
+  warmUpSlice(): Answer | undefined {
+    if (!this.warmUp) return undefined;
+    if (!(this.warmUp instanceof WarmUp)) this.warmUp = new WarmUp(this.warmUp.tables, this.warmUp.chars);
+    if (this.warmUp.step()) return undefined;
+    this.warmUp = undefined;
+    return { reply: { type: 'warm' }, transfer: [] };
+  }
+
+  private init(tables: TokenizerTables, warmUpChars: number): Answer {
     try {
       this.tok = GPT2Tokenizer.fromTables(tables);
+      this.warmUp = warmUpChars > 0 ? { tables, chars: warmUpChars } : undefined;
       return { reply: { type: 'ready' }, transfer: [] };
     } catch (err) {
       this.tok = undefined;

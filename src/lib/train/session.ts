@@ -209,13 +209,16 @@ export class TrainingSession {
 
   /** Installs a loaded model (tests call this directly with files read from disk). */
   useFiles(files: ModelFiles, url: string): void {
+    this.tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
+    this.dispose(); // a prepare in flight and the tokenizer workers were the old model's
+    this.encoder = new DatasetEncoder(this.tok, this.deps.createTokenizerPool);
+    // The pool's workers start and warm up (warm-up.ts) while the weights go to the device: the
+    // page's Start loads the model and tokenizes straight after.
+    this.encoder.start();
     this.model?.dispose();
     this.model = GPT2.fromWeights(files.config, files.weights, { maxBufferBytes: trainingChunkBytes(files.config) });
     const { weights: _dropped, ...rest } = files; // the weights now live on the device; let the JS copy go
     this.files = rest;
-    this.tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
-    this.dispose(); // a prepare in flight and the tokenizer workers were the old model's
-    this.encoder = new DatasetEncoder(this.tok, this.deps.createTokenizerPool);
     this.modelUrl = url;
     const c = files.config;
     this.emit({ type: 'loaded', params: paramCount(c), nLayer: c.n_layer, nEmbd: c.n_embd, vocabSize: c.vocab_size, nPositions: c.n_positions });
