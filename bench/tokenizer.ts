@@ -1,4 +1,4 @@
-// npm run bench:tokenizer [-- --mb 8 --rounds 3 --threads 1,2,4 --chunk 16384,65536 --peers no --split no]
+// npm run bench:tokenizer [-- --mb 8 --rounds 3 --threads 1,2,4 --chunk 16384,65536 --warm-up 0 --peers no --split no]
 // Tokenizer throughput on ~8 MB of tweet-like text (tests/unit/torture-strings.ts), encoded tweet
 // by tweet as the corpus does: ours vs js-tiktoken (`gpt2`) vs gpt-tokenizer (`r50k_base`) on one
 // thread in the same process, then our pool on Node worker_threads (the browser's pool runs the
@@ -9,7 +9,9 @@
 // same number of separate processes, each encoding its own share of the text on one thread at
 // the same moment ("split"): what splitting the work costs by itself (each process warms its own
 // JIT and fills its own cache, as each worker does) and what the cores allow, without the pool's
-// messages. Every run starts from empty caches, as a new dataset does; each figure is the best
+// messages. The pool's workers warm their JIT on a sample until data comes (warm-up.ts;
+// --warm-up CHARS sets its size, 0 turns it off); the bench waits for it, in the start column, as
+// the page starts the pool when a model loads, ahead of the data. Every run starts from empty caches, as a new dataset does; each figure is the best
 // of `rounds` interleaved runs, since the machine may be shared.
 // Prints a markdown table for README.md; writes bench/out/tokenizer.json.
 import fs from 'node:fs';
@@ -22,11 +24,12 @@ import { encode as gptTokenizerEncode, clearMergeCache } from 'gpt-tokenizer/enc
 import { GPT2Tokenizer } from '../src/lib/tokenizer/bpe.ts';
 import { IdBuffer } from '../src/lib/tokenizer/id-buffer.ts';
 import { createNodeTokenizerPool } from '../src/lib/tokenizer/node-workers.ts';
+import { WARM_UP_CHARS } from '../src/lib/tokenizer/warm-up.ts';
 import { GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../scripts/fixtures/gpt2-tokenizer-files.ts';
 import { tweetLikeTexts } from '../tests/unit/torture-strings.ts';
 import { parseArgs } from '../scripts/cli/args.ts';
 
-const args = parseArgs(process.argv.slice(2), ['mb', 'rounds', 'threads', 'chunk', 'peers', 'split', 'part']);
+const args = parseArgs(process.argv.slice(2), ['mb', 'rounds', 'threads', 'chunk', 'warm-up', 'peers', 'split', 'part']);
 const MB = Number(args.options.get('mb') ?? 8);
 const ROUNDS = Number(args.options.get('rounds') ?? 3);
 const cores = os.availableParallelism();
@@ -36,6 +39,7 @@ const THREADS = (args.options.get('threads') ?? [1, 2, 4, 8].filter((n) => n <= 
   .filter((n) => n > 0); // --threads 0: no pool
 // Characters per chunk (the pool's chunkChars); undefined: the pool's default.
 const CHUNKS = (args.options.get('chunk') ?? '').split(',').filter(Boolean).map(Number);
+const WARM_UP = args.options.has('warm-up') ? Number(args.options.get('warm-up')) : WARM_UP_CHARS;
 const PEERS = args.options.get('peers') !== 'no';
 const SPLIT = args.options.get('split') !== 'no';
 
@@ -101,22 +105,32 @@ if (counts.size !== 1) console.error(`warning: token counts differ: ${rows.map((
 const mbps = (r: Row): number => bytes / 1e6 / r.seconds;
 const fasterPeer = PEERS ? Math.max(mbps(rows[1]), mbps(rows[2])) : NaN;
 
-// The pool: fresh threads every round (cold JIT, empty caches: how the page meets a dataset),
-// timed from ready (threads started, tokenizer built) to the last id, and from the pool's
-// creation (what a caller that makes the pool on first use waits); then a second pass on the
+// The pool: fresh threads every round (empty caches, JIT warmed only by the start's sample: how
+// the page meets a dataset), timed from warm (threads started, tokenizer built, sample encoded)
+// to the last id, and from the pool's creation (what a caller that makes the pool on first use
+// waits); then a second pass on the
 // same threads (warm: a pool kept for re-tokenizing, e.g. after the rule changes).
 // Also, over the fresh-threads pass, the CPU time of the whole process (every thread: workers,
 // their GC and JIT threads, the main thread): the cores it kept busy bound what more threads can
 // gain; and the main thread's event-loop utilisation: near 1, the main thread is the limit.
-interface PoolRow { threads: number; chunk: number | undefined; startMs: number; total: number; cold: number; warm: number; coresBusy: number; mainBusy: number; merges: number; split?: number }
+interface PoolRow {
+  threads: number; chunk: number | undefined; startMs: number; total: number; cold: number; warm: number;
+  coresBusy: number; mainBusy: number; merges: number; split?: number;
+  /** CPU seconds over the fresh pass (Linux): the worker threads together, and every other thread but the main one. */
+  workerCpu?: number; helperCpu?: number;
+}
 const pool: PoolRow[] = [];
 for (const chunk of CHUNKS.length > 0 ? CHUNKS : [undefined]) {
   for (const n of THREADS) {
     const row: PoolRow = { threads: n, chunk, startMs: Infinity, total: Infinity, cold: Infinity, warm: Infinity, coresBusy: 0, mainBusy: 0, merges: 0 };
     for (let round = 0; round < ROUNDS; round++) {
       const created = performance.now();
-      const p = createNodeTokenizerPool(tables, { size: n, chunkChars: chunk });
-      await p.ready;
+      const before = new Set(threadCpu().keys());
+      const p = createNodeTokenizerPool(tables, { size: n, chunkChars: chunk, warmUpChars: WARM_UP });
+      await p.warm;
+      // Node starts one thread per Worker and nothing else here, so the new threads are the workers.
+      const workerTids = [...threadCpu().keys()].filter((tid) => !before.has(tid));
+      const threads0 = threadCpu();
       row.startMs = Math.min(row.startMs, performance.now() - created);
       const cpu0 = process.cpuUsage();
       const elu0 = performance.eventLoopUtilization();
@@ -125,8 +139,12 @@ for (const chunk of CHUNKS.length > 0 ? CHUNKS : [undefined]) {
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const elu = performance.eventLoopUtilization(elu0);
+      const threads = threadCpu();
       row.total = Math.min(row.total, (performance.now() - created) / 1000);
-      if (seconds < row.cold) [row.cold, row.coresBusy, row.mainBusy, row.merges] = [seconds, (cpu.user + cpu.system) / 1e6 / seconds, elu.utilization, p.merges];
+      if (seconds < row.cold) {
+        [row.cold, row.coresBusy, row.mainBusy, row.merges] = [seconds, (cpu.user + cpu.system) / 1e6 / seconds, elu.utilization, p.merges];
+        [row.workerCpu, row.helperCpu] = splitCpu(threads0, threads, workerTids);
+      }
       t0 = performance.now();
       await p.encodeAll(texts);
       row.warm = Math.min(row.warm, (performance.now() - t0) / 1000);
@@ -142,23 +160,26 @@ for (const chunk of CHUNKS.length > 0 ? CHUNKS : [undefined]) {
 
 const lines = [
   `Tokenizer throughput, ${(bytes / 1e6).toFixed(1)} MB of tweet-like text (${texts.length} texts, ${rows[0].tokens} tokens), ` +
-    `one tweet per call, empty caches, best of ${ROUNDS}; ${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores, Node ${process.version}:`,
+    `one tweet per call, empty caches, best of ${ROUNDS}; ${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores, Node ${process.version}, ` +
+    `${v8PoolSize()} V8 helper threads:`,
   '',
   '| encoder (one thread) | MB/s | tokens/s | vs faster peer |',
   '| --- | ---: | ---: | ---: |',
   ...rows.map((r) => `| ${r.name} | ${mbps(r).toFixed(2)} | ${(r.tokens / r.seconds / 1e6).toFixed(2)} M | ${PEERS ? (mbps(r) / fasterPeer).toFixed(2) + 'x' : '—'} |`),
   '',
-  `| our pool (Node worker_threads) | start (ms) | MB/s, fresh threads | speed-up | MB/s with start | speed-up | merges | cores busy | main thread busy | MB/s, second pass | speed-up | split into processes: MB/s | speed-up |`,
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| our pool (Node worker_threads) | start (ms) | MB/s, fresh threads | speed-up | MB/s with start | speed-up | merges | cores busy | CPU s: workers, JIT/GC threads | main thread busy | MB/s, second pass | speed-up | split into processes: MB/s | speed-up |`,
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...pool.map((p) => {
     const one = pool.find((q) => q.threads === 1 && q.chunk === p.chunk) ?? p;
     return `| ${p.threads} thread${p.threads > 1 ? 's' : ''}${p.chunk ? `, chunks of ${p.chunk}` : ''} | ${p.startMs.toFixed(0)} ` +
-      `| ${(bytes / 1e6 / p.cold).toFixed(2)} | ${(one.cold / p.cold).toFixed(2)}x | ${(bytes / 1e6 / p.total).toFixed(2)} | ${(one.total / p.total).toFixed(2)}x | ${(p.merges / 1000).toFixed(1)}k | ${p.coresBusy.toFixed(2)} | ${(p.mainBusy * 100).toFixed(0)} % ` +
+      `| ${(bytes / 1e6 / p.cold).toFixed(2)} | ${(one.cold / p.cold).toFixed(2)}x | ${(bytes / 1e6 / p.total).toFixed(2)} | ${(one.total / p.total).toFixed(2)}x | ${(p.merges / 1000).toFixed(1)}k | ${p.coresBusy.toFixed(2)} ` +
+      `| ${p.workerCpu === undefined ? '—' : `${p.workerCpu.toFixed(2)}, ${p.helperCpu!.toFixed(2)}`} | ${(p.mainBusy * 100).toFixed(0)} % ` +
       `| ${(bytes / 1e6 / p.warm).toFixed(2)} | ${(one.warm / p.warm).toFixed(2)}x ` +
       `| ${p.split ? (bytes / 1e6 / p.split).toFixed(2) : '—'} | ${p.split && one.split ? (one.split / p.split).toFixed(2) + 'x' : '—'} |`;
   }),
   '',
-  `Loading vocab.json + merges.txt: ${loadMs.toFixed(0)} ms (once; each worker builds the tokenizer from its typed-array tables).`,
+  `Loading vocab.json + merges.txt: ${loadMs.toFixed(0)} ms (once; each worker builds the tokenizer from its typed-array tables` +
+    `${WARM_UP > 0 ? `; until data comes, it warms up on a ${(WARM_UP / 1000).toFixed(0)}k-character sample, which the bench lets finish, in "start"` : ', no warm-up'}).`,
 ];
 console.log(lines.join('\n'));
 fs.mkdirSync('bench/out', { recursive: true });
@@ -166,6 +187,44 @@ fs.writeFileSync(
   'bench/out/tokenizer.json',
   JSON.stringify({ bytes, texts: texts.length, cores, loadMs, rows: rows.map((r) => ({ ...r, mbps: mbps(r) })), pool }, null, 2),
 );
+
+/**
+ * The threads V8 gives every isolate of this process for its background compiles and GC: Node's
+ * default is 4 (--v8-pool-size); Chromium gives a page's workers about one per core.
+ */
+function v8PoolSize(): string {
+  const flag = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].findLast((a) => a.startsWith('--v8-pool-size='));
+  const n = flag ? Number(flag.split('=')[1]) : 4;
+  return n > 0 ? String(n) : `${Math.max(1, cores - 1)} (--v8-pool-size=0)`;
+}
+
+/** CPU time (s) of each of this process's threads, by thread id, where Linux's /proc tells; else empty. */
+function threadCpu(): Map<string, number> {
+  const cpu = new Map<string, number>();
+  try {
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      cpu.set(tid, Number(fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9);
+    }
+  } catch {
+    cpu.clear();
+  }
+  return cpu;
+}
+
+/**
+ * CPU seconds between two threadCpu() readings: the worker threads', and the helpers' (every thread
+ * but the workers and the main thread: V8's shared JIT and GC threads, libuv's); undefined without /proc.
+ */
+function splitCpu(a: Map<string, number>, b: Map<string, number>, workers: string[]): [number | undefined, number | undefined] {
+  if (a.size === 0 || b.size === 0) return [undefined, undefined];
+  let worker = 0, helper = 0;
+  for (const [tid, t] of b) {
+    const dt = t - (a.get(tid) ?? 0);
+    if (workers.includes(tid)) worker += dt;
+    else if (tid !== String(process.pid)) helper += dt;
+  }
+  return [worker, helper];
+}
 
 /** Share i of n of the texts: consecutive texts, about 1/n of the characters. */
 function shareOf(all: string[], i: number, n: number): string[] {
