@@ -17,8 +17,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { spawn } from 'node:child_process';
-import readline from 'node:readline';
 import { getEncoding } from 'js-tiktoken';
 import { encode as gptTokenizerEncode, clearMergeCache } from 'gpt-tokenizer/encoding/r50k_base';
 import { GPT2Tokenizer } from '../src/lib/tokenizer/bpe.ts';
@@ -28,6 +26,7 @@ import { WARM_UP_CHARS } from '../src/lib/tokenizer/warm-up.ts';
 import { GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../scripts/fixtures/gpt2-tokenizer-files.ts';
 import { tweetLikeTexts } from '../tests/unit/torture-strings.ts';
 import { parseArgs } from '../scripts/cli/args.ts';
+import { runTogether, whenTold } from './together.ts';
 
 const args = parseArgs(process.argv.slice(2), ['mb', 'rounds', 'threads', 'chunk', 'warm-up', 'peers', 'split', 'part']);
 const MB = Number(args.options.get('mb') ?? 8);
@@ -63,13 +62,9 @@ if (args.options.has('part')) {
   const share = shareOf(texts, i, n);
   const tok = GPT2Tokenizer.fromTables(tables);
   const out = new IdBuffer();
-  const lines = readline.createInterface({ input: process.stdin });
-  process.stdout.write('ready\n');
-  for await (const _ of lines) break;
-  const start = performance.timeOrigin + performance.now();
-  for (const t of share) (out.length = 0), tok.encodeInto(t, out);
-  process.stdout.write(JSON.stringify({ start, end: performance.timeOrigin + performance.now() }) + '\n');
-  process.exit(0);
+  await whenTold(() => {
+    for (const t of share) (out.length = 0), tok.encodeInto(t, out);
+  });
 }
 
 interface Encoder { name: string; fresh: () => (s: string) => ArrayLike<number> }
@@ -239,22 +234,7 @@ function shareOf(all: string[], i: number, n: number): string[] {
   return out;
 }
 
-/**
- * Seconds from the first of n processes starting on its share to the last finishing: each is
- * this script with --part i/n, started and made ready (tables, text) before all are told to go.
- */
-async function splitRun(n: number): Promise<number> {
-  const children = Array.from({ length: n }, (_, i) =>
-    spawn(process.execPath, [...process.execArgv, process.argv[1], '--part', `${i}/${n}`, '--mb', String(MB)], { stdio: ['pipe', 'pipe', 'inherit'] }),
-  );
-  const lines = children.map((c) => readline.createInterface({ input: c.stdout! })[Symbol.asyncIterator]());
-  const next = async (i: number): Promise<string> => {
-    const r = await lines[i].next();
-    if (r.done) throw new Error(`split process ${i + 1}/${n} ended early`);
-    return r.value;
-  };
-  await Promise.all(children.map((_, i) => next(i)));
-  for (const c of children) c.stdin!.write('go\n');
-  const times = (await Promise.all(children.map((_, i) => next(i)))).map((l) => JSON.parse(l) as { start: number; end: number });
-  return (Math.max(...times.map((t) => t.end)) - Math.min(...times.map((t) => t.start))) / 1000;
+/** Seconds for n processes (this script with --part i/n) to encode their shares at once. */
+function splitRun(n: number): Promise<number> {
+  return runTogether(n, (i) => ['--part', `${i}/${n}`, '--mb', String(MB)]);
 }
