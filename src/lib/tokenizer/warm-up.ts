@@ -5,7 +5,8 @@
 // the two merges, the cache's find and add). A pool of n workers splits a dataset n ways, so the
 // more workers, the more of each one's share runs in slow code. A worker that encodes a sample
 // while it waits for data has that behind it when the data comes: on 2 cores, a 0.3 MB dataset
-// sent a second after the pool started took 45 ms instead of 78, 4 MB 115 instead of 176.
+// sent to 2 workers a second after they started took 44-59 ms instead of 73-80, 4 MB 111-125
+// instead of 174-222.
 //
 // The sample goes in slices, between which the worker reads its messages, and the first chunk
 // of data ends it (that chunk warms the code from there on): a pool sent data at once pays one
@@ -16,7 +17,7 @@
 import { GPT2Tokenizer, type TokenizerTables } from './bpe.ts';
 import { encodePacked } from './packed-ids.ts';
 
-/** Characters a pool's workers encode while they wait for data (~50-100 ms each on one core). */
+/** Characters a pool's workers encode while they wait for data (~100 ms each on one core). */
 export const WARM_UP_CHARS = 100_000;
 /** Texts per slice: a few ms of cold code. */
 const SLICE_TEXTS = 16;
