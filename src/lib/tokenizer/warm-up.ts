@@ -48,19 +48,26 @@ export function warmUpTexts(tok: GPT2Tokenizer, chars: number): string[] {
   return texts;
 }
 
-/** The sample, encoded a slice at a time by a tokenizer of its own made from `tables`. */
+/**
+ * The sample, encoded a slice at a time by a tokenizer of its own made from `tables`. Both are
+ * made at the first slice, so a worker sent data at once never pays for them.
+ */
 export class WarmUp {
-  private readonly tok: GPT2Tokenizer;
-  private readonly texts: string[];
+  private tok: GPT2Tokenizer | undefined;
+  private texts: string[] = [];
   private next = 0;
 
-  constructor(tables: TokenizerTables, chars = WARM_UP_CHARS) {
-    this.tok = GPT2Tokenizer.fromTables(tables);
-    this.texts = warmUpTexts(this.tok, chars);
-  }
+  constructor(
+    private readonly tables: TokenizerTables,
+    private readonly chars = WARM_UP_CHARS,
+  ) {}
 
   /** Encodes the next slice; false once the whole sample is done. */
   step(): boolean {
+    if (!this.tok) {
+      this.tok = GPT2Tokenizer.fromTables(this.tables);
+      this.texts = warmUpTexts(this.tok, this.chars);
+    }
     const end = Math.min(this.texts.length, this.next + SLICE_TEXTS);
     encodePacked(this.tok, this.texts.slice(this.next, end));
     this.next = end;

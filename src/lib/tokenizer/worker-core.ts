@@ -14,8 +14,8 @@ export interface Answer {
 export class TokenizerWorkerCore {
   private tok: GPT2Tokenizer | undefined;
   private initError = 'the worker got no tokenizer tables (init)';
-  /** The warm-up to come: its size and tables until the first slice makes it (data may come first). */
-  private warmUp: WarmUp | { tables: TokenizerTables; chars: number } | undefined;
+  /** The warm-up still to do, until its last slice or the first data. */
+  private warmUp: WarmUp | undefined;
 
   /** The reply to `msg`. */
   handle(msg: TokenizerRequest): Answer {
@@ -40,9 +40,7 @@ export class TokenizerWorkerCore {
 
   /** Encodes the next slice of the warm-up sample; after the last, the 'warm' reply to post. */
   warmUpSlice(): Answer | undefined {
-    if (!this.warmUp) return undefined;
-    if (!(this.warmUp instanceof WarmUp)) this.warmUp = new WarmUp(this.warmUp.tables, this.warmUp.chars);
-    if (this.warmUp.step()) return undefined;
+    if (this.warmUp?.step() !== false) return undefined;
     this.warmUp = undefined;
     return { reply: { type: 'warm' }, transfer: [] };
   }
@@ -50,7 +48,7 @@ export class TokenizerWorkerCore {
   private init(tables: TokenizerTables, warmUpChars: number): Answer {
     try {
       this.tok = GPT2Tokenizer.fromTables(tables);
-      this.warmUp = warmUpChars > 0 ? { tables, chars: warmUpChars } : undefined;
+      this.warmUp = warmUpChars > 0 ? new WarmUp(tables, warmUpChars) : undefined;
       return { reply: { type: 'ready' }, transfer: [] };
     } catch (err) {
       this.tok = undefined;
