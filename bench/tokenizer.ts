@@ -103,8 +103,8 @@ const fasterPeer = PEERS ? Math.max(mbps(rows[1]), mbps(rows[2])) : NaN;
 // The pool: fresh threads every round (empty caches, JIT warmed only by the start's sample: how
 // the page meets a dataset), timed from warm (threads started, tokenizer built, sample encoded)
 // to the last id, and from the pool's creation (what a caller that makes the pool on first use
-// waits); then a second pass on the
-// same threads (warm: a pool kept for re-tokenizing, e.g. after the rule changes).
+// waits); then a second pass on the same threads (warm: a pool kept for re-tokenizing, e.g.
+// after the rule changes).
 // Also, over the fresh-threads pass, the CPU time of the whole process (every thread: workers,
 // their GC and JIT threads, the main thread): the cores it kept busy bound what more threads can
 // gain; and the main thread's event-loop utilisation: near 1, the main thread is the limit.
@@ -123,9 +123,9 @@ for (const chunk of CHUNKS.length > 0 ? CHUNKS : [undefined]) {
       const before = new Set(threadCpu().keys());
       const p = createNodeTokenizerPool(tables, { size: n, chunkChars: chunk, warmUpChars: WARM_UP });
       await p.warm;
-      // Node starts one thread per Worker and nothing else here, so the new threads are the workers.
-      const workerTids = [...threadCpu().keys()].filter((tid) => !before.has(tid));
       const threads0 = threadCpu();
+      // Node starts one thread per Worker and nothing else here, so the new threads are the workers.
+      const workerTids = [...threads0.keys()].filter((tid) => !before.has(tid));
       row.startMs = Math.min(row.startMs, performance.now() - created);
       const cpu0 = process.cpuUsage();
       const elu0 = performance.eventLoopUtilization();
