@@ -198,25 +198,46 @@ export class TrainingSession {
 
   private async load(url: string | null, picked: File[] | null): Promise<void> {
     if (this.status === 'training') throw new Error('pause training before loading another model');
+    const before = this.status;
     this.setStatus('loading');
-    const onProgress = (file: string, loaded: number, total: number) => this.emit({ type: 'load-progress', file, loaded, total });
-    const files = url
-      ? await (this.deps.loadUrl ?? ((u, p) => loadModelFromUrl(u, { onProgress: (e) => p(e.file, e.loaded, e.total) })))(url, onProgress)
-      : await loadModelFromFileList(picked ?? []);
-    this.useFiles(files, url ?? 'files:' + (picked ?? []).map((f) => f.name).join(','));
+    try {
+      const onProgress = (file: string, loaded: number, total: number) => this.emit({ type: 'load-progress', file, loaded, total });
+      const files = url
+        ? await (this.deps.loadUrl ?? ((u, p) => loadModelFromUrl(u, { onProgress: (e) => p(e.file, e.loaded, e.total) })))(url, onProgress)
+        : await loadModelFromFileList(picked ?? []);
+      this.useFiles(files, url ?? 'files:' + (picked ?? []).map((f) => f.name).join(','));
+    } catch (e) {
+      // The model in use, if any, is still the one loaded before: generating and exporting
+      // from it go on as before the attempt.
+      this.setStatus(before);
+      throw e;
+    }
     this.setStatus('ready');
   }
 
-  /** Installs a loaded model (tests call this directly with files read from disk). */
+  /**
+   * Installs a loaded model (tests call this directly with files read from disk). Nothing of the
+   * previous model is let go until the new one is on the device, so a failure leaves it in use;
+   * for that moment both are on the device.
+   */
   useFiles(files: ModelFiles, url: string): void {
-    this.tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
-    this.dispose(); // a prepare in flight and the tokenizer workers were the old model's
-    this.encoder = new DatasetEncoder(this.tok, this.deps.createTokenizerPool);
+    const tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
     // The pool's workers start and warm up (warm-up.ts) while the weights go to the device: the
     // page's Start loads the model and tokenizes straight after.
-    this.encoder.start();
+    const encoder = new DatasetEncoder(tok, this.deps.createTokenizerPool);
+    encoder.start();
+    let model: GPT2;
+    try {
+      model = GPT2.fromWeights(files.config, files.weights, { maxBufferBytes: trainingChunkBytes(files.config) });
+    } catch (e) {
+      encoder.terminate();
+      throw e;
+    }
+    this.dispose(); // a prepare in flight and the tokenizer workers were the old model's
     this.model?.dispose();
-    this.model = GPT2.fromWeights(files.config, files.weights, { maxBufferBytes: trainingChunkBytes(files.config) });
+    this.tok = tok;
+    this.encoder = encoder;
+    this.model = model;
     const { weights: _dropped, ...rest } = files; // the weights now live on the device; let the JS copy go
     this.files = rest;
     this.modelUrl = url;

@@ -1,0 +1,84 @@
+// Loading a base model when one is already in use (TrainingSession, cpu backend, the tiny
+// fixture model): a load that fails leaves the model in use, and the status it had, so the page
+// can still generate and export.
+import 'fake-indexeddb/auto';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TrainingSession } from '../../src/lib/train/session';
+import type { ModelFiles } from '../../src/lib/model/load';
+import type { ModelEvent, ModelRequest } from '../../src/workers/model-protocol';
+import { loadModelDir } from '../../scripts/fixtures/model-dir';
+import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
+
+type Of<T extends ModelEvent['type']> = Extract<ModelEvent, { type: T }>;
+
+let files: ModelFiles;
+beforeAll(async () => {
+  files = await loadModelDir(tinyModelDir('tiny'));
+});
+
+/** URLs the session can load: the tiny model; its files with a weight missing; a server that is down. */
+async function loadUrl(url: string): Promise<ModelFiles> {
+  if (url === 'fixture://tiny') return { ...files, weights: new Map(files.weights) };
+  if (url === 'fixture://no-lm-weights') {
+    const weights = new Map(files.weights);
+    weights.delete('h.1.mlp.c_proj.weight');
+    return { ...files, weights };
+  }
+  throw new Error(`could not fetch ${url}config.json (network error)`);
+}
+
+async function loadedSession() {
+  const events: ModelEvent[] = [];
+  const session = new TrainingSession({ backends: ['cpu'], loadUrl, emit: (e) => void events.push(e) });
+  const of = <T extends ModelEvent['type']>(type: T) => events.filter((e) => e.type === type) as Of<T>[];
+  const send = (r: ModelRequest) => session.handle(r);
+  await send({ type: 'init' });
+  await send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
+  return { session, events, of, send };
+}
+
+const greedy = { greedy: true, numSamples: 1, maxNewTokens: 4, minNewTokens: 4 };
+
+/** The text a greedy sample of 4 tokens gives, or the error it ends with. */
+async function sampleText(s: Awaited<ReturnType<typeof loadedSession>>, id: number): Promise<string> {
+  await s.send({ type: 'sample', id, prompt: 'My dream is', options: greedy });
+  while (!s.of('sample-end').some((e) => e.id === id)) await new Promise((r) => setTimeout(r, 5));
+  const failed = s.of('error').find((e) => e.during === 'sample');
+  if (failed) return `error: ${failed.message}`;
+  return s.of('sample').filter((e) => e.id === id).map((e) => e.text).join('');
+}
+
+describe('TrainingSession: loading another base model', () => {
+  it('keeps the model in use, and its status, when the new one cannot be fetched or put on the device', async () => {
+    const s = await loadedSession();
+    const before = await sampleText(s, 1);
+    expect(before).not.toMatch(/^error/);
+    const tensors = tf.memory().numTensors;
+
+    for (const url of ['https://example.invalid/model/', 'fixture://no-lm-weights']) {
+      const errorsBefore = s.of('error').length;
+      await s.send({ type: 'load', source: { kind: 'url', url } });
+      const error = s.of('error').slice(errorsBefore);
+      expect(error.length).toBe(1);
+      expect(error[0].during).toBe('load');
+      expect(s.of('status').at(-1)!.status).toBe('ready'); // not left 'loading', which blocks Generate and Export
+      expect(s.of('loaded').length).toBe(1);
+    }
+    expect(s.of('error')[1].message).toMatch(/h\.1\.mlp\.c_proj\.weight/);
+    // The failed upload freed what it had put on the device; the old model is whole.
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(await sampleText(s, 2)).toBe(before);
+    s.session.dispose();
+  });
+
+  it('goes back to idle when the first model fails to load', async () => {
+    const events: ModelEvent[] = [];
+    const session = new TrainingSession({ backends: ['cpu'], loadUrl, emit: (e) => void events.push(e) });
+    await session.handle({ type: 'init' });
+    await session.handle({ type: 'load', source: { kind: 'url', url: 'https://example.invalid/model/' } });
+    const statuses = events.filter((e) => e.type === 'status').map((e) => (e as Of<'status'>).status);
+    expect(statuses).toEqual(['loading', 'idle']);
+    expect(events.find((e) => e.type === 'error')).toMatchObject({ during: 'load', message: expect.stringMatching(/network error/) });
+  });
+});
