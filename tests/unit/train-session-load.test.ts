@@ -1,6 +1,7 @@
 // Loading a base model when one is already in use (TrainingSession, cpu backend, the tiny
 // fixture model): a load that fails leaves the model in use, and the status it had, so the page
-// can still generate and export.
+// can still generate and export; a load that succeeds drops the previous weights' run (its
+// optimizer state, its id), so nothing trains or describes the new weights as that run.
 import 'fake-indexeddb/auto';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -80,5 +81,31 @@ describe('TrainingSession: loading another base model', () => {
     const statuses = events.filter((e) => e.type === 'status').map((e) => (e as Of<'status'>).status);
     expect(statuses).toEqual(['loading', 'idle']);
     expect(events.find((e) => e.type === 'error')).toMatchObject({ during: 'load', message: expect.stringMatching(/network error/) });
+  });
+
+  it("drops the previous weights' run once a new base model is in: its optimizer state and its id", async () => {
+    const s = await loadedSession();
+    const modelOnly = tf.memory().numTensors;
+    await s.send({
+      type: 'prepare',
+      accounts: [{ username: 'alice', texts: Array.from({ length: 8 }, (_, i) => `my coffee number ${i} is very good today`) }],
+      settings: { blockSize: 16, batchSize: 2, epochs: 1, checkpointEvery: 100, lossReadEvery: 1, seed: 3 },
+    });
+    await s.send({ type: 'start', name: '@alice' });
+    await s.session.idle();
+    const done = s.of('status').at(-1)!;
+    expect(done.status).toBe('done');
+    expect(done.runId).toMatch(/^run-/);
+    expect(tf.memory().numTensors).toBeGreaterThan(modelOnly); // the optimizer's moments
+
+    const statusesBefore = s.of('status').length;
+    await s.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
+    const after = s.of('status').slice(statusesBefore);
+    expect(after.map((e) => e.status)).toEqual(['loading', 'ready']);
+    expect(after[1].runId).toBeUndefined(); // the page shows no run, and its model card claims none
+    expect(tf.memory().numTensors).toBe(modelOnly);
+    await s.send({ type: 'resume' });
+    expect(s.of('error').at(-1)).toMatchObject({ during: 'resume', message: expect.stringMatching(/nothing to resume/) });
+    s.session.dispose();
   });
 });

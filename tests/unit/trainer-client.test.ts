@@ -43,7 +43,11 @@ describe('ModelWorkerClient', () => {
 
     const picked = client.loadFiles([]); // a bundle from disk: not run-1's weights
     expect(w.sent.at(-1)).toMatchObject({ type: 'load', source: { kind: 'files' } });
+    // As the session says it: the run is still in hand while loading (a failed load keeps it),
+    // and gone once the new model is in.
+    w.reply({ type: 'status', status: 'loading', runId: 'run-1' });
     w.reply(loaded);
+    w.reply({ type: 'status', status: 'ready' });
     await picked;
     expect(client.progress).toBeNull();
     expect(client.losses).toEqual([]);

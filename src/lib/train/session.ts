@@ -196,7 +196,11 @@ export class TrainingSession {
     this.emit({ type: 'resumable', run: r ? { id: r.run.id, name: r.run.name, step: r.step, totalSteps: r.run.totalSteps } : null });
   }
 
-  private async load(url: string | null, picked: File[] | null): Promise<void> {
+  /**
+   * Loads a base model. A run in hand is the previous weights' (its trainer trains them): it is
+   * dropped once the new model is in, unless `keepRun` (rebuilding after a lost device).
+   */
+  private async load(url: string | null, picked: File[] | null, { keepRun = false } = {}): Promise<void> {
     if (this.status === 'training') throw new Error('pause training before loading another model');
     const before = this.status;
     this.setStatus('loading');
@@ -206,6 +210,7 @@ export class TrainingSession {
         ? await (this.deps.loadUrl ?? ((u, p) => loadModelFromUrl(u, { onProgress: (e) => p(e.file, e.loaded, e.total) })))(url, onProgress)
         : await loadModelFromFileList(picked ?? []);
       this.useFiles(files, url ?? 'files:' + (picked ?? []).map((f) => f.name).join(','));
+      if (!keepRun) this.forgetRun();
     } catch (e) {
       // The model in use, if any, is still the one loaded before: generating and exporting
       // from it go on as before the attempt.
@@ -243,6 +248,14 @@ export class TrainingSession {
     this.modelUrl = url;
     const c = files.config;
     this.emit({ type: 'loaded', params: paramCount(c), nLayer: c.n_layer, nEmbd: c.n_embd, vocabSize: c.vocab_size, nPositions: c.n_positions });
+  }
+
+  /** Lets go of the run in hand: its optimizer state on the device, and its id. */
+  private forgetRun(): void {
+    this.trainer?.dispose();
+    this.trainer = null;
+    this.runId = null;
+    this.lastCheckpointStep = -1;
   }
 
   private need<T>(v: T | null, what: string): T {
@@ -432,7 +445,7 @@ export class TrainingSession {
       this.model = GPT2.fromWeights(files.config, weightsFromState(ck.state), { maxBufferBytes: trainingChunkBytes(files.config) });
     } else {
       this.model = null;
-      await this.load(this.modelUrl, null); // no checkpoint yet: the base model again (from the cache)
+      await this.load(this.modelUrl, null, { keepRun: true }); // no checkpoint yet: the base model again (from the cache)
     }
     this.trainer = new Trainer(this.model!, this.corpus!, this.config!);
     if (ck) this.trainer.restore(ck.state);

@@ -103,7 +103,7 @@ export class ModelWorkerClient {
       case 'status':
         this.status = e.status;
         this.statusMessage = e.message ?? null;
-        if (e.runId) this.runId = e.runId;
+        this.runId = e.runId ?? null; // the session's run, or none (a new base model drops it)
         if (e.status === 'training') this.resumable = null;
         break;
       case 'step': {
