@@ -229,6 +229,15 @@ describe('the journey in the page', () => {
       const keptRow = /^\| Tweets kept \|(.*)\|$/m.exec(card)?.[1].split('|').map((x) => Number(x.trim()));
       expect(keptRow?.sort()).toEqual(cli.map((u) => u.kept).sort());
 
+      // A file that is no model: it is refused, and the model in use stays usable (the page
+      // once stayed 'loading', with Generate and both pickers disabled for good).
+      const notAModel = path.join(DIR, 'downloads', 'notes.txt');
+      fs.writeFileSync(notAModel, 'not a model\n');
+      await page.setInputFiles('[data-testid=model-files]', notAModel);
+      await page.waitForSelector('[data-testid=model-source-error]', { timeout: 60_000 });
+      await page.waitForSelector('[data-testid=generate]:enabled', { timeout: 10_000 });
+      expect(await page.locator('[data-testid=model-files]').isEnabled()).toBe(true);
+
       // Load the bundle back into the page: the same greedy text.
       await page.setInputFiles('[data-testid=model-files]', bundle.file);
       await page.waitForSelector('[data-testid=model-source-loaded]', { timeout: 120_000 });
