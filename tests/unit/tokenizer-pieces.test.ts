@@ -59,7 +59,7 @@ describe('PieceCache', () => {
       expect(slot).toBe(-1);
       const ids = Array.from({ length: 1 + Math.floor(r() * 4) }, () => Math.floor(r() * 50257));
       reference.set(p, ids);
-      cache.add(p, Int32Array.from(ids), ids.length);
+      cache.add(text, 2, 2 + p.length, Int32Array.from(ids), ids.length);
     }
     expect(cache.size).toBe(reference.size); // it grew many times on the way
     for (const [p, ids] of reference) {
@@ -70,12 +70,24 @@ describe('PieceCache', () => {
     expect(cache.find(' 1', 0, 1)).toBe(-1); // a prefix of a cached piece is not a hit
   });
 
+  it('tells apart pieces that differ only in their last unit, or in the upper of two packed units', () => {
+    const cache = new PieceCache();
+    const pieces = ['abc', 'abd', 'ab', 'abcd', 'abce', '\ud83d\ude02', '\ud83d\ude03', '\u0100a', '\u0200a', 'a\u0100', 'a\u0200'];
+    pieces.forEach((p, i) => cache.add(p, 0, p.length, Int32Array.of(i), 1));
+    pieces.forEach((p, i) => {
+      const rec = cache.find(`x${p}y`, 1, 1 + p.length);
+      expect(Array.from(cache.ids.subarray(cache.from(rec), cache.to(rec))), p).toEqual([i]);
+    });
+    expect(cache.find('abe', 0, 3)).toBe(-1);
+    expect(cache.find('a\u0300', 0, 2)).toBe(-1);
+  });
+
   it('starts over when full, so a long dataset cannot grow it without bound', () => {
     const cache = new PieceCache();
     const one = Int32Array.of(7);
-    for (let i = 0; i < 200_000; i++) cache.add(`p${i}`, one, 1);
+    for (let i = 0; i < 200_000; i++) cache.add(`p${i}`, 0, `p${i}`.length, one, 1);
     expect(cache.size).toBe(200_000);
-    cache.add('one more', one, 1);
+    cache.add('one more', 0, 8, one, 1);
     expect(cache.size).toBe(1);
     expect(cache.find('p5', 0, 2)).toBe(-1);
     expect(cache.find('one more', 0, 8)).toBeGreaterThanOrEqual(0);

@@ -176,14 +176,13 @@ export class GPT2Tokenizer {
     const cache = this.cache;
     for (let start = 0; start < text.length; ) {
       const end = pieceEnd(text, start);
-      let slot = cache.find(text, start, end);
-      if (slot < 0) {
-        const piece = text.slice(start, end);
-        const count = this.merge(piece); // may grow this.parts: read it after
+      let rec = cache.find(text, start, end);
+      if (rec < 0) {
+        const count = this.merge(text, start, end); // may grow this.parts: read it after
         this.merges++;
-        slot = cache.add(piece, this.parts, count);
+        rec = cache.add(text, start, end, this.parts, count);
       }
-      const a = cache.from(slot), b = cache.to(slot);
+      const a = cache.from(rec), b = cache.to(rec);
       out.reserve(b - a);
       const ids = cache.ids, dest = out.ids;
       for (let i = a, j = out.length; i < b; i++, j++) dest[j] = ids[i];
@@ -195,19 +194,19 @@ export class GPT2Tokenizer {
 
   /** One piece (a match of the pattern) in, its ids out: steps 2 and 3 above, uncached. */
   bpe(piece: string): number[] {
-    return Array.from(this.parts.subarray(0, this.merge(piece)));
+    return Array.from(this.parts.subarray(0, this.merge(piece, 0, piece.length)));
   }
 
-  /** Steps 2 and 3 for one piece: leaves its ids in parts[0 .. n) and returns n. */
-  private merge(piece: string): number {
+  /** Steps 2 and 3 for the piece text[start .. end): leaves its ids in parts[0 .. n) and returns n. */
+  private merge(text: string, start: number, end: number): number {
     // Step 2: the piece's UTF-8 bytes, as the ids of single-byte tokens. A lone surrogate
     // becomes U+FFFD's bytes, as TextEncoder (and so every peer) makes it.
-    const m = piece.length;
+    const m = end - start;
     if (this.parts.length < m * 3) this.grow(m * 3);
     const parts = this.parts, ranks = this.ranks, byteIds = this.byteIds;
     let n = 0;
-    for (let i = 0; i < m; i++) {
-      let c = piece.charCodeAt(i);
+    for (let i = start; i < end; i++) {
+      let c = text.charCodeAt(i);
       if (c < 0x80) {
         parts[n++] = byteIds[c];
         continue;
@@ -216,7 +215,7 @@ export class GPT2Tokenizer {
         parts[n++] = byteIds[0xc0 | (c >> 6)];
       } else {
         if (c >= 0xd800 && c < 0xe000) {
-          const low = c < 0xdc00 && i + 1 < m ? piece.charCodeAt(i + 1) : 0;
+          const low = c < 0xdc00 && i + 1 < end ? text.charCodeAt(i + 1) : 0;
           if (low >= 0xdc00 && low < 0xe000) {
             c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
             i++;
