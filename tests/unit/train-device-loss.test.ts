@@ -5,13 +5,10 @@
 import 'fake-indexeddb/auto';
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { TrainingSession } from '../../src/lib/train/session';
-import type { ModelEvent } from '../../src/workers/model-protocol';
 import { bytesToUnicode } from '../../src/lib/tokenizer/bpe';
 import { syntheticWeights, syntheticConfig } from '../../src/lib/train/synthetic';
 import { setupNodeWebGPU } from '../helpers/node-webgpu';
-
-type Of<T extends ModelEvent['type']> = Extract<ModelEvent, { type: T }>;
+import { sessionHarness } from '../helpers/session-harness';
 
 const config = syntheticConfig({ vocab_size: 257, n_embd: 8, n_positions: 16 });
 const vocab = Object.fromEntries([...bytesToUnicode().map((ch, b) => [ch, b]), ['<|endoftext|>', 256]]);
@@ -24,17 +21,7 @@ describe('WebGPU device loss', () => {
 
   it('pauses with a message, then resumes on a fresh device from the last checkpoint', async (ctx) => {
     if (!available) ctx.skip();
-    const events: ModelEvent[] = [];
-    const waiters: { pred: (e: ModelEvent) => boolean; resolve: () => void }[] = [];
-    const session = new TrainingSession({
-      backends: ['webgpu'],
-      emit: (e) => {
-        events.push(e);
-        for (const w of [...waiters]) if (w.pred(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
-      },
-    });
-    const of = <T extends ModelEvent['type']>(t: T) => events.filter((e) => e.type === t) as Of<T>[];
-    const until = (pred: (e: ModelEvent) => boolean) => new Promise<void>((resolve) => waiters.push({ pred, resolve }));
+    const { session, of, next } = sessionHarness({ backends: ['webgpu'] });
 
     await session.handle({ type: 'init' });
     expect(of('backend')[0].name).toBe('webgpu');
@@ -47,12 +34,12 @@ describe('WebGPU device loss', () => {
     const total = of('prepared')[0].sizes.totalSteps;
     expect(total).toBeGreaterThanOrEqual(5);
     await session.handle({ type: 'start', name: 'device loss' });
-    await until((e) => e.type === 'checkpoint' && e.step === 2);
-    await until((e) => e.type === 'step' && e.step >= 3);
+    await next('checkpoint', (e) => e.step === 2);
+    await next('step', (e) => e.step >= 3);
 
     // The GPU goes away (as when the driver resets or the GPU process crashes).
     (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
-    await until((e) => e.type === 'status' && e.status === 'device-lost');
+    await next('status', (e) => e.status === 'device-lost');
     await session.idle();
     const lost = of('status').find((s) => s.status === 'device-lost')!;
     expect(lost.message).toMatch(/GPU device was lost.*resume continues from the checkpoint at step [2-9]/);
@@ -60,7 +47,7 @@ describe('WebGPU device loss', () => {
     const stepsBefore = of('step').length;
 
     await session.handle({ type: 'resume' });
-    await until((e) => e.type === 'status' && (e.status === 'done' || e.status === 'paused'));
+    await next('status', (e) => e.status === 'done' || e.status === 'paused');
     await session.idle();
     expect(of('error').filter((e) => e.during !== 'train')).toEqual([]);
     expect(of('status').at(-1)!.status).toBe('done');

@@ -5,13 +5,10 @@
 import 'fake-indexeddb/auto';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TrainingSession } from '../../src/lib/train/session';
 import type { ModelFiles } from '../../src/lib/model/load';
-import type { ModelEvent, ModelRequest } from '../../src/workers/model-protocol';
 import { loadModelDir } from '../../scripts/fixtures/model-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
-
-type Of<T extends ModelEvent['type']> = Extract<ModelEvent, { type: T }>;
+import { sessionHarness } from '../helpers/session-harness';
 
 let files: ModelFiles;
 beforeAll(async () => {
@@ -30,21 +27,18 @@ async function loadUrl(url: string): Promise<ModelFiles> {
 }
 
 async function loadedSession() {
-  const events: ModelEvent[] = [];
-  const session = new TrainingSession({ backends: ['cpu'], loadUrl, emit: (e) => void events.push(e) });
-  const of = <T extends ModelEvent['type']>(type: T) => events.filter((e) => e.type === type) as Of<T>[];
-  const send = (r: ModelRequest) => session.handle(r);
-  await send({ type: 'init' });
-  await send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
-  return { session, events, of, send };
+  const s = sessionHarness({ loadUrl });
+  await s.send({ type: 'init' });
+  await s.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
+  return s;
 }
 
 const greedy = { greedy: true, numSamples: 1, maxNewTokens: 4, minNewTokens: 4 };
 
 /** The text a greedy sample of 4 tokens gives, or the error it ends with. */
-async function sampleText(s: Awaited<ReturnType<typeof loadedSession>>, id: number): Promise<string> {
+async function sampleText(s: ReturnType<typeof sessionHarness>, id: number): Promise<string> {
   await s.send({ type: 'sample', id, prompt: 'My dream is', options: greedy });
-  while (!s.of('sample-end').some((e) => e.id === id)) await new Promise((r) => setTimeout(r, 5));
+  await s.next('sample-end', (e) => e.id === id);
   const failed = s.of('error').find((e) => e.during === 'sample');
   if (failed) return `error: ${failed.message}`;
   return s.of('sample').filter((e) => e.id === id).map((e) => e.text).join('');
@@ -74,13 +68,11 @@ describe('TrainingSession: loading another base model', () => {
   });
 
   it('goes back to idle when the first model fails to load', async () => {
-    const events: ModelEvent[] = [];
-    const session = new TrainingSession({ backends: ['cpu'], loadUrl, emit: (e) => void events.push(e) });
-    await session.handle({ type: 'init' });
-    await session.handle({ type: 'load', source: { kind: 'url', url: 'https://example.invalid/model/' } });
-    const statuses = events.filter((e) => e.type === 'status').map((e) => (e as Of<'status'>).status);
-    expect(statuses).toEqual(['loading', 'idle']);
-    expect(events.find((e) => e.type === 'error')).toMatchObject({ during: 'load', message: expect.stringMatching(/network error/) });
+    const s = sessionHarness({ loadUrl });
+    await s.send({ type: 'init' });
+    await s.send({ type: 'load', source: { kind: 'url', url: 'https://example.invalid/model/' } });
+    expect(s.of('status').map((e) => e.status)).toEqual(['loading', 'idle']);
+    expect(s.of('error')[0]).toMatchObject({ during: 'load', message: expect.stringMatching(/network error/) });
   });
 
   it("drops the previous weights' run once a new base model is in: its optimizer state and its id", async () => {

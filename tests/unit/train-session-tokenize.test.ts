@@ -10,13 +10,11 @@ import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe';
 import { TokenizerPool, type PoolWorker } from '../../src/lib/tokenizer/pool';
 import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers';
 import { encodePacked } from '../../src/lib/tokenizer/packed-ids';
-import type { ModelEvent } from '../../src/workers/model-protocol';
 import type { ModelFiles } from '../../src/lib/model/load';
 import { loadModelDir } from '../../scripts/fixtures/model-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
 import { tortureStrings, tweetLikeTexts } from './torture-strings';
-
-type Of<T extends ModelEvent['type']> = Extract<ModelEvent, { type: T }>;
+import { sessionHarness } from '../helpers/session-harness';
 
 let files: ModelFiles;
 let tok: GPT2Tokenizer;
@@ -33,18 +31,11 @@ afterEach(() => {
 
 /** A session on the cpu backend with the tiny model (real GPT-2 vocabulary) loaded. */
 async function loaded(createTokenizerPool?: TokenizerPoolFactory) {
-  const events: ModelEvent[] = [];
-  const session = new TrainingSession({
-    backends: ['cpu'],
-    loadUrl: async () => files,
-    emit: (e) => void events.push(e),
-    createTokenizerPool,
-  });
-  sessions.push(session);
-  await session.handle({ type: 'init' });
-  await session.handle({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
-  const of = <T extends ModelEvent['type']>(type: T) => events.filter((e) => e.type === type) as Of<T>[];
-  return { session, events, of };
+  const s = sessionHarness({ loadUrl: async () => files, createTokenizerPool });
+  sessions.push(s.session);
+  await s.send({ type: 'init' });
+  await s.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
+  return s;
 }
 
 // Two accounts of tweet-like text, one with the strings that break tokenizers: about 3,000 texts.

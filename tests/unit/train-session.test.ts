@@ -4,37 +4,15 @@
 // from the checkpoint and finishes.
 import 'fake-indexeddb/auto';
 import { describe, it, expect } from 'vitest';
-import { TrainingSession, trainingChunkBytes } from '../../src/lib/train/session';
+import { trainingChunkBytes } from '../../src/lib/train/session';
 import { parseConfig } from '../../src/lib/model/config';
 import { vocabChunkSizes } from '../../src/lib/model/embedding';
 import { LOSS_PIECE_ROWS } from '../../src/lib/train/loss';
-import type { ModelEvent, ModelRequest } from '../../src/workers/model-protocol';
 import { loadModelDir } from '../../scripts/fixtures/model-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
+import { sessionHarness } from '../helpers/session-harness';
 
-type Of<T extends ModelEvent['type']> = Extract<ModelEvent, { type: T }>;
-
-function harness() {
-  const events: ModelEvent[] = [];
-  const waiters: { pred: (e: ModelEvent) => boolean; resolve: (e: ModelEvent) => void }[] = [];
-  const session = new TrainingSession({
-    backends: ['cpu'],
-    loadUrl: async () => loadModelDir(tinyModelDir('tiny')),
-    emit: (e) => {
-      events.push(e);
-      for (const w of [...waiters]) if (w.pred(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
-    },
-  });
-  const of = <T extends ModelEvent['type']>(type: T) => events.filter((e) => e.type === type) as Of<T>[];
-  const next = <T extends ModelEvent['type']>(type: T, pred: (e: Of<T>) => boolean = () => true) =>
-    new Promise<Of<T>>((resolve) => {
-      const hit = events.find((e) => e.type === type && pred(e as Of<T>));
-      if (hit) return resolve(hit as Of<T>);
-      waiters.push({ pred: (e) => e.type === type && pred(e as Of<T>), resolve: resolve as (e: ModelEvent) => void });
-    });
-  const send = (r: ModelRequest) => session.handle(r);
-  return { session, events, of, next, send };
-}
+const harness = () => sessionHarness({ loadUrl: async () => loadModelDir(tinyModelDir('tiny')) });
 
 const words = ['dream', 'browser', 'tweets', 'model', 'coffee', 'morning', 'code', 'train', 'night', 'river'];
 const texts = (seed: number, n: number) =>
