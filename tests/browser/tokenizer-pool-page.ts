@@ -48,7 +48,7 @@ async function run(base: string, texts: string[]): Promise<PoolRun> {
     poolSize: pool.size,
     hardwareConcurrency: navigator.hardwareConcurrency,
     firstMismatch, progressCalls, lastProgress, poolMs, oneThreadMs, abortOutcome,
-    allInt32: packed.ids instanceof Int32Array && packed.offsets instanceof Int32Array,
+    allInt32: packed.every((p) => p.ids instanceof Int32Array && p.offsets instanceof Int32Array),
     flat: ids.flatMap((x) => Array.from(x)),
   };
 }

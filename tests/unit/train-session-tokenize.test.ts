@@ -143,7 +143,7 @@ describe('TrainingSession.prepare tokenizes with a worker pool, or on one thread
       return {
         size: 1,
         terminate: () => void stopped++,
-        encodeAll: async (texts) => encodePacked(tok, texts),
+        encodeAll: async (texts) => [encodePacked(tok, texts)],
       };
     };
     const s = await loaded(counting);

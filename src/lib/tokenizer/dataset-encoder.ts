@@ -12,8 +12,8 @@ import type { EncodeAllOptions, TokenizerPool } from './pool.ts';
 export type TokenizerPoolFactory = (tables: TokenizerTables) => Pick<TokenizerPool, 'size' | 'encodeAll' | 'terminate'>;
 
 export interface EncodedTexts {
-  /** The ids of each text, in order, packed (unpack() gives one view per text). */
-  ids: PackedIds;
+  /** The ids of each text, in order, packed in one or more parts (unpack() gives one view per text). */
+  ids: PackedIds[];
   /** Workers that encoded them; 0: the calling thread did. */
   workers: number;
 }
@@ -71,7 +71,7 @@ export class DatasetEncoder {
 }
 
 /** The pool's contract on one thread: progress after each slice of SLICE_MS, abortable between slices. */
-async function encodeOnThread(tok: GPT2Tokenizer, texts: readonly string[], { signal, onProgress }: EncodeAllOptions): Promise<PackedIds> {
+async function encodeOnThread(tok: GPT2Tokenizer, texts: readonly string[], { signal, onProgress }: EncodeAllOptions): Promise<PackedIds[]> {
   const out = new IdBuffer();
   const offsets = new Int32Array(texts.length + 1);
   let sliceStart = performance.now();
@@ -85,5 +85,5 @@ async function encodeOnThread(tok: GPT2Tokenizer, texts: readonly string[], { si
       sliceStart = performance.now();
     }
   }
-  return { ids: out.toInt32Array(), offsets };
+  return [{ ids: out.toInt32Array(), offsets }];
 }

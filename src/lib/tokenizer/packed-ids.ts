@@ -1,5 +1,5 @@
 // The ids of many texts packed into two typed arrays: what a tokenizer worker sends back for a
-// chunk of tweets, and what the pool hands its caller for a whole dataset. Two arrays cross
+// chunk of tweets, and what the pool hands its caller, one per chunk. Two arrays cross
 // between threads as plain memory (transferred, not copied), where one small array per tweet
 // would cost an object each on both sides and work for the garbage collector.
 import type { GPT2Tokenizer } from './bpe.ts';
@@ -31,24 +31,18 @@ export function packedCount(p: PackedIds): number {
   return p.offsets.length - 1;
 }
 
-/** One view per text (the views share p.ids' buffer). */
-export function unpack({ ids, offsets }: PackedIds): Int32Array[] {
-  const out: Int32Array[] = new Array(offsets.length - 1);
-  for (let i = 0; i < out.length; i++) out[i] = ids.subarray(offsets[i], offsets[i + 1]);
-  return out;
-}
-
-/** Several packs, in order, as one (the texts of parts[0], then those of parts[1], ...). */
-export function concatPacked(parts: readonly PackedIds[]): PackedIds {
-  if (parts.length === 1) return parts[0];
-  let texts = 0, total = 0;
-  for (const p of parts) (texts += packedCount(p)), (total += p.ids.length);
-  const ids = new Int32Array(total), offsets = new Int32Array(texts + 1);
-  let t = 0, base = 0;
-  for (const p of parts) {
-    ids.set(p.ids, base);
-    for (let i = 1; i < p.offsets.length; i++) offsets[++t] = base + p.offsets[i];
-    base += p.ids.length;
+/**
+ * One view per text, of one pack or of several in order (a pool's chunks): the views share the
+ * packs' buffers, so the ids are never copied into one array.
+ */
+export function unpack(packs: PackedIds | readonly PackedIds[]): Int32Array[] {
+  const list = 'ids' in packs ? [packs] : packs;
+  let texts = 0;
+  for (const p of list) texts += packedCount(p);
+  const out: Int32Array[] = new Array(texts);
+  let t = 0;
+  for (const { ids, offsets } of list) {
+    for (let i = 0; i + 1 < offsets.length; i++) out[t++] = ids.subarray(offsets[i], offsets[i + 1]);
   }
-  return { ids, offsets };
+  return out;
 }
