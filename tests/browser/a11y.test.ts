@@ -106,6 +106,23 @@ describe('accessibility basics', () => {
       await tabTo(page, page.locator('[data-testid=train-start]'));
       await page.keyboard.press('Enter');
       await page.waitForSelector('[data-testid=train-panel][data-status=training]', { timeout: 120_000 });
+      // What cannot be used while training looks it (faded, not-allowed cursor); the rest does not.
+      const looks = await page.$$eval('button, input:not([type=file]):not([type=checkbox]), select', (els) =>
+        els.filter((el) => el.getClientRects().length > 0).map((el) => {
+          const style = getComputedStyle(el);
+          const name = el.getAttribute('data-testid') ?? el.textContent?.trim() ?? '';
+          return { name, tag: el.tagName, disabled: (el as HTMLButtonElement).disabled, opacity: style.opacity, cursor: style.cursor, background: style.backgroundColor };
+        }),
+      );
+      const off = looks.filter((l) => l.disabled).map((l) => l.name);
+      expect(off).toEqual(expect.arrayContaining(['train-prepare', 'train-start', 'train-setting-blockSize']));
+      const enabledField = looks.find((l) => l.name === 'prompt')!;
+      for (const l of looks.filter((l) => l.tag === 'BUTTON')) {
+        expect([l.name, l.opacity, l.cursor]).toEqual(l.disabled ? [l.name, '0.6', 'not-allowed'] : [l.name, '1', 'pointer']);
+      }
+      for (const l of looks.filter((l) => l.tag !== 'BUTTON')) {
+        expect([l.name, l.cursor === 'not-allowed', l.background === enabledField.background]).toEqual([l.name, l.disabled, !l.disabled]);
+      }
       // Paused at once: the step in flight finishes, and the weights can be sampled.
       await tabTo(page, page.locator('[data-testid=train-pause]'));
       await page.keyboard.press('Enter');
