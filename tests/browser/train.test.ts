@@ -70,6 +70,13 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
       expect(Number(await page.getAttribute('[data-testid=train-tokenized]', 'data-workers')), rec.logs.join('\n')).toBeGreaterThanOrEqual(1);
       expect(await page.evaluate(() => (window as unknown as { prepareSeen: unknown }).prepareSeen)).toEqual({ texts: kept, total: kept });
       await waitForStep(page, 5);
+      // The table changed under the run: the page says the run keeps its tweets; changed back, it says nothing.
+      expect(await page.locator('[data-testid=train-stale]').count()).toBe(0);
+      await page.click('[data-testid=exclude-replies]');
+      await page.waitForSelector('[data-testid=train-stale]', { timeout: 30_000 });
+      expect(await page.textContent('[data-testid=train-stale]')).toMatch(/since this run began.*goes on with the tweets it started with/s);
+      await page.click('[data-testid=exclude-replies]');
+      await page.waitForSelector('[data-testid=train-stale]', { state: 'detached', timeout: 30_000 });
       // A checkpoint exists (every 2 steps) before the reload.
       await page.waitForFunction(() => document.body.textContent?.includes('saved at step'), null, { timeout: 120_000 });
       const firstLoss = Number(await page.getAttribute('[data-testid=train-loss]', 'data-first-loss'));
