@@ -58,3 +58,42 @@ describe('ModelWorkerClient', () => {
     expect(client.losses).toHaveLength(1);
   });
 });
+
+describe('ModelWorkerClient samples', () => {
+  const sample = (id: number, i: number, text: string, done = false): ModelEvent => ({ type: 'sample', id, sample: i, text, done });
+
+  it('says why samples ended early: a Stop, or training resumed (which stops sampling in the worker)', () => {
+    const client = new ModelWorkerClient();
+    const w = FakeWorker.last;
+    client.sample('My dream is', { numSamples: 2 }, 'generate');
+    const first = (w.sent.at(-1) as Extract<ModelRequest, { type: 'sample' }>).id;
+    w.reply(sample(first, 0, ' a'));
+    w.reply(sample(first, 1, ' b'));
+    client.resume();
+    expect(w.sent.at(-1)).toEqual({ type: 'resume' });
+    w.reply({ type: 'sample-end', id: first });
+    expect([client.sampling, client.samplesStopped]).toEqual([false, 'training resumed']);
+
+    client.sample('My dream is', { numSamples: 2 }, 'generate');
+    expect(client.samplesStopped).toBeNull(); // a new request starts clean
+    const second = (w.sent.at(-1) as Extract<ModelRequest, { type: 'sample' }>).id;
+    w.reply(sample(second, 0, ' c'));
+    client.stopSample();
+    w.reply({ type: 'sample-end', id: second });
+    expect(client.samplesStopped).toBe('stopped');
+  });
+
+  it('says nothing when every sample had finished before the stop got there', () => {
+    const client = new ModelWorkerClient();
+    const w = FakeWorker.last;
+    client.sample('Hi', { numSamples: 2 }, 'generate');
+    const id = (w.sent.at(-1) as Extract<ModelRequest, { type: 'sample' }>).id;
+    w.reply(sample(id, 0, ' a'));
+    w.reply(sample(id, 1, ' b'));
+    w.reply(sample(id, 0, '!', true));
+    w.reply(sample(id, 1, '?', true));
+    client.stopSample();
+    w.reply({ type: 'sample-end', id });
+    expect([client.samples, client.samplesStopped]).toEqual([[' a!', ' b?'], null]);
+  });
+});

@@ -48,6 +48,8 @@ export class ModelWorkerClient {
   /** Sample texts of the latest sample request, by sample index. */
   samples = $state.raw<string[]>([]);
   sampling = $state.raw(false);
+  /** Why the latest samples ended before they were finished ('stopped', 'training resumed'); null otherwise. */
+  samplesStopped = $state.raw<string | null>(null);
   /** The step that asked for the samples held now, so each step shows only its own. */
   samplesFor = $state.raw<'train' | 'generate'>('train');
   errors = $state.raw<string[]>([]);
@@ -57,6 +59,10 @@ export class ModelWorkerClient {
   #worker: Worker;
   #waiters: Waiter[] = [];
   #sampleId = 0;
+  /** Samples of the latest request that have started and not finished. */
+  #unfinished = new Set<number>();
+  /** Set when this page stopped the latest request (the worker only says it ended). */
+  #stopReason: string | null = null;
 
   /** `backend`: the page's ?backend= (webgpu, webgl, wasm or cpu), tried first. */
   constructor(opts: { backend?: BackendName } = {}) {
@@ -136,10 +142,14 @@ export class ModelWorkerClient {
           const next = this.samples.slice();
           next[e.sample] = (next[e.sample] ?? '') + e.text;
           this.samples = next;
+          if (e.done) this.#unfinished.delete(e.sample);
+          else this.#unfinished.add(e.sample);
         }
         break;
       case 'sample-end':
-        if (e.id === this.#sampleId) this.sampling = false;
+        if (e.id !== this.#sampleId) break;
+        this.sampling = false;
+        if (this.#stopReason && (this.samples.length === 0 || this.#unfinished.size > 0)) this.samplesStopped = this.#stopReason;
         break;
       case 'error':
         if (e.during === 'prepare') this.prepareProgress = null;
@@ -214,6 +224,7 @@ export class ModelWorkerClient {
     this.#send({ type: 'pause' });
   }
   resume(): void {
+    if (this.sampling) this.#stopReason = 'training resumed'; // the worker stops sampling to train
     this.#send({ type: 'resume' });
   }
   cancel(): void {
@@ -234,11 +245,15 @@ export class ModelWorkerClient {
     this.samples = [];
     this.samplesFor = from;
     this.sampleError = null;
+    this.samplesStopped = null;
+    this.#unfinished.clear();
+    this.#stopReason = null;
     this.sampling = true;
     this.#send({ type: 'sample', id: this.#sampleId, prompt, options });
   }
 
   stopSample(): void {
+    if (this.sampling) this.#stopReason = 'stopped';
     this.#send({ type: 'stop-sample', id: this.#sampleId });
   }
 
