@@ -151,6 +151,17 @@ describe('accessibility basics', () => {
       expect(download.suggestedFilename()).toBe('model.safetensors');
       await screenshot(page, 'a11y-2-keyboard-done');
 
+      // Resumed from the keyboard: the shelf says so at once (the next checkpoint is 50 steps away), and
+      // says paused again after a pause.
+      const shelfRun = page.locator('[data-testid=train-shelf] li[data-run]').first();
+      expect(await shelfRun.textContent()).toContain('· paused ·');
+      await tabTo(page, page.locator('[data-testid=train-continue]'));
+      await page.keyboard.press('Enter');
+      await expect.poll(() => shelfRun.textContent(), { timeout: 30_000 }).toContain('· training ·');
+      await tabTo(page, page.locator('[data-testid=train-pause]'));
+      await page.keyboard.press('Enter');
+      await expect.poll(() => shelfRun.textContent(), { timeout: 120_000 }).toContain('· paused ·');
+
       // Every control on the full page (table, explorer, training, samples, shelf, export) has a name.
       const cdp = await context.newCDPSession(page);
       await cdp.send('DOM.enable');
