@@ -74,9 +74,18 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
       expect(await page.locator('[data-testid=train-stale]').count()).toBe(0);
       await page.click('[data-testid=exclude-replies]');
       await page.waitForSelector('[data-testid=train-stale]', { timeout: 30_000 });
-      expect(await page.textContent('[data-testid=train-stale]')).toMatch(/since this run began.*goes on with the tweets it started with/s);
+      expect(await page.textContent('[data-testid=train-stale]')).toMatch(/The table above has changed since this run began.*goes on with the tweets and settings it started with/s);
       await page.click('[data-testid=exclude-replies]');
       await page.waitForSelector('[data-testid=train-stale]', { state: 'detached', timeout: 30_000 });
+      // So do the settings, which can change while the run is paused.
+      await page.click('[data-testid=train-pause]');
+      await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 240_000 });
+      await page.fill('[data-testid=train-setting-epochs]', '3');
+      expect(await page.textContent('[data-testid=train-stale]')).toMatch(/^\s*The settings have changed since this run began/);
+      await page.fill('[data-testid=train-setting-epochs]', '1');
+      await page.waitForSelector('[data-testid=train-stale]', { state: 'detached', timeout: 30_000 });
+      await page.click('[data-testid=train-continue]');
+      await page.waitForSelector('[data-testid=train-panel][data-status=training]', { timeout: 60_000 });
       // A checkpoint exists (every 2 steps) before the reload.
       await page.waitForFunction(() => document.body.textContent?.includes('saved at step'), null, { timeout: 120_000 });
       const firstLoss = Number(await page.getAttribute('[data-testid=train-loss]', 'data-first-loss'));
