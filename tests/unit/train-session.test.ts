@@ -74,6 +74,13 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
     expect(a.of('sample').filter((e) => e.id === 1).length).toBe(4);
     expect(a.of('error')).toEqual([]);
 
+    // A paused run cannot be deleted under the session (its Resume would write checkpoints for a run no shelf lists).
+    const runId = paused.runId!;
+    await a.send({ type: 'delete-run', runId });
+    expect(a.of('error')).toEqual([{ type: 'error', during: 'delete-run', message: 'cancel this run before deleting it' }]);
+    await a.send({ type: 'shelf' });
+    expect(a.of('shelf').at(-1)!.runs.map((r) => r.run.id)).toEqual([runId]);
+
     // A reload: a fresh session finds the run and continues from the checkpoint.
     const b = harness();
     await b.send({ type: 'init' });

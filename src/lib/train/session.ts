@@ -176,7 +176,11 @@ export class TrainingSession {
         this.emit({ type: 'shelf', runs: await listRuns() });
         return;
       case 'delete-run':
-        if (req.runId === this.runId && this.status === 'training') throw new Error('pause or cancel this run before deleting it');
+        // A paused run resumes into its own records: deleted under it, its next checkpoints would be
+        // written for a run the shelf no longer lists, gigabytes nobody could see or delete.
+        if (req.runId === this.runId && (this.status === 'training' || this.status === 'paused' || this.status === 'device-lost')) {
+          throw new Error('cancel this run before deleting it');
+        }
         await deleteRun(req.runId);
         this.emit({ type: 'shelf', runs: await listRuns() });
         return;
