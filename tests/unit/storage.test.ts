@@ -122,6 +122,22 @@ describe('IndexedDB checkpoints (fake-indexeddb)', () => {
     expect((await d.getAll('tensors')).length).toBe(2);
   });
 
+  it('sweeps the checkpoints of a run that no longer exists, and keeps every other run\'s', async () => {
+    const kept = run();
+    const gone = run();
+    await putRun(kept);
+    await putRun(gone);
+    await saveCheckpoint(kept.id, fakeState(2, 1));
+    await saveCheckpoint(gone.id, fakeState(2, 1));
+    await saveCheckpoint(gone.id, fakeState(4, 1));
+    const d = await db();
+    await d.delete('runs', gone.id); // what an older version left when a paused run was deleted and resumed
+    expect(await sweepOrphans()).toBe(4); // 2 checkpoints x 2 tensors
+    expect((await d.getAll('checkpoints')).map((c) => c.runId)).toEqual([kept.id]);
+    expect(await d.getAllKeys('pointers')).toEqual([kept.id]);
+    expect((await loadLatestCheckpoint(kept.id))!.state.step).toBe(2);
+  });
+
   it('lists runs with sizes, deletes checkpoints (pointer falls back) and runs', async () => {
     const a = run();
     const b = run();

@@ -192,11 +192,23 @@ export async function deleteRun(runId: string): Promise<void> {
   await tx.done;
 }
 
-/** Removes tensors of checkpoints whose write never completed (a killed tab mid-write). */
+/**
+ * Removes what no run can reach: tensors of checkpoints whose write never completed (a killed tab
+ * mid-write), and checkpoints and pointers of runs that no longer exist (the shelf lists runs, so
+ * those would take space nobody could see or free). Returns the tensor records removed.
+ */
 export async function sweepOrphans(): Promise<number> {
   const d = await db();
-  const tx = d.transaction(['checkpoints', 'tensors'], 'readwrite');
-  const complete = new Set(await tx.objectStore('checkpoints').getAllKeys());
+  const tx = d.transaction(['runs', 'checkpoints', 'pointers', 'tensors'], 'readwrite');
+  const runs = new Set(await tx.objectStore('runs').getAllKeys());
+  for (const runId of await tx.objectStore('pointers').getAllKeys()) {
+    if (!runs.has(runId)) await tx.objectStore('pointers').delete(runId);
+  }
+  const complete = new Set<string>();
+  for (let c = await tx.objectStore('checkpoints').openCursor(); c; c = await c.continue()) {
+    if (runs.has(c.value.runId)) complete.add(c.value.id);
+    else await c.delete();
+  }
   let removed = 0;
   let cursor = await tx.objectStore('tensors').openKeyCursor();
   while (cursor) {
