@@ -16,6 +16,11 @@ export function formatEta(seconds: number | null): string {
   return `about ${Math.ceil(seconds / 60)} min left`;
 }
 
+/** A duration: "42 ms" under a second (where "0.0 s" would say nothing), else "3.4 s". */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.max(1, Math.round(ms))} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 /** An archive timestamp ("Wed Oct 10 20:19:24 +0000 2018" or ISO) -> "2018-10-10"; unparseable stays as is. */
 export function formatDate(createdAt: string): string {
   const t = Date.parse(createdAt);
