@@ -9,7 +9,7 @@ import type { Browser, CDPSession, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
-import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
+import { appUrl, expectReadable, launchBrowser, recordPage, screenshot } from '../helpers/browser';
 
 const DIR = path.resolve('.fixtures/a11y');
 const MODEL = 'tiny';
@@ -55,49 +55,6 @@ async function unnamedControls(page: Page, cdp: CDPSession): Promise<{ checked: 
     }
   }
   return { checked, unnamed };
-}
-
-interface LowContrast { text: string; ratio: number; color: string; background: string }
-
-/**
- * Every visible text whose colour against its background is under WCAG AA (4.5:1, or 3:1 for
- * large text). Disabled controls are exempt, as WCAG makes them.
- */
-async function lowContrast(page: Page): Promise<LowContrast[]> {
-  return page.evaluate(() => {
-    const rgba = (c: string) => {
-      const [r, g, b, a = 1] = (/rgba?\(([^)]+)\)/.exec(c)?.[1] ?? '0,0,0,0').split(/[\s,/]+/).filter(Boolean).map(Number);
-      return { r, g, b, a };
-    };
-    const luminance = ({ r, g, b }: { r: number; g: number; b: number }) => {
-      const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
-      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-    };
-    const backgroundOf = (el: Element | null): string => {
-      for (let e = el; e; e = e.parentElement) {
-        const c = getComputedStyle(e).backgroundColor;
-        if (rgba(c).a > 0.5) return c;
-      }
-      return 'rgb(255, 255, 255)';
-    };
-    const out: LowContrast[] = [];
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const el = n.parentElement;
-      if (!el || !n.textContent?.trim() || el.getClientRects().length === 0) continue;
-      if (el.closest(':disabled, .disabled, .visually-hidden, svg, option')) continue;
-      const style = getComputedStyle(el);
-      if (style.visibility === 'hidden') continue;
-      const background = backgroundOf(el);
-      const [l1, l2] = [luminance(rgba(style.color)), luminance(rgba(background))];
-      const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
-      const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
-      if (ratio < (size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5)) {
-        out.push({ text: n.textContent.trim().slice(0, 60), ratio: Math.round(ratio * 100) / 100, color: style.color, background });
-      }
-    }
-    return out;
-  });
 }
 
 describe('accessibility basics', () => {
@@ -209,12 +166,7 @@ describe('accessibility basics', () => {
       await tabTo(page, page.locator('[data-testid=exclude-replies]'));
       await page.keyboard.press('Space');
       await page.waitForSelector('[data-testid=train-stale]');
-      for (const colorScheme of ['light', 'dark'] as const) {
-        await page.emulateMedia({ colorScheme });
-        await page.waitForTimeout(500); // past the drop zone's colour transition
-        expect(await lowContrast(page), colorScheme).toEqual([]);
-      }
-      await page.emulateMedia({ colorScheme: 'light' });
+      await expectReadable(page);
 
       // Every control on the full page (table, explorer, training, samples, shelf, export) has a name.
       const cdp = await context.newCDPSession(page);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBadArchive, buildTwoAccountArchives, type BadArchiveKind } from '../../scripts/fixtures/archive.ts';
-import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
+import { appUrl, expectReadable, launchBrowser, recordPage, screenshot } from '../helpers/browser';
 
 const DIR = path.resolve('.fixtures/ingest-ui/bad');
 const KINDS: BadArchiveKind[] = ['not-zip', 'truncated', 'no-tweet-files', 'no-tweets', 'bad-json', 'bad-shape', 'not-utf8'];
@@ -57,6 +57,7 @@ describe('bad archives in the page', () => {
       expect(await page.locator('[data-testid=stats-table] thead th[data-user]').count()).toBe(1);
       expect(await page.locator('[data-testid=stats-table] td[data-user="hiro_test"][data-stat="downloaded"]').innerText()).toBe('80');
       await screenshot(page, 'ingest-bad-archives');
+      await expectReadable(page);
       // Dismissing clears the box; the table stays.
       await page.getByRole('button', { name: 'Dismiss' }).click();
       expect(await page.locator('[data-testid=error]').count()).toBe(0);

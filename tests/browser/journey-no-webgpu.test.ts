@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
-import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
+import { appUrl, expectReadable, launchBrowser, recordPage, screenshot } from '../helpers/browser';
 
 const DIR = path.resolve('.fixtures/journey-no-webgpu');
 const FIREFOX_130_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0';
@@ -45,6 +45,7 @@ describe('arriving without WebGPU', () => {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=stats-table] thead th[data-user]').length === 2);
       expect(await page.locator('[data-testid=train-start]').isDisabled()).toBe(true);
       await screenshot(page, 'journey-no-webgpu-1-advice');
+      await expectReadable(page);
       await page.click('[data-testid=gpu-continue]');
       await page.waitForSelector('[data-testid=gpu-continued]');
       expect(await page.locator('[data-testid=train-start]').isEnabled()).toBe(true);

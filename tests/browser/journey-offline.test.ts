@@ -5,7 +5,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
-import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
+import { appUrl, expectReadable, launchBrowser, recordPage, screenshot } from '../helpers/browser';
 
 const MODEL = 'tiny';
 
@@ -49,6 +49,7 @@ describe('offline after the first visit', () => {
       const offline = await generateOne(page, 1);
       expect(offline).toBe(online); // same base model, greedy: the same words
       await screenshot(page, 'journey-offline');
+      await expectReadable(page);
     } catch (e) {
       console.error(rec.logs.slice(-30).join('\n'));
       throw e;

@@ -1,5 +1,6 @@
 // Launches Debian's headless Chromium with WebGPU on its software adapter (SwiftShader).
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
@@ -73,4 +74,57 @@ export async function openWithArchives(page: Page, archives: string[], query = '
   await page.goto(`${appUrl()}?model=${encodeURIComponent('/fixtures/models/tiny/')}${query}`);
   await page.setInputFiles('[data-testid=archive-input]', archives);
   await page.waitForSelector('[data-testid=stats-table] [data-user=ada_test]', { timeout: 60_000 });
+}
+
+interface LowContrast { text: string; ratio: number; color: string; background: string }
+
+/**
+ * Every visible text whose colour against its background is under WCAG AA (4.5:1, or 3:1 for
+ * large text). Disabled controls are exempt, as WCAG makes them.
+ */
+export async function lowContrast(page: Page): Promise<LowContrast[]> {
+  return page.evaluate(() => {
+    const rgba = (c: string) => {
+      const [r, g, b, a = 1] = (/rgba?\(([^)]+)\)/.exec(c)?.[1] ?? '0,0,0,0').split(/[\s,/]+/).filter(Boolean).map(Number);
+      return { r, g, b, a };
+    };
+    const luminance = ({ r, g, b }: { r: number; g: number; b: number }) => {
+      const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const backgroundOf = (el: Element | null): string => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = getComputedStyle(e).backgroundColor;
+        if (rgba(c).a > 0.5) return c;
+      }
+      return 'rgb(255, 255, 255)';
+    };
+    const out: LowContrast[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || !n.textContent?.trim() || el.getClientRects().length === 0) continue;
+      if (el.closest(':disabled, .disabled, .visually-hidden, svg, option')) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === 'hidden') continue;
+      const background = backgroundOf(el);
+      const [l1, l2] = [luminance(rgba(style.color)), luminance(rgba(background))];
+      const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+      const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+      if (ratio < (size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5)) {
+        out.push({ text: n.textContent.trim().slice(0, 60), ratio: Math.round(ratio * 100) / 100, color: style.color, background });
+      }
+    }
+    return out;
+  });
+}
+
+/** Every visible text readable (lowContrast() finds nothing) in the light and the dark scheme; leaves the page light. */
+export async function expectReadable(page: Page): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.waitForTimeout(500); // past the drop zone's colour transition
+    expect(await lowContrast(page), colorScheme).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
 }
