@@ -218,7 +218,10 @@ describe('the journey in the page', () => {
       await screenshot(page, 'journey-6-exported-weights');
       lap('weights');
 
-      // The bundle: a from_pretrained folder with a card carrying the CLI's table.
+      // The bundle: a from_pretrained folder with a card carrying the CLI's table: the table the run
+      // started from, even with another table in the page now (one of the two archives dropped again).
+      await page.setInputFiles('[data-testid=archive-input]', archives[0]);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=stats-table] thead th[data-user]').length === 1);
       const bundle = await saveDownload(page, 'export-bundle');
       expect(bundle.name).toBe('tweetforge-ada_test-hiro_test.zip');
       const members = unzipSync(new Uint8Array(fs.readFileSync(bundle.file)));
