@@ -104,4 +104,40 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
     await b.send({ type: 'delete-run', runId: offer.id });
     expect(b.of('shelf').at(-1)!.runs).toEqual([]);
   });
+
+  it('starts every run from the weights as loaded, not from the last run\'s, and keeps a paused run to its own settings', async () => {
+    const s = harness();
+    await s.send({ type: 'init' });
+    await s.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
+    const accounts = [{ username: 'alice', texts: texts(2, 10) }];
+    const settings = { blockSize: 16, batchSize: 2, epochs: 1, checkpointEvery: 50, lossReadEvery: 1, seed: 5, lr: 0.01 };
+    await s.send({ type: 'prepare', accounts, settings });
+    await s.send({ type: 'start', name: 'first' });
+    await s.session.idle();
+    const first = s.of('step').map((e) => e.loss);
+    expect(s.of('status').at(-1)!.status).toBe('done');
+    expect(first.at(-1)!).toBeLessThan(first[0] - 0.1); // it learned: the weights moved
+
+    // A second run from the same data and seed: the same first loss, so the same starting weights.
+    const loadsBefore = s.of('loaded').length;
+    await s.send({ type: 'start', name: 'second' });
+    await s.session.idle();
+    expect(s.of('error')).toEqual([]);
+    expect(s.of('loaded').length).toBe(loadsBefore + 1); // read again
+    const second = s.of('step').map((e) => e.loss).slice(first.length);
+    expect(second[0]).toBeCloseTo(first[0], 5);
+
+    // Paused, then sizes counted for other settings: the run goes on with its own epochs.
+    await s.send({ type: 'start', name: 'third' });
+    await s.next('step', (e) => s.of('step').indexOf(e) >= first.length + second.length);
+    await s.send({ type: 'pause' });
+    await s.session.idle();
+    await s.send({ type: 'prepare', accounts, settings: { ...settings, epochs: 3 } });
+    await s.send({ type: 'resume' });
+    await s.session.idle();
+    const third = s.of('step').slice(first.length + second.length);
+    expect(third.every((e) => e.epochs === 1)).toBe(true);
+    expect(third.at(-1)!.step).toBe(third.at(-1)!.totalSteps);
+    expect(s.of('error')).toEqual([]);
+  });
 });

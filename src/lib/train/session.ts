@@ -86,6 +86,13 @@ export class TrainingSession {
   /** The prepare in flight, aborted by a newer one. */
   private preparing: AbortController | null = null;
   private modelUrl = '';
+  /** The files the model was picked from (null: it came from modelUrl), to read them again. */
+  private picked: File[] | null = null;
+  /**
+   * The model's weights are no longer the ones loaded: a run trained them, or restored a
+   * checkpoint into them. A new run starts from the loaded weights, so start() reloads them.
+   */
+  private trained = false;
   private accounts: CorpusAccount[] = [];
   private config: TrainConfig | null = null;
   private corpus: Corpus | null = null;
@@ -214,6 +221,7 @@ export class TrainingSession {
         ? await (this.deps.loadUrl ?? ((u, p) => loadModelFromUrl(u, { onProgress: (e) => p(e.file, e.loaded, e.total) })))(url, onProgress)
         : await loadModelFromFileList(picked ?? []);
       this.useFiles(files, url ?? 'files:' + (picked ?? []).map((f) => f.name).join(','));
+      this.picked = url ? null : picked;
       if (!keepRun) this.forgetRun();
     } catch (e) {
       // The model in use, if any, is still the one loaded before: generating and exporting
@@ -250,6 +258,7 @@ export class TrainingSession {
     const { weights: _dropped, ...rest } = files; // the weights now live on the device; let the JS copy go
     this.files = rest;
     this.modelUrl = url;
+    this.trained = false;
     const c = files.config;
     this.emit({ type: 'loaded', params: paramCount(c), nLayer: c.n_layer, nEmbd: c.n_embd, vocabSize: c.vocab_size, nPositions: c.n_positions });
   }
@@ -318,14 +327,23 @@ export class TrainingSession {
 
   private async start(name: string): Promise<void> {
     if (this.status === 'training') throw new Error('training is already running');
-    const model = this.need(this.model, 'load a model first');
+    this.need(this.model, 'load a model first');
     const corpus = this.need(this.corpus, 'prepare the corpus first');
     const config = this.config!;
-    const need = (KEEP_CHECKPOINTS + 1) * checkpointBytes(paramCount(model.config));
+    const need = (KEEP_CHECKPOINTS + 1) * checkpointBytes(paramCount(this.model!.config));
     const storage = await checkStorage(need);
     if (!storage.ok) throw new Error(storage.message);
-    this.trainer?.dispose();
+    if (this.trained) {
+      // A new run starts from the model as loaded, as its record and model card say, not from
+      // the last run's weights: read them again (Cache Storage, or the picked files). The last
+      // run stays in storage, resumable; its optimizer state goes first, to make room.
+      this.forgetRun();
+      this.setStatus('ready');
+      await this.load(this.picked ? null : this.modelUrl, this.picked);
+    }
+    const model = this.model!;
     this.trainer = new Trainer(model, corpus, config);
+    this.trained = true;
     this.runId = `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
     const stored = packAccounts(this.accounts);
     await putRun({
@@ -371,6 +389,7 @@ export class TrainingSession {
     this.trainer?.dispose();
     this.trainer = new Trainer(this.model!, this.corpus, run.config);
     this.trainer.restore(ck.state);
+    this.trained = true;
     this.runId = runId;
     this.lastCheckpointStep = ck.state.step;
     this.emit({ type: 'history', losses: ck.state.losses, valLosses: ck.state.valLosses, totalSteps: this.trainer.totalSteps, step: ck.state.step });
@@ -388,7 +407,7 @@ export class TrainingSession {
 
   private async trainLoop(): Promise<void> {
     const trainer = this.trainer!;
-    const epochs = this.config!.epochs;
+    const epochs = trainer.config.epochs; // the run's, whatever was prepared since
     const stop = { ctl: new AbortController(), reason: null as 'pause' | 'cancel' | 'lost' | null };
     this.stop = stop;
     this.setStatus('training');
@@ -445,13 +464,16 @@ export class TrainingSession {
     const runId = this.need(this.runId, 'no run to recover');
     const ck = await loadLatestCheckpoint(runId);
     const files = this.need(this.files, 'no model loaded');
+    // The run's own corpus and settings: the page may have prepared others while it was paused.
+    const { corpus, config } = this.need(this.trainer, 'no run to recover');
     if (ck) {
       this.model = GPT2.fromWeights(files.config, weightsFromState(ck.state), { maxBufferBytes: trainingChunkBytes(files.config) });
     } else {
       this.model = null;
-      await this.load(this.modelUrl, null, { keepRun: true }); // no checkpoint yet: the base model again (from the cache)
+      await this.load(this.picked ? null : this.modelUrl, this.picked, { keepRun: true }); // no checkpoint yet: the model as loaded again
     }
-    this.trainer = new Trainer(this.model!, this.corpus!, this.config!);
+    this.trainer = new Trainer(this.model!, corpus, config);
+    this.trained = true;
     if (ck) this.trainer.restore(ck.state);
     this.lastCheckpointStep = ck?.state.step ?? -1;
     this.loop = this.trainLoop();

@@ -33,7 +33,6 @@ export class ModelWorkerClient {
   statusMessage = $state.raw<string | null>(null);
   loadProgress = $state.raw<EventFields<'load-progress'> | null>(null);
   model = $state.raw<EventFields<'loaded'> | null>(null);
-  modelUrl = $state.raw<string | null>(null);
   prepared = $state.raw<Prepared | null>(null);
   /** Set while a prepare tokenizes; null once it has replied. */
   prepareProgress = $state.raw<PrepareProgress | null>(null);
@@ -180,7 +179,6 @@ export class ModelWorkerClient {
   /** Loads the base model folder (Cache Storage makes the second visit instant). */
   async load(url: string): Promise<void> {
     this.#forgetRun();
-    this.modelUrl = url;
     const done = this.#until((e): e is Extract<ModelEvent, { type: 'loaded' }> => e.type === 'loaded', 'load');
     this.#send({ type: 'load', source: { kind: 'url', url } });
     await done;
