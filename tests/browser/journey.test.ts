@@ -222,6 +222,8 @@ describe('the journey in the page', () => {
       // started from, even with another table in the page now (one of the two archives dropped again).
       await page.setInputFiles('[data-testid=archive-input]', archives[0]);
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=stats-table] thead th[data-user]').length === 1);
+      await page.click('[data-testid=train-prepare]'); // sizes counted for that table: not what the run trained on
+      await page.waitForSelector('[data-testid=train-sizes]', { timeout: 60_000 });
       const bundle = await saveDownload(page, 'export-bundle');
       expect(bundle.name).toBe('tweetforge-ada_test-hiro_test.zip');
       const members = unzipSync(new Uint8Array(fs.readFileSync(bundle.file)));
@@ -247,6 +249,11 @@ describe('the journey in the page', () => {
       const [again] = await generateBatch(page, 4);
       expect(again).toBe(greedy);
       await screenshot(page, 'journey-7-bundle-loaded');
+      // Its card again: these weights were loaded, not trained here, so no run's settings are claimed.
+      const reexported = await saveDownload(page, 'export-bundle');
+      const reexportedCard = new TextDecoder().decode(unzipSync(new Uint8Array(fs.readFileSync(reexported.file)))['README.md']);
+      expect(reexportedCard).toContain('| Note | not fine-tuned in this session |');
+      expect(reexportedCard).not.toContain('| Learning rate |');
       lap('bundle back');
 
       // Nothing but localhost was ever asked for.
