@@ -57,4 +57,51 @@ describe('WebGPU device loss', () => {
     expect(of('backend').length).toBe(2); // a second backend start: the fresh device
     expect(tf.getBackend()).toBe('webgpu');
   });
+
+  it('without a run, loads the model again on a fresh device; a finished run gets its weights back, untrained', async (ctx) => {
+    if (!available) ctx.skip();
+    const files = { config, weights: syntheticWeights(config, 8), vocabJson: JSON.stringify(vocab), mergesTxt: '#version: 0.2\n' };
+    const { session, of, next, events } = sessionHarness({ backends: ['webgpu'], loadUrl: async () => ({ ...files, weights: syntheticWeights(config, 8) }) });
+    await session.handle({ type: 'init' });
+    await session.handle({ type: 'load', source: { kind: 'url', url: 'synthetic://bytes' } });
+    const greedy = { greedy: true, numSamples: 1, maxNewTokens: 4, minNewTokens: 4 };
+    const sample = async (id: number) => {
+      await session.handle({ type: 'sample', id, prompt: 'hi', options: greedy });
+      await next('sample-end', (e) => e.id === id);
+      return of('sample').filter((e) => e.id === id).map((e) => e.text).join('');
+    };
+    const before = await sample(1);
+
+    // Lost with nothing training: Resume loads the model again, and it writes what it wrote.
+    (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
+    await next('status', (e) => e.status === 'device-lost');
+    expect(of('status').at(-1)!.message).toMatch(/GPU device was lost.*Resume loads the model again on a new device/);
+    await session.handle({ type: 'resume' });
+    expect(of('error')).toEqual([]);
+    expect(of('status').at(-1)!.status).toBe('ready');
+    expect(of('loaded').length).toBe(2);
+    expect(await sample(2)).toBe(before);
+
+    // A finished run, then lost: its weights come back from its last checkpoint, and it does not train again.
+    await session.handle({
+      type: 'prepare',
+      accounts: [{ username: 'a', texts: Array.from({ length: 12 }, (_, i) => `hi ${i} there`) }],
+      settings: { blockSize: 8, batchSize: 2, epochs: 1, checkpointEvery: 50, lossReadEvery: 1, lr: 1e-2 },
+    });
+    await session.handle({ type: 'start', name: 'finished' });
+    await next('status', (e) => e.status === 'done');
+    await session.idle();
+    const trained = await sample(3);
+    expect(trained).not.toBe(before);
+    const steps = of('step').length;
+    (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
+    await next('status', (e) => e.status === 'device-lost' && events.indexOf(e) > events.findIndex((x) => x.type === 'status' && x.status === 'done'));
+    expect(of('status').at(-1)!.message).toMatch(/Resume brings this run's weights back from the checkpoint at step \d+/);
+    await session.handle({ type: 'resume' });
+    await session.idle();
+    expect(of('error')).toEqual([]);
+    expect(of('status').at(-1)!.status).toBe('done');
+    expect(of('step').length).toBe(steps);
+    expect(await sample(4)).toBe(trained);
+  });
 });

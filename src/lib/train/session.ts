@@ -103,6 +103,8 @@ export class TrainingSession {
   private loop: Promise<void> | null = null;
   private lastCheckpointStep = -1;
   private deviceLost = false;
+  /** The status when the device was lost: what recovering it brings back. */
+  private lostWhile: TrainStatus = 'idle';
   private samplers = new Map<number, AbortController>();
 
   constructor(private readonly deps: SessionDeps) {}
@@ -444,15 +446,25 @@ export class TrainingSession {
 
   private onDeviceLost(message: string): void {
     this.deviceLost = true;
+    this.lostWhile = this.status;
     if (this.stop) {
       this.stop.reason = 'lost';
       this.stop.ctl.abort();
     }
-    const at = this.lastCheckpointStep >= 0 ? ` from the checkpoint at step ${this.lastCheckpointStep}` : ' from the start';
-    this.setStatus('device-lost', `The GPU device was lost (${message}). Training is paused; resume continues${at}.`);
+    const from = this.lastCheckpointStep >= 0 ? `from the checkpoint at step ${this.lastCheckpointStep}` : 'from the start';
+    const what = !this.runId
+      ? 'Resume loads the model again on a new device.'
+      : this.lostWhile === 'training' || this.lostWhile === 'paused'
+        ? `Training is paused; resume continues ${from}.`
+        : `Resume brings this run's weights back ${from}.`;
+    this.setStatus('device-lost', `The GPU device was lost (${message}). ${what}`);
   }
 
-  /** A fresh WebGPU device, the model rebuilt from the last checkpoint, training resumed. */
+  /**
+   * A fresh WebGPU device, then what was there before: a run that was training (or paused)
+   * rebuilt from its last checkpoint and trained on; a finished or cancelled run's weights
+   * from its checkpoint; without a run, the model as loaded.
+   */
   private async recoverDevice(): Promise<void> {
     const factory = tf.findBackendFactory('webgpu');
     if (factory) {
@@ -461,21 +473,31 @@ export class TrainingSession {
     }
     await this.init();
     this.deviceLost = false;
-    const runId = this.need(this.runId, 'no run to recover');
-    const ck = await loadLatestCheckpoint(runId);
+    this.model = null; // its buffers went with the old device
+    if (!this.runId || !this.trainer) {
+      if (!this.files) return this.setStatus('idle');
+      try {
+        await this.load(this.picked ? null : this.modelUrl, this.picked);
+      } catch (e) {
+        this.deviceLost = true; // Resume tries again
+        throw e;
+      }
+      return;
+    }
+    const ck = await loadLatestCheckpoint(this.runId);
     const files = this.need(this.files, 'no model loaded');
     // The run's own corpus and settings: the page may have prepared others while it was paused.
-    const { corpus, config } = this.need(this.trainer, 'no run to recover');
+    const { corpus, config } = this.trainer;
     if (ck) {
       this.model = GPT2.fromWeights(files.config, weightsFromState(ck.state), { maxBufferBytes: trainingChunkBytes(files.config) });
     } else {
-      this.model = null;
       await this.load(this.picked ? null : this.modelUrl, this.picked, { keepRun: true }); // no checkpoint yet: the model as loaded again
     }
     this.trainer = new Trainer(this.model!, corpus, config);
     this.trained = true;
     if (ck) this.trainer.restore(ck.state);
     this.lastCheckpointStep = ck?.state.step ?? -1;
+    if (this.lostWhile === 'done' || this.lostWhile === 'cancelled') return this.setStatus(this.lostWhile);
     this.loop = this.trainLoop();
   }
 
