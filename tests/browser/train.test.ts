@@ -46,7 +46,8 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
     const archives = trainingFixtures(DIR);
     const browser = await launchBrowser();
     try {
-      const page = await browser.newPage();
+      const context = await browser.newContext(); // a second tab joins it below
+      const page = await context.newPage();
       const rec = recordPage(page);
       // The tokenizing progress bar shows for a moment only: remember the furthest it got.
       await page.addInitScript(() => {
@@ -92,6 +93,17 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
       expect(firstLoss).toBeGreaterThan(5); // ~ln(50257) for an untrained head
       const before = await step(page);
       await screenshot(page, 'train-before-reload');
+
+      // A second tab while this one trains: it neither offers the run for resuming nor deletes it
+      // (two writers would corrupt its checkpoints).
+      const second = await context.newPage();
+      await second.goto(page.url());
+      await second.waitForSelector('[data-testid=train-panel][data-resume-checked=true]', { timeout: 60_000 });
+      expect(await second.locator('[data-testid=train-resume-offer]').count()).toBe(0);
+      await second.click('[data-testid=train-shelf] li[data-run] button:has-text("Delete run")');
+      await second.waitForSelector('[data-testid=train-panel] [data-testid=error]', { timeout: 30_000 });
+      expect(await second.textContent('[data-testid=train-panel] [data-testid=error]')).toMatch(/open in another tab/);
+      await second.close();
 
       // Reload mid-run: the worker is killed wherever it is (maybe inside a checkpoint write).
       await page.reload();

@@ -122,6 +122,19 @@ describe('IndexedDB checkpoints (fake-indexeddb)', () => {
     expect((await d.getAll('tensors')).length).toBe(2);
   });
 
+  it('leaves alone a run open in another tab: no sweep of its half-written checkpoint, no resume offer', async () => {
+    const other = run();
+    await putRun(other);
+    await saveCheckpoint(other.id, fakeState(2, 1));
+    const d = await db();
+    await d.put('tensors', { ckptId: checkpointId(other.id, 4), ...fakeState(4, 4).params[0] }); // being written there now
+    const open = new Set([other.id]);
+    expect((await resumableRun(open))?.run.id).not.toBe(other.id);
+    expect(await sweepOrphans(open)).toBe(0);
+    expect((await resumableRun())?.run.id).toBe(other.id); // once that tab is gone
+    expect(await sweepOrphans()).toBe(1);
+  });
+
   it('sweeps the checkpoints of a run that no longer exists, and keeps every other run\'s', async () => {
     const kept = run();
     const gone = run();

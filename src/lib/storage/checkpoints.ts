@@ -195,25 +195,28 @@ export async function deleteRun(runId: string): Promise<void> {
 /**
  * Removes what no run can reach: tensors of checkpoints whose write never completed (a killed tab
  * mid-write), and checkpoints and pointers of runs that no longer exist (the shelf lists runs, so
- * those would take space nobody could see or free). Returns the tensor records removed.
+ * those would take space nobody could see or free). Runs in `open` (another tab has them open,
+ * run-locks.ts) are left alone: their next checkpoint may be half written right now. Returns the
+ * tensor records removed.
  */
-export async function sweepOrphans(): Promise<number> {
+export async function sweepOrphans(open: ReadonlySet<string> = new Set()): Promise<number> {
   const d = await db();
   const tx = d.transaction(['runs', 'checkpoints', 'pointers', 'tensors'], 'readwrite');
   const runs = new Set(await tx.objectStore('runs').getAllKeys());
+  const reachable = (runId: string) => runs.has(runId) || open.has(runId);
   for (const runId of await tx.objectStore('pointers').getAllKeys()) {
-    if (!runs.has(runId)) await tx.objectStore('pointers').delete(runId);
+    if (!reachable(runId)) await tx.objectStore('pointers').delete(runId);
   }
   const complete = new Set<string>();
   for (let c = await tx.objectStore('checkpoints').openCursor(); c; c = await c.continue()) {
-    if (runs.has(c.value.runId)) complete.add(c.value.id);
+    if (reachable(c.value.runId)) complete.add(c.value.id);
     else await c.delete();
   }
   let removed = 0;
   let cursor = await tx.objectStore('tensors').openKeyCursor();
   while (cursor) {
     const [ckptId] = cursor.primaryKey as [string, string];
-    if (!complete.has(ckptId)) {
+    if (!complete.has(ckptId) && !open.has(ckptId.slice(0, ckptId.lastIndexOf('@')))) {
       await tx.objectStore('tensors').delete(cursor.primaryKey);
       removed++;
     }
@@ -223,12 +226,12 @@ export async function sweepOrphans(): Promise<number> {
   return removed;
 }
 
-/** The newest run that can be resumed (paused or interrupted while training), if any. */
-export async function resumableRun(): Promise<{ run: RunRecord; step: number } | undefined> {
+/** The newest run that can be resumed (paused or interrupted while training, and not `open` in another tab), if any. */
+export async function resumableRun(open: ReadonlySet<string> = new Set()): Promise<{ run: RunRecord; step: number } | undefined> {
   const d = await db();
   const runs = (await d.getAll('runs')).sort((a, b) => b.updatedAt - a.updatedAt);
   for (const run of runs) {
-    if (run.status !== 'training' && run.status !== 'paused') continue;
+    if ((run.status !== 'training' && run.status !== 'paused') || open.has(run.id)) continue;
     const pointer = await d.get('pointers', run.id);
     if (pointer) return { run, step: pointer.step };
   }

@@ -36,6 +36,7 @@ import {
   updateRun,
 } from '../storage/checkpoints.ts';
 import { checkStorage, quotaMessage } from '../storage/quota.ts';
+import { holdRun, openRuns, type RunHold } from '../storage/run-locks.ts';
 import { resolveTrainConfig, type TrainConfig } from './config.ts';
 import { Trainer, isVocabChunkKey, tableSlice, vocabChunksInOrder, type TrainerState } from './trainer.ts';
 
@@ -103,6 +104,8 @@ export class TrainingSession {
   private loop: Promise<void> | null = null;
   private lastCheckpointStep = -1;
   private deviceLost = false;
+  /** The lock on runId (run-locks.ts): another tab neither resumes, deletes nor sweeps the run. */
+  private hold: RunHold | null = null;
   /** The status when the device was lost: what recovering it brings back. */
   private lostWhile: TrainStatus = 'idle';
   private samplers = new Map<number, AbortController>();
@@ -185,6 +188,9 @@ export class TrainingSession {
         this.emit({ type: 'shelf', runs: await listRuns() });
         return;
       case 'delete-run':
+        if (req.runId !== this.runId && (await openRuns()).has(req.runId)) {
+          throw new Error('this run is open in another tab: delete it there, or close that tab first');
+        }
         // A paused run resumes into its own records: deleted under it, its next checkpoints would be
         // written for a run the shelf no longer lists, gigabytes nobody could see or delete.
         if (req.runId === this.runId && (this.status === 'training' || this.status === 'paused' || this.status === 'device-lost')) {
@@ -204,8 +210,9 @@ export class TrainingSession {
     const choice = await selectBackend({ order: this.deps.backends, wasmPaths, preferred });
     this.emit({ type: 'backend', name: choice.name, notice: choice.notice, slowdown: choice.slowdown });
     watchDeviceLoss((message) => this.onDeviceLost(message));
-    await sweepOrphans();
-    const r = await resumableRun();
+    const open = await openRuns(); // other tabs' runs: theirs to resume, and maybe mid-write
+    await sweepOrphans(open);
+    const r = await resumableRun(open);
     this.emit({ type: 'resumable', run: r ? { id: r.run.id, name: r.run.name, step: r.step, totalSteps: r.run.totalSteps } : null });
   }
 
@@ -269,8 +276,15 @@ export class TrainingSession {
   private forgetRun(): void {
     this.trainer?.dispose();
     this.trainer = null;
+    this.setHold(null);
     this.runId = null;
     this.lastCheckpointStep = -1;
+  }
+
+  /** Lets go of the run lock held, if another, and keeps `hold`. */
+  private setHold(hold: RunHold | null): void {
+    if (this.hold && this.hold !== hold) this.hold();
+    this.hold = hold;
   }
 
   private need<T>(v: T | null, what: string): T {
@@ -347,6 +361,7 @@ export class TrainingSession {
     this.trainer = new Trainer(model, corpus, config);
     this.trained = true;
     this.runId = `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+    this.setHold(await holdRun(this.runId)); // a new id: free
     const stored = packAccounts(this.accounts);
     await putRun({
       id: this.runId,
@@ -380,11 +395,19 @@ export class TrainingSession {
     if (this.status === 'training') throw new Error('pause the current run first');
     const run = this.need((await getRun(runId)) ?? null, `no run ${runId} in this browser's storage`);
     const ck = this.need((await loadLatestCheckpoint(runId)) ?? null, `run "${run.name}" has no checkpoint to resume from`);
-    if (!this.model || this.modelUrl !== run.modelUrl) {
-      if (run.modelUrl.startsWith('files:')) {
-        if (!this.model) throw new Error(`run "${run.name}" was trained from picked files: pick the same model files again, then resume`);
-      } else await this.load(run.modelUrl, null);
+    const hold = runId === this.runId && this.hold ? this.hold : await holdRun(runId);
+    if (!hold) throw new Error(`run "${run.name}" is open in another tab: continue it there, or close that tab first`);
+    try {
+      if (!this.model || this.modelUrl !== run.modelUrl) {
+        if (run.modelUrl.startsWith('files:')) {
+          if (!this.model) throw new Error(`run "${run.name}" was trained from picked files: pick the same model files again, then resume`);
+        } else await this.load(run.modelUrl, null); // lets go of the run in hand, if any
+      }
+    } catch (e) {
+      if (hold !== this.hold) hold();
+      throw e;
     }
+    this.setHold(hold);
     this.accounts = unpackAccounts(run.accounts);
     this.config = run.config;
     this.corpus = new Corpus(this.accounts, { ...run.config, eotId: this.tok!.eotId });

@@ -43,6 +43,8 @@ export class ModelWorkerClient {
   lastCheckpoint = $state.raw<{ step: number; bytes: number } | null>(null);
   runId = $state.raw<string | null>(null);
   resumable = $state.raw<{ id: string; name: string; step: number; totalSteps: number } | null>(null);
+  /** The worker has looked for an unfinished run (resumable then says what it found). */
+  resumableChecked = $state.raw(false);
   shelf = $state.raw<RunSummary[]>([]);
   /** Sample texts of the latest sample request, by sample index. */
   samples = $state.raw<string[]>([]);
@@ -132,6 +134,7 @@ export class ModelWorkerClient {
         break;
       case 'resumable':
         this.resumable = e.run;
+        this.resumableChecked = true;
         break;
       case 'shelf':
         this.shelf = e.runs;
