@@ -287,6 +287,11 @@ export class TrainingSession {
     this.hold = hold;
   }
 
+  /** The model lives on the GPU device: once it is lost, nothing can use the model until Resume brings it back. */
+  private needDevice(): void {
+    if (this.deviceLost) throw new Error('the GPU device was lost: press Resume in step 3 to bring the model back first');
+  }
+
   private need<T>(v: T | null, what: string): T {
     if (v === null) throw new Error(what);
     return v;
@@ -343,6 +348,7 @@ export class TrainingSession {
 
   private async start(name: string): Promise<void> {
     if (this.status === 'training') throw new Error('training is already running');
+    this.needDevice();
     this.need(this.model, 'load a model first');
     const corpus = this.need(this.corpus, 'prepare the corpus first');
     const config = this.config!;
@@ -526,6 +532,7 @@ export class TrainingSession {
 
   private async sample(id: number, prompt: string, options: Partial<SampleOptions>): Promise<void> {
     if (this.status === 'training') throw new Error('pause training to sample from the current weights');
+    this.needDevice();
     const model = this.need(this.model, 'load a model first');
     const ctl = new AbortController();
     this.samplers.set(id, ctl);
@@ -546,6 +553,7 @@ export class TrainingSession {
 
   private async exportModel(kind: 'weights' | 'bundle', card?: ModelCardInfo): Promise<void> {
     if (this.status === 'training') throw new Error('pause training to export the current weights');
+    this.needDevice();
     const model = this.need(this.model, 'load a model first');
     let bytes: Uint8Array;
     let filename: string;
