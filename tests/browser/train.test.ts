@@ -58,12 +58,20 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
           if (el) w.prepareSeen = { texts: Number(el.getAttribute('data-texts')), total: Number(el.getAttribute('data-total-texts')) };
         }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-texts'] });
       });
+      // The page asks the browser to keep its storage (only a page can: workers have no persist()).
+      await page.addInitScript(() => {
+        const w = window as unknown as { persistAsked: number };
+        w.persistAsked = 0;
+        const persist = navigator.storage.persist.bind(navigator.storage);
+        navigator.storage.persist = () => (w.persistAsked++, persist());
+      });
       await openWithArchives(page, archives);
       const kept = (await page.$$eval('[data-testid=stats-table] td[data-user][data-stat=kept]', (tds) => tds.map((td) => Number(td.getAttribute('data-value'))))).reduce((a, b) => a + b, 0);
       expect(kept).toBeGreaterThan(0);
 
       await startTraining(page, { blockSize: 16, batchSize: 1, epochs: 1, lr: 0.01, checkpointEvery: 2, seed: 7 });
       await page.waitForSelector('[data-testid=train-progress]', { timeout: 240_000 });
+      expect(await page.evaluate(() => (window as unknown as { persistAsked: number }).persistAsked)).toBeGreaterThanOrEqual(1);
       const total = Number(await page.getAttribute('[data-testid=train-progress]', 'data-total-steps'));
       expect(total, rec.logs.join('\n')).toBeGreaterThan(20);
       expect(await page.textContent('[data-testid=train-total-steps]')).toContain(String(total).slice(0, 1));

@@ -17,7 +17,7 @@ import {
   unpackAccounts,
   accountsBytes,
 } from '../../src/lib/storage/checkpoints';
-import { checkStorage, quotaMessage } from '../../src/lib/storage/quota';
+import { askToKeepStorage, checkStorage, quotaMessage } from '../../src/lib/storage/quota';
 import type { RunRecord } from '../../src/lib/storage/db';
 import { GPT2 } from '../../src/lib/model/gpt2';
 import { Corpus, type CorpusAccount } from '../../src/lib/dataset/corpus';
@@ -199,6 +199,20 @@ describe('IndexedDB checkpoints (fake-indexeddb)', () => {
     expect(full.message).toContain(r.name);
     const err = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
     expect(await quotaMessage(err)).toMatch(/storage is full.*Delete old runs/);
+  });
+
+  it('asks to keep the storage only when it is not kept yet, and does not wait on a browser that never answers', async () => {
+    let asked = 0;
+    const stub = (persisted: boolean, persist: () => Promise<boolean>) =>
+      Object.defineProperty(globalThis, 'navigator', { value: { storage: { persisted: async () => persisted, persist: () => (asked++, persist()) } }, configurable: true });
+    stub(true, async () => true);
+    expect([await askToKeepStorage(), asked]).toEqual([true, 0]);
+    stub(false, async () => true);
+    expect([await askToKeepStorage(), asked]).toEqual([true, 1]);
+    stub(false, () => new Promise(() => {})); // a prompt nobody answers
+    expect(await askToKeepStorage(20)).toBe(false);
+    stub(false, async () => Promise.reject(new DOMException('refused', 'NotAllowedError')));
+    expect(await askToKeepStorage()).toBe(false);
   });
 
   it('resumes exactly through IndexedDB: 6 steps straight = 3, checkpoint, fresh model + trainer, 3 more', async () => {

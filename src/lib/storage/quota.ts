@@ -1,5 +1,5 @@
 // Browser storage budget: ask for persistence (so the browser does not evict checkpoints
-// under pressure), check the expected size against the estimate before training, and turn a
+// under pressure; only the page can ask), check the expected size against the estimate before training, and turn a
 // QuotaExceededError into a message that says what to delete.
 import { listRuns } from './checkpoints.ts';
 import { formatBytes } from '../bytes.ts';
@@ -23,8 +23,26 @@ function storageManager(): StorageManagerLike | undefined {
 }
 
 /**
- * Before training: asks for persistent storage and checks that `needBytes` (checkpoints kept
- * plus the one being written, and the corpus) fits in what the origin may still use.
+ * Asks the browser to keep this site's storage (checkpoints) under pressure; true when it will.
+ * Only a page can ask (StorageManager.persist is not exposed to workers), best from a click
+ * (Firefox asks the person); a browser that neither grants nor refuses within `waitMs` is not
+ * waited for.
+ */
+export async function askToKeepStorage(waitMs = 1500): Promise<boolean> {
+  const sm = storageManager();
+  try {
+    if (await sm?.persisted?.()) return true;
+    const asked = sm?.persist?.() ?? Promise.resolve(false);
+    return await Promise.race([asked, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), waitMs))]);
+  } catch {
+    return false; // refused: checkpoints still work, they may be evicted
+  }
+}
+
+/**
+ * Before training: checks that `needBytes` (checkpoints kept plus the one being written, and the
+ * corpus) fits in what the origin may still use, and whether the storage is persistent (the
+ * page asks for that, askToKeepStorage; a worker can only ask whether it is).
  */
 export async function checkStorage(needBytes: number): Promise<QuotaCheck> {
   const sm = storageManager();
@@ -32,7 +50,7 @@ export async function checkStorage(needBytes: number): Promise<QuotaCheck> {
   try {
     persisted = (await sm?.persisted?.()) || (await sm?.persist?.()) || false;
   } catch {
-    persisted = false; // some browsers refuse outside a user gesture: checkpoints still work, they may be evicted
+    persisted = false;
   }
   const est = (await sm?.estimate?.().catch(() => undefined)) ?? {};
   const availableBytes = est.quota !== undefined ? est.quota - (est.usage ?? 0) : Infinity;
