@@ -69,6 +69,14 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
       const kept = (await page.$$eval('[data-testid=stats-table] td[data-user][data-stat=kept]', (tds) => tds.map((td) => Number(td.getAttribute('data-value'))))).reduce((a, b) => a + b, 0);
       expect(kept).toBeGreaterThan(0);
 
+      // A setting that cannot train is named at once, and Start waits for it to be fixed.
+      await page.click('[data-testid=train-settings]');
+      await page.fill('[data-testid=train-setting-epochs]', '0');
+      expect(await page.textContent('[data-testid=train-settings-problem]')).toBe('Epochs must be a whole number of at least 1, not 0.');
+      expect(await page.locator('[data-testid=train-start]').isDisabled()).toBe(true);
+      await page.fill('[data-testid=train-setting-epochs]', '1');
+      await page.waitForSelector('[data-testid=train-settings-problem]', { state: 'detached' });
+      await page.click('[data-testid=train-settings]'); // closed again: startTraining opens it
       await startTraining(page, { blockSize: 16, batchSize: 1, epochs: 1, lr: 0.01, checkpointEvery: 2, seed: 7 });
       await page.waitForSelector('[data-testid=train-progress]', { timeout: 240_000 });
       expect(await page.evaluate(() => (window as unknown as { persistAsked: number }).persistAsked)).toBeGreaterThanOrEqual(1);

@@ -97,3 +97,17 @@ describe('ModelWorkerClient samples', () => {
     expect([client.samples, client.samplesStopped]).toEqual([[' a!', ' b?'], null]);
   });
 });
+
+describe('ModelWorkerClient errors', () => {
+  it('shows an error where it was asked for: a refused prepare rejects its caller and is not listed twice', async () => {
+    const client = new ModelWorkerClient();
+    const w = FakeWorker.last;
+    const prepared = client.prepare([{ username: 'a', texts: ['x'] }], { epochs: 0 });
+    w.reply({ type: 'error', during: 'prepare', message: 'Epochs must be a whole number of at least 1, not 0.' });
+    await expect(prepared).rejects.toThrow('Epochs must be');
+    expect(client.errors).toEqual([]);
+    // Training's own errors have nobody waiting: the panel lists them.
+    w.reply({ type: 'error', during: 'train', message: 'out of memory' });
+    expect(client.errors).toEqual(['out of memory']);
+  });
+});

@@ -34,12 +34,36 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   recompute: true,
 };
 
-/** Fills defaults and refuses values that cannot train, with a message naming the setting. */
+/** How the page labels each setting a person can set, for messages. */
+const LABELS: Partial<Record<keyof TrainConfig, string>> = {
+  blockSize: 'Block size',
+  batchSize: 'Batch size',
+  gradAccum: 'Gradient accumulation',
+  epochs: 'Epochs',
+  lr: 'Learning rate',
+  warmupSteps: 'Warmup steps',
+  weightDecay: 'Weight decay',
+  clipNorm: 'Gradient clip',
+  seed: 'Seed',
+  lossReadEvery: 'Loss read interval',
+  checkpointEvery: 'Checkpoint every',
+};
+
+/** ", not 2.5", or " (the field is empty)" for what an emptied number field gives. */
+function got(v: unknown): string {
+  return v === null || v === undefined || v === '' || Number.isNaN(v) ? ' (the field is empty)' : `, not ${v}`;
+}
+
+/** Fills defaults and refuses values that cannot train, with a message naming the setting as the page does. */
 export function resolveTrainConfig(partial: Partial<TrainConfig>, nPositions?: number): TrainConfig {
   const c = { ...TRAIN_DEFAULTS, ...partial };
   const intAtLeast = (k: keyof TrainConfig, min: number) => {
     const v = c[k] as number;
-    if (!Number.isInteger(v) || v < min) throw new Error(`training setting ${k} must be an integer >= ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min) throw new Error(`${LABELS[k]} must be a whole number of at least ${min}${got(v)}.`);
+  };
+  const positive = (k: keyof TrainConfig, orZero = false) => {
+    const v = c[k] as number;
+    if (typeof v !== 'number' || !(orZero ? v >= 0 : v > 0)) throw new Error(`${LABELS[k]} must be ${orZero ? '0 or more' : 'more than 0'}${got(v)}.`);
   };
   intAtLeast('blockSize', 2);
   intAtLeast('batchSize', 1);
@@ -48,11 +72,22 @@ export function resolveTrainConfig(partial: Partial<TrainConfig>, nPositions?: n
   intAtLeast('warmupSteps', 0);
   intAtLeast('lossReadEvery', 1);
   intAtLeast('checkpointEvery', 1);
+  intAtLeast('seed', 0);
   if (nPositions !== undefined && c.blockSize > nPositions) {
-    throw new Error(`block size ${c.blockSize} exceeds the model's ${nPositions} positions`);
+    throw new Error(`Block size can be at most ${nPositions} tokens, the model's context, not ${c.blockSize}.`);
   }
-  if (!(c.lr > 0)) throw new Error(`learning rate must be positive, got ${c.lr}`);
-  if (!(c.weightDecay >= 0)) throw new Error(`weight decay must be >= 0, got ${c.weightDecay}`);
-  if (!(c.clipNorm > 0)) throw new Error(`gradient clip must be positive, got ${c.clipNorm}`);
+  positive('lr');
+  positive('weightDecay', true);
+  positive('clipNorm');
   return c;
+}
+
+/** What is wrong with these settings, in one line; null when they can train. */
+export function trainSettingsProblem(partial: Partial<TrainConfig>, nPositions?: number): string | null {
+  try {
+    resolveTrainConfig(partial, nPositions);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }

@@ -161,7 +161,9 @@ export class ModelWorkerClient {
           this.sampling = false;
           if (this.samplesFor === 'generate') break;
         }
-        this.errors = [...this.errors, e.message];
+        // A request that someone awaits (load, prepare, start, export...) rejects with it there,
+        // and is shown where it was asked for; only the others (training itself) are listed here.
+        if (!this.#waiters.some((w) => w.during === e.during)) this.errors = [...this.errors, e.message];
         break;
       case 'exported':
         break;
