@@ -138,6 +138,12 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
 
       await page.click('[data-testid=train-resume]');
       await page.waitForSelector('[data-testid=train-progress]', { timeout: 240_000 });
+      // The settings shown are the resumed run's, not the page's defaults.
+      await page.click('[data-testid=train-settings]');
+      expect(await page.inputValue('[data-testid=train-setting-blockSize]')).toBe('16');
+      expect(await page.inputValue('[data-testid=train-setting-lr]')).toBe('0.01');
+      expect(await page.inputValue('[data-testid=train-setting-seed]')).toBe('7');
+      await page.click('[data-testid=train-settings]');
       await waitForStep(page, offeredStep + 4);
       await page.click('[data-testid=train-pause]');
       await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 240_000 });
