@@ -80,7 +80,8 @@ export type ModelEvent =
   | { type: 'history'; losses: { step: number; loss: number }[]; valLosses: { step: number; epoch: number; loss: number }[]; totalSteps: number; step: number }
   | { type: 'resumable'; run: { id: string; name: string; step: number; totalSteps: number } | null }
   | { type: 'sample'; id: number; sample: number; text: string; done: boolean }
-  | { type: 'sample-end'; id: number }
+  /** `stopped`: why the worker ended the samples early on its own ('training resumed', ...). */
+  | { type: 'sample-end'; id: number; stopped?: string }
   | { type: 'exported'; kind: 'weights' | 'bundle'; bytes: Uint8Array; filename: string }
   | { type: 'shelf'; runs: RunSummary[] }
   | { type: 'error'; message: string; during: ModelRequest['type'] | 'train' };

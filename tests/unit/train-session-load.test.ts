@@ -100,4 +100,15 @@ describe('TrainingSession: loading another base model', () => {
     expect(s.of('error').at(-1)).toMatchObject({ during: 'resume', message: expect.stringMatching(/nothing to resume/) });
     s.session.dispose();
   });
+
+  it('stops a sampling in flight when another model comes in, and says why', async () => {
+    const s = await loadedSession();
+    await s.send({ type: 'sample', id: 7, prompt: 'My dream is', options: { ...greedy, maxNewTokens: 200, minNewTokens: 200 } });
+    await s.next('sample', (e) => e.id === 7);
+    await s.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
+    const end = await s.next('sample-end', (e) => e.id === 7);
+    expect(end.stopped).toBe('another model was loaded');
+    expect(s.of('sample').filter((e) => e.id === 7).length).toBeLessThan(200);
+    expect(s.of('error')).toEqual([]);
+  });
 });

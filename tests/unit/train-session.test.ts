@@ -133,7 +133,11 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
     await s.send({ type: 'pause' });
     await s.session.idle();
     await s.send({ type: 'prepare', accounts, settings: { ...settings, epochs: 3 } });
+    // Resuming stops a sampling in flight (training needs the weights), and says why.
+    await s.send({ type: 'sample', id: 5, prompt: 'My dream is', options: { greedy: true, numSamples: 1, maxNewTokens: 200, minNewTokens: 200 } });
+    await s.next('sample', (e) => e.id === 5);
     await s.send({ type: 'resume' });
+    expect((await s.next('sample-end', (e) => e.id === 5)).stopped).toBe('training resumed');
     await s.session.idle();
     const third = s.of('step').slice(first.length + second.length);
     expect(third.every((e) => e.epochs === 1)).toBe(true);

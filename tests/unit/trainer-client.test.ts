@@ -71,7 +71,7 @@ describe('ModelWorkerClient samples', () => {
     w.reply(sample(first, 1, ' b'));
     client.resume();
     expect(w.sent.at(-1)).toEqual({ type: 'resume' });
-    w.reply({ type: 'sample-end', id: first });
+    w.reply({ type: 'sample-end', id: first, stopped: 'training resumed' }); // as the worker says it
     expect([client.sampling, client.samplesStopped]).toEqual([false, 'training resumed']);
 
     client.sample('My dream is', { numSamples: 2 }, 'generate');

@@ -260,6 +260,7 @@ export class TrainingSession {
       throw e;
     }
     this.dispose(); // a prepare in flight and the tokenizer workers were the old model's
+    this.stopSamplers('another model was loaded'); // they sample from the model about to go
     this.model?.dispose();
     this.tok = tok;
     this.encoder = encoder;
@@ -285,6 +286,11 @@ export class TrainingSession {
   private setHold(hold: RunHold | null): void {
     if (this.hold && this.hold !== hold) this.hold();
     this.hold = hold;
+  }
+
+  /** Ends every sampling in flight; the page is told why with each one's sample-end. */
+  private stopSamplers(why: string): void {
+    for (const s of this.samplers.values()) s.abort(why);
   }
 
   /** The model lives on the GPU device: once it is lost, nothing can use the model until Resume brings it back. */
@@ -388,7 +394,7 @@ export class TrainingSession {
 
   private async resume(): Promise<void> {
     if (this.status === 'training') return;
-    for (const s of this.samplers.values()) s.abort();
+    this.stopSamplers('training resumed'); // training needs the weights
     if (this.deviceLost) return this.recoverDevice();
     const trainer = this.need(this.trainer, 'nothing to resume: start or resume a run first');
     if (trainer.done) throw new Error('this run is complete');
@@ -546,7 +552,8 @@ export class TrainingSession {
         if (!ctl.signal.aborted) this.emit({ type: 'error', during: 'sample', message: (e as Error).message });
       } finally {
         this.samplers.delete(id);
-        this.emit({ type: 'sample-end', id });
+        const why: unknown = ctl.signal.reason;
+        this.emit({ type: 'sample-end', id, stopped: typeof why === 'string' ? why : undefined });
       }
     })();
   }

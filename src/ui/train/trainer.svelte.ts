@@ -148,11 +148,13 @@ export class ModelWorkerClient {
           else this.#unfinished.add(e.sample);
         }
         break;
-      case 'sample-end':
+      case 'sample-end': {
         if (e.id !== this.#sampleId) break;
         this.sampling = false;
-        if (this.#stopReason && (this.samples.length === 0 || this.#unfinished.size > 0)) this.samplesStopped = this.#stopReason;
+        const why = e.stopped ?? this.#stopReason; // the worker's own reason, or this page's Stop
+        if (why && (this.samples.length === 0 || this.#unfinished.size > 0)) this.samplesStopped = why;
         break;
+      }
       case 'error':
         if (e.during === 'prepare') this.prepareProgress = null;
         if (e.during === 'sample') {
@@ -227,8 +229,7 @@ export class ModelWorkerClient {
     this.#send({ type: 'pause' });
   }
   resume(): void {
-    if (this.sampling) this.#stopReason = 'training resumed'; // the worker stops sampling to train
-    this.#send({ type: 'resume' });
+    this.#send({ type: 'resume' }); // the worker stops sampling to train, and says so
   }
   cancel(): void {
     this.#send({ type: 'cancel' });
