@@ -256,6 +256,16 @@ describe('the journey in the page', () => {
       expect(reexportedCard).not.toContain('| Learning rate |');
       lap('bundle back');
 
+      // The paused run was let go when the bundle came in, but the shelf can still resume it: the
+      // base model again, its checkpoint restored, its settings in the form.
+      const shelfRun = page.locator('[data-testid=train-shelf] li[data-run]').first();
+      await shelfRun.locator('button', { hasText: /^Resume$/ }).click({ timeout: 30_000 });
+      await page.waitForSelector('[data-testid=train-panel][data-status=training]', { timeout: 120_000 });
+      await page.click('[data-testid=train-pause]');
+      await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 240_000 });
+      expect(await page.inputValue('[data-testid=train-setting-blockSize]')).toBe('8');
+      lap('resumed from the shelf');
+
       // Nothing but localhost was ever asked for.
       const foreign = rec.requests.filter((u) => {
         const url = new URL(u);
