@@ -1,6 +1,6 @@
 // Browser storage budget: ask for persistence (so the browser does not evict checkpoints
-// under pressure; only the page can ask), check the expected size against the estimate before training, and turn a
-// QuotaExceededError into a message that says what to delete.
+// under pressure; only the page can ask), check the expected size against the estimate before
+// training, and turn a QuotaExceededError into a message that says what to delete.
 import { listRuns } from './checkpoints.ts';
 import { formatBytes } from '../bytes.ts';
 
@@ -46,12 +46,7 @@ export async function askToKeepStorage(waitMs = 1500): Promise<boolean> {
  */
 export async function checkStorage(needBytes: number): Promise<QuotaCheck> {
   const sm = storageManager();
-  let persisted = false;
-  try {
-    persisted = (await sm?.persisted?.()) || (await sm?.persist?.()) || false;
-  } catch {
-    persisted = false;
-  }
+  const persisted = await askToKeepStorage(); // in a worker, only whether it is kept
   const est = (await sm?.estimate?.().catch(() => undefined)) ?? {};
   const availableBytes = est.quota !== undefined ? est.quota - (est.usage ?? 0) : Infinity;
   const ok = needBytes <= availableBytes;
