@@ -241,6 +241,11 @@ export class TrainingSession {
     this.setStatus('ready');
   }
 
+  /** The model as loaded, read again: from its URL (Cache Storage), or from the files it was picked from. */
+  private reload(opts: { keepRun?: boolean } = {}): Promise<void> {
+    return this.picked ? this.load(null, this.picked, opts) : this.load(this.modelUrl, null, opts);
+  }
+
   /**
    * Installs a loaded model (tests call this directly with files read from disk). Nothing of the
    * previous model is let go until the new one is on the device, so a failure leaves it in use;
@@ -367,7 +372,7 @@ export class TrainingSession {
       // run stays in storage, resumable; its optimizer state goes first, to make room.
       this.forgetRun();
       this.setStatus('ready');
-      await this.load(this.picked ? null : this.modelUrl, this.picked);
+      await this.reload();
     }
     const model = this.model!;
     this.trainer = new Trainer(model, corpus, config);
@@ -512,7 +517,7 @@ export class TrainingSession {
     if (!this.runId || !this.trainer) {
       if (!this.files) return this.setStatus('idle');
       try {
-        await this.load(this.picked ? null : this.modelUrl, this.picked);
+        await this.reload();
       } catch (e) {
         this.deviceLost = true; // Resume tries again
         throw e;
@@ -526,7 +531,7 @@ export class TrainingSession {
     if (ck) {
       this.model = GPT2.fromWeights(files.config, weightsFromState(ck.state), { maxBufferBytes: trainingChunkBytes(files.config) });
     } else {
-      await this.load(this.picked ? null : this.modelUrl, this.picked, { keepRun: true }); // no checkpoint yet: the model as loaded again
+      await this.reload({ keepRun: true }); // no checkpoint yet: the model as loaded again
     }
     this.trainer = new Trainer(this.model!, corpus, config);
     this.trained = true;
