@@ -13,6 +13,11 @@ export function checkpointId(runId: string, step: number): string {
   return `${runId}@${String(step).padStart(8, '0')}`;
 }
 
+/** The run a checkpoint id belongs to (checkpointId's inverse, for tensors whose record is not written yet). */
+function runOfCheckpoint(id: string): string {
+  return id.slice(0, id.lastIndexOf('@'));
+}
+
 /** Bytes one checkpoint takes: weights and both AdamW moments, float32. */
 export function checkpointBytes(paramCount: number): number {
   return paramCount * 4 * 3;
@@ -216,7 +221,7 @@ export async function sweepOrphans(open: ReadonlySet<string> = new Set()): Promi
   let cursor = await tx.objectStore('tensors').openKeyCursor();
   while (cursor) {
     const [ckptId] = cursor.primaryKey as [string, string];
-    if (!complete.has(ckptId) && !open.has(ckptId.slice(0, ckptId.lastIndexOf('@')))) {
+    if (!complete.has(ckptId) && !open.has(runOfCheckpoint(ckptId))) {
       await tx.objectStore('tensors').delete(cursor.primaryKey);
       removed++;
     }
