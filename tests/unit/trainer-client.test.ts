@@ -61,12 +61,14 @@ describe('ModelWorkerClient', () => {
 
 describe('ModelWorkerClient samples', () => {
   const sample = (id: number, i: number, text: string, done = false): ModelEvent => ({ type: 'sample', id, sample: i, text, done });
+  /** The id of the sample request the client sent last. */
+  const sentSampleId = (w: FakeWorker) => (w.sent.at(-1) as Extract<ModelRequest, { type: 'sample' }>).id;
 
   it('says why samples ended early: a Stop, or training resumed (which stops sampling in the worker)', () => {
     const client = new ModelWorkerClient();
     const w = FakeWorker.last;
     client.sample('My dream is', { numSamples: 2 }, 'generate');
-    const first = (w.sent.at(-1) as Extract<ModelRequest, { type: 'sample' }>).id;
+    const first = sentSampleId(w);
     w.reply(sample(first, 0, ' a'));
     w.reply(sample(first, 1, ' b'));
     client.resume();
@@ -76,7 +78,7 @@ describe('ModelWorkerClient samples', () => {
 
     client.sample('My dream is', { numSamples: 2 }, 'generate');
     expect(client.samplesStopped).toBeNull(); // a new request starts clean
-    const second = (w.sent.at(-1) as Extract<ModelRequest, { type: 'sample' }>).id;
+    const second = sentSampleId(w);
     w.reply(sample(second, 0, ' c'));
     client.stopSample();
     w.reply({ type: 'sample-end', id: second });
@@ -87,7 +89,7 @@ describe('ModelWorkerClient samples', () => {
     const client = new ModelWorkerClient();
     const w = FakeWorker.last;
     client.sample('Hi', { numSamples: 2 }, 'generate');
-    const id = (w.sent.at(-1) as Extract<ModelRequest, { type: 'sample' }>).id;
+    const id = sentSampleId(w);
     w.reply(sample(id, 0, ' a'));
     w.reply(sample(id, 1, ' b'));
     w.reply(sample(id, 0, '!', true));
