@@ -3,7 +3,7 @@
 // by tweet as the corpus does: ours vs js-tiktoken (`gpt2`) vs gpt-tokenizer (`r50k_base`) on one
 // thread in the same process, then our pool on Node worker_threads (the browser's pool runs the
 // same worker file on web workers), with the cores the process kept busy and the share of the pass
-// the main thread was busy (it sends every chunk and packs the replies), and the merges (cache
+// the main thread was busy (it sends every chunk and collects the replies), and the merges (cache
 // misses) its workers made: each keeps its own cache, so a piece met by k workers is merged k
 // times (one thread: once per distinct piece). Beside each pool, the
 // same number of separate processes, each encoding its own share of the text on one thread at
@@ -11,7 +11,8 @@
 // JIT and fills its own cache, as each worker does) and what the cores allow, without the pool's
 // messages. The pool's workers warm their JIT on a sample until data comes (warm-up.ts;
 // --warm-up CHARS sets its size, 0 turns it off); the bench waits for it, in the start column, as
-// the page starts the pool when a model loads, ahead of the data. Every run starts from empty caches, as a new dataset does; each figure is the best
+// the page starts the pool when a model loads, ahead of the data. Every run starts from empty
+// caches, as a new dataset does; each figure is the best
 // of `rounds` interleaved runs, since the machine may be shared.
 // Prints a markdown table for README.md; writes bench/out/tokenizer.json.
 import fs from 'node:fs';

@@ -82,7 +82,7 @@ interface LowContrast { text: string; ratio: number; color: string; background: 
  * Every visible text whose colour against its background is under WCAG AA (4.5:1, or 3:1 for
  * large text). Disabled controls are exempt, as WCAG makes them.
  */
-export async function lowContrast(page: Page): Promise<LowContrast[]> {
+async function lowContrast(page: Page): Promise<LowContrast[]> {
   return page.evaluate(() => {
     const rgba = (c: string) => {
       const [r, g, b, a = 1] = (/rgba?\(([^)]+)\)/.exec(c)?.[1] ?? '0,0,0,0').split(/[\s,/]+/).filter(Boolean).map(Number);
