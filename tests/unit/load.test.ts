@@ -200,6 +200,23 @@ describe('loadModelFromFileList', () => {
     expectTinyWeights(await loadModelFromFileList([new File([zip], 'bundle.zip')]), 'tiny');
   });
 
+  it('inflates only the model files of a zip', async () => {
+    // A member whose deflate data is broken (block type 3 does not exist): reading it would
+    // fail, as reading the media of a Twitter archive would exhaust memory.
+    const model = Object.fromEntries(MODEL_FILE_NAMES.map((f) => [`m/${f}`, new Uint8Array(fs.readFileSync(path.join(TINY, f)))]));
+    const zip = zipSync({ 'data/tweets_media/clip.mp4': [new Uint8Array(4096).fill(7), { level: 6 }], ...model });
+    const dataAt = 30 + 'data/tweets_media/clip.mp4'.length + new DataView(zip.buffer, zip.byteOffset).getUint16(28, true);
+    zip[dataAt] = 0xff;
+    expectTinyWeights(await loadModelFromFileList([new File([zip], 'bundle.zip')]), 'tiny');
+  });
+
+  it('names a zip that is broken, or a Twitter archive picked as a model', async () => {
+    const zip = zipSync(Object.fromEntries(MODEL_FILE_NAMES.map((f) => [f, new Uint8Array(fs.readFileSync(path.join(TINY, f)))])));
+    await expect(loadModelFromFileList([new File([zip.subarray(0, 3000)], 'bundle.zip')])).rejects.toThrow(/^bundle\.zip is not a readable zip \(.+\): pick a bundle/);
+    const archive = zipSync({ 'twitter-2024-01-01-ada/data/tweets.js': new TextEncoder().encode('window.YTD.tweets.part0 = []'), 'data/account.js': new Uint8Array(1) });
+    await expect(loadModelFromFileList([new File([archive], 'twitter-2024.zip')])).rejects.toThrow(/^twitter-2024\.zip is a Twitter\/X archive, not a model: drop it in step 1/);
+  });
+
   it('takes a lone weights file with config and tokenizer from a fallback', async () => {
     const base = await loadModelDir(TINY);
     const files = await loadModelFromFileList(new Map([['model.safetensors', new Blob([fs.readFileSync(path.join(TINY, 'model.safetensors'))])]]), { fallback: base });

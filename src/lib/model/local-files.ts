@@ -2,7 +2,8 @@
 // (loose or inside a folder), or a .zip bundle (as exported by this app) holding them.
 // A lone model.safetensors (e.g. a weights file exported earlier) can borrow config and
 // tokenizer files from `fallback` (the base model already loaded).
-import { unzipSync } from 'fflate';
+import { BlobReader, Uint8ArrayWriter, ZipReader, type FileEntry } from '@zip.js/zip.js';
+import { findMembers } from '../archive/layout.ts';
 import { MODEL_FILE_NAMES, modelFilesFromBytes, type ModelFileName, type ModelFiles } from './load.ts';
 
 /** Something with a name and bytes: a File, or a Blob under a name. */
@@ -11,6 +12,8 @@ export type NamedBlob = Blob & { name?: string; webkitRelativePath?: string };
 function baseName(p: string): string {
   return p.slice(p.replace(/\\/g, '/').lastIndexOf('/') + 1);
 }
+
+const isModelFile = (name: string): name is ModelFileName => (MODEL_FILE_NAMES as readonly string[]).includes(name);
 
 export interface FileListOptions {
   /** Files to use for any of config.json / vocab.json / merges.txt that were not given. */
@@ -31,12 +34,8 @@ export async function loadModelFromFileList(
   for (const [name, blob] of entries) {
     const base = baseName(name);
     if (base.toLowerCase().endsWith('.zip')) {
-      const members = unzipSync(new Uint8Array(await blob.arrayBuffer()));
-      for (const [member, bytes] of Object.entries(members)) {
-        const b = baseName(member);
-        if ((MODEL_FILE_NAMES as readonly string[]).includes(b) && !member.startsWith('__MACOSX/')) found.set(b, bytes);
-      }
-    } else if ((MODEL_FILE_NAMES as readonly string[]).includes(base)) {
+      for (const [b, bytes] of await readModelMembers(blob, base)) found.set(b, bytes);
+    } else if (isModelFile(base)) {
       found.set(base, new Uint8Array(await blob.arrayBuffer()));
     }
   }
@@ -69,4 +68,35 @@ export async function loadModelFromFileList(
     vocabJson: vocabJson!,
     mergesTxt: mergesTxt!,
   });
+}
+
+/**
+ * Inflates only the model files of a zip, found through its central directory: a Twitter
+ * archive picked here by mistake may hold gigabytes of media, which must not be read.
+ */
+async function readModelMembers(zip: Blob, name: string): Promise<Map<ModelFileName, Uint8Array>> {
+  const reader = new ZipReader(new BlobReader(zip), { useWebWorkers: false });
+  try {
+    let entries: FileEntry[];
+    try {
+      entries = (await reader.getEntries()).filter((e): e is FileEntry => !e.directory);
+    } catch (e) {
+      throw new Error(`${name} is not a readable zip (${(e as Error).message}): pick a bundle exported by this app, or a model folder's files`);
+    }
+    const wanted = entries.filter((e) => isModelFile(baseName(e.filename)) && !e.filename.startsWith('__MACOSX/'));
+    if (wanted.length === 0 && findMembers(entries).tweetFiles.length > 0) {
+      throw new Error(`${name} is a Twitter/X archive, not a model: drop it in step 1 to count its tweets`);
+    }
+    const out = new Map<ModelFileName, Uint8Array>();
+    for (const e of wanted) {
+      try {
+        out.set(baseName(e.filename) as ModelFileName, await e.getData(new Uint8ArrayWriter()));
+      } catch (err) {
+        throw new Error(`${name}: ${e.filename} could not be inflated (${(err as Error).message}): the zip is damaged or truncated`);
+      }
+    }
+    return out;
+  } finally {
+    await reader.close().catch(() => undefined);
+  }
 }
