@@ -6,6 +6,11 @@ export function formatCount(n: number): string {
   return COUNT.format(n);
 }
 
+/** A count and its noun, singular for exactly one: "1 epoch", "1,024 tweets". */
+export function formatCountOf(n: number, noun: string, plural = `${noun}s`): string {
+  return `${formatCount(n)} ${n === 1 ? noun : plural}`;
+}
+
 export { formatBytes } from '../lib/bytes.ts';
 
 /** Seconds left -> "about 40 s left" / "about 3 min left"; null -> "estimating time left". */
