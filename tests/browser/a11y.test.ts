@@ -188,6 +188,13 @@ describe('accessibility basics', () => {
         expect(box.left, id).toBeGreaterThanOrEqual(0);
         expect(box.right, id).toBeLessThanOrEqual(375);
       }
+      // Every checkbox keeps its size beside a label that wraps (Greedy's was squeezed to 13 px wide).
+      const boxes = await page.$$eval('input[type=checkbox]', (es) => es.filter((e) => e.getClientRects().length > 0)
+        .map((e) => { const r = e.getBoundingClientRect(); return `${e.getAttribute('data-testid')} ${r.width.toFixed(1)}x${r.height.toFixed(1)}`; }));
+      expect(boxes.length).toBeGreaterThanOrEqual(3);
+      const size = boxes[0].split(' ')[1];
+      expect(boxes).toEqual(boxes.map((b) => `${b.split(' ')[0]} ${size}`));
+      expect(size.split('x')[0]).toBe(size.split('x')[1]);
       await screenshot(page, 'a11y-3-phone');
     } catch (e) {
       await screenshot(page, 'a11y-failed').catch(() => {});
