@@ -9,6 +9,11 @@ import type { ModelCardInfo } from '../lib/model/model-card.ts';
 import type { RunSummary } from '../lib/storage/checkpoints.ts';
 import type { BackendName } from '../lib/backend.ts';
 
+/** A run on the shelf. `openElsewhere`: another tab has it open; resuming and deleting it are that tab's. */
+export interface ShelfRun extends RunSummary {
+  openElsewhere: boolean;
+}
+
 /** Where the base model comes from: a folder URL (the Hub, or /fixtures/ in tests) or picked files. */
 export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; files: File[] };
 
@@ -83,5 +88,5 @@ export type ModelEvent =
   /** `stopped`: why the worker ended the samples early on its own ('training resumed', ...). */
   | { type: 'sample-end'; id: number; stopped?: string }
   | { type: 'exported'; kind: 'weights' | 'bundle'; bytes: Uint8Array; filename: string }
-  | { type: 'shelf'; runs: RunSummary[] }
+  | { type: 'shelf'; runs: ShelfRun[] }
   | { type: 'error'; message: string; during: ModelRequest['type'] | 'train' };

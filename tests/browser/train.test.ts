@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { launchBrowser, openWithArchives, recordPage, screenshot, startTraining, trainingFixtures, waitForStep } from '../helpers/browser';
+import { expectReadable, launchBrowser, openWithArchives, recordPage, screenshot, startTraining, trainingFixtures, waitForStep } from '../helpers/browser';
 
 const DIR = path.resolve('.fixtures/train-ui');
 
@@ -116,9 +116,11 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
       await second.goto(page.url());
       await second.waitForSelector('[data-testid=train-panel][data-resume-checked=true]', { timeout: 60_000 });
       expect(await second.locator('[data-testid=train-resume-offer]').count()).toBe(0);
-      await second.click('[data-testid=train-shelf] li[data-run] button:has-text("Delete run")');
-      await second.waitForSelector('[data-testid=train-panel] [data-testid=error]', { timeout: 30_000 });
-      expect(await second.textContent('[data-testid=train-panel] [data-testid=error]')).toMatch(/open in another tab/);
+      // Its shelf says so, and offers neither Resume nor any delete.
+      const entry = second.locator('[data-testid=train-shelf] li[data-run]');
+      await second.waitForFunction(() => /training in another tab/.test(document.querySelector('[data-testid=train-shelf] li[data-run]')?.textContent ?? ''), null, { timeout: 30_000 });
+      expect(await entry.locator('button:has-text("Delete run")').isDisabled()).toBe(true);
+      expect(await entry.locator('button', { hasText: /^(Resume|delete)$/ }).count()).toBe(0);
       await second.close();
 
       // Reload mid-run: the worker is killed wherever it is (maybe inside a checkpoint write).
@@ -159,6 +161,25 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
       expect(Number(await page.getAttribute('[data-testid=train-loss]', 'data-first-loss'))).toBeCloseTo(firstLoss, 5);
       const lastLoss = Number(await page.getAttribute('[data-testid=train-loss]', 'data-loss'));
       expect(lastLoss, `first ${firstLoss}, last ${lastLoss}`).toBeLessThan(firstLoss - 0.1);
+
+      // A delete asks first, in place, with the focus on Keep. Keep deletes nothing; Delete does.
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=train-shelf] [data-checkpoint]').length === 2, null, { timeout: 30_000 });
+      const older = page.locator('[data-testid=train-shelf] [data-checkpoint]').first();
+      const olderId = (await older.getAttribute('data-checkpoint'))!;
+      await older.locator('button:has-text("delete")').click();
+      const confirm = page.locator('[data-testid=shelf-confirm]');
+      expect(await confirm.innerText()).toMatch(/^Delete the checkpoint at step \d+ \([\d.]+ [kM]B\)\?\s+Delete\s+Keep$/);
+      expect(await confirm.locator('button:has-text("Keep")').evaluate((el) => el === document.activeElement)).toBe(true);
+      await expectReadable(page);
+      await screenshot(page, 'train-shelf-confirm');
+      await confirm.locator('button:has-text("Keep")').focus();
+      await page.keyboard.press('Enter');
+      await confirm.waitFor({ state: 'detached' });
+      expect(await page.locator(`[data-checkpoint="${olderId}"]`).count()).toBe(1);
+      await older.locator('button:has-text("delete")').click();
+      await confirm.locator('button:has-text("Delete")').click();
+      await page.waitForSelector(`[data-checkpoint="${olderId}"]`, { state: 'detached', timeout: 30_000 });
+      expect((await idbContents(page)).checkpoints).not.toContain(olderId);
 
       // The shelf shows what IndexedDB holds.
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=train-shelf] [data-checkpoint]').length > 0, null, { timeout: 30_000 });

@@ -14,7 +14,7 @@ export function checkpointId(runId: string, step: number): string {
 }
 
 /** The run a checkpoint id belongs to (checkpointId's inverse, for tensors whose record is not written yet). */
-function runOfCheckpoint(id: string): string {
+export function runOfCheckpoint(id: string): string {
   return id.slice(0, id.lastIndexOf('@'));
 }
 

@@ -16,21 +16,20 @@ function lockManager(): LockManagerLike | undefined {
 
 const PREFIX = 'tweetforge:run:';
 
-/** A lock on a run, held until released (or until the tab goes). */
-export type RunHold = () => void;
+/** A lock on a run, held until released (or until the tab goes); resolves once the lock is gone. */
+export type RunHold = () => Promise<void>;
 
 /** Takes the run's lock; null when another tab (or this one) holds it already. */
 export function holdRun(runId: string): Promise<RunHold | null> {
   const locks = lockManager();
-  if (!locks) return Promise.resolve(() => {});
+  if (!locks) return Promise.resolve(async () => {});
   return new Promise((resolve, reject) => {
-    locks
-      .request(PREFIX + runId, { ifAvailable: true }, (lock) => {
-        if (!lock) return resolve(null);
-        // The lock is held until this promise settles: until release() is called.
-        return new Promise<void>((release) => resolve(release));
-      })
-      .catch(reject);
+    const gone = locks.request(PREFIX + runId, { ifAvailable: true }, (lock) => {
+      if (!lock) return resolve(null);
+      // The lock is held until this promise settles: until the hold is called.
+      return new Promise<void>((release) => resolve(() => (release(), gone)));
+    });
+    gone.catch(reject);
   });
 }
 

@@ -3,7 +3,7 @@
 // the trainer; checkpoints go to IndexedDB every checkpointEvery steps, on pause and at the end.
 // Training runs in the background of the message loop, so pause/cancel arrive mid-run.
 import * as tf from '@tensorflow/tfjs';
-import type { ModelEvent, ModelRequest, TrainStatus } from '../../workers/model-protocol.ts';
+import type { ModelEvent, ModelRequest, ShelfRun, TrainStatus } from '../../workers/model-protocol.ts';
 import { selectBackend, watchDeviceLoss, type BackendName } from '../backend.ts';
 import { Corpus, corpusAccounts, type CorpusAccount } from '../dataset/corpus.ts';
 import { GPT2, defaultMaxBufferBytes, type GPT2Config } from '../model/gpt2.ts';
@@ -30,6 +30,7 @@ import {
   packAccounts,
   putRun,
   resumableRun,
+  runOfCheckpoint,
   saveCheckpoint,
   sweepOrphans,
   unpackAccounts,
@@ -106,6 +107,8 @@ export class TrainingSession {
   private deviceLost = false;
   /** The lock on runId (run-locks.ts): another tab neither resumes, deletes nor sweeps the run. */
   private hold: RunHold | null = null;
+  /** The lock this session let go of last, until the browser has released it (the shelf waits). */
+  private releasing: Promise<void> = Promise.resolve();
   /** The status when the device was lost: what recovering it brings back. */
   private lostWhile: TrainStatus = 'idle';
   private samplers = new Map<number, AbortController>();
@@ -185,24 +188,37 @@ export class TrainingSession {
       case 'export':
         return this.exportModel(req.kind, req.card);
       case 'shelf':
-        this.emit({ type: 'shelf', runs: await listRuns() });
+        this.emit({ type: 'shelf', runs: await this.shelf() });
         return;
       case 'delete-run':
-        if (req.runId !== this.runId && (await openRuns()).has(req.runId)) {
-          throw new Error('this run is open in another tab: delete it there, or close that tab first');
-        }
+        await this.refuseIfOpenElsewhere(req.runId, 'run');
         // A paused run resumes into its own records: deleted under it, its next checkpoints would be
         // written for a run the shelf no longer lists, gigabytes nobody could see or delete.
         if (req.runId === this.runId && (this.status === 'training' || this.status === 'paused' || this.status === 'device-lost')) {
           throw new Error('cancel this run before deleting it');
         }
         await deleteRun(req.runId);
-        this.emit({ type: 'shelf', runs: await listRuns() });
+        this.emit({ type: 'shelf', runs: await this.shelf() });
         return;
       case 'delete-checkpoint':
+        // The other tab may resume from it, or be writing the next one and pruning this one.
+        await this.refuseIfOpenElsewhere(runOfCheckpoint(req.id), 'checkpoint');
         await deleteCheckpoint(req.id);
-        this.emit({ type: 'shelf', runs: await listRuns() });
+        this.emit({ type: 'shelf', runs: await this.shelf() });
         return;
+    }
+  }
+
+  /** The saved runs, each marked when another tab has it open. */
+  private async shelf(): Promise<ShelfRun[]> {
+    await this.releasing; // a run this tab let go of is not open elsewhere
+    const [runs, open] = await Promise.all([listRuns(), openRuns()]);
+    return runs.map((r) => ({ ...r, openElsewhere: r.run.id !== this.runId && open.has(r.run.id) }));
+  }
+
+  private async refuseIfOpenElsewhere(runId: string, what: 'run' | 'checkpoint'): Promise<void> {
+    if (runId !== this.runId && (await openRuns()).has(runId)) {
+      throw new Error(`this ${what === 'run' ? 'run' : "run's checkpoint"} is open in another tab: delete it there, or close that tab first`);
     }
   }
 
@@ -289,7 +305,7 @@ export class TrainingSession {
 
   /** Lets go of the run lock held, if another, and keeps `hold`. */
   private setHold(hold: RunHold | null): void {
-    if (this.hold && this.hold !== hold) this.hold();
+    if (this.hold && this.hold !== hold) this.releasing = this.hold();
     this.hold = hold;
   }
 
@@ -421,7 +437,7 @@ export class TrainingSession {
         } else await this.load(run.modelUrl, null); // lets go of the run in hand, if any
       }
     } catch (e) {
-      if (hold !== this.hold) hold();
+      if (hold !== this.hold) this.releasing = hold();
       throw e;
     }
     this.setHold(hold);

@@ -4,8 +4,7 @@
 import type { TrainConfig } from '../../lib/train/config.ts';
 import type { SampleOptions } from '../../lib/generate/generate.ts';
 import type { ModelCardInfo } from '../../lib/model/model-card.ts';
-import type { RunSummary } from '../../lib/storage/checkpoints.ts';
-import type { MemoryInfo, ModelEvent, ModelRequest, TrainStatus } from '../../workers/model-protocol.ts';
+import type { MemoryInfo, ModelEvent, ModelRequest, ShelfRun, TrainStatus } from '../../workers/model-protocol.ts';
 import type { BackendName } from '../../lib/backend-names.ts';
 
 /** A worker event's fields without its type tag: what the client's state keeps of it. */
@@ -45,7 +44,7 @@ export class ModelWorkerClient {
   resumable = $state.raw<{ id: string; name: string; step: number; totalSteps: number } | null>(null);
   /** The worker has looked for an unfinished run (resumable then says what it found). */
   resumableChecked = $state.raw(false);
-  shelf = $state.raw<RunSummary[]>([]);
+  shelf = $state.raw<ShelfRun[]>([]);
   /** Sample texts of the latest sample request, by sample index. */
   samples = $state.raw<string[]>([]);
   sampling = $state.raw(false);
