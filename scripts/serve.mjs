@@ -23,11 +23,20 @@ export function startServer({ dir, port = 0, mounts = {} }) {
   const roots = [...Object.entries(mounts), ['/', dir]].map(([prefix, root]) => [prefix, path.resolve(root)]);
   const csp = contentSecurityPolicy(dir);
   const server = http.createServer((req, res) => {
-    const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    let urlPath;
+    try {
+      urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      // "/%%" once threw out of this handler and stopped the server (a page asking ?model=%%%).
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      return res.end('bad request: malformed URL');
+    }
     for (const [prefix, root] of roots) {
       if (!urlPath.startsWith(prefix)) continue;
       let file = path.join(root, urlPath.slice(prefix.length));
-      if (!file.startsWith(path.resolve(root))) break;
+      // Inside root itself, not merely beside it: /dist-private starts with /dist too.
+      const rel = path.relative(root, file);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) break;
       if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
       if (!fs.existsSync(file)) continue;
       const stat = fs.statSync(file);
@@ -40,7 +49,7 @@ export function startServer({ dir, port = 0, mounts = {} }) {
         ...(csp ? { 'content-security-policy': csp } : {}),
       });
       if (req.method === 'HEAD') return res.end();
-      fs.createReadStream(file).pipe(res);
+      fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
