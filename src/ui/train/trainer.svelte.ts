@@ -6,6 +6,7 @@ import type { SampleOptions } from '../../lib/generate/generate.ts';
 import type { ModelCardInfo } from '../../lib/model/model-card.ts';
 import type { MemoryInfo, ModelEvent, ModelRequest, ShelfRun, TrainStatus } from '../../workers/model-protocol.ts';
 import type { BackendName } from '../../lib/backend-names.ts';
+import { modelUrlProblem } from '../../lib/model/model-url.ts';
 
 /** A worker event's fields without its type tag: what the client's state keeps of it. */
 type EventFields<T extends ModelEvent['type']> = Omit<Extract<ModelEvent, { type: T }>, 'type'>;
@@ -184,6 +185,9 @@ export class ModelWorkerClient {
 
   /** Loads the base model folder (Cache Storage makes the second visit instant). */
   async load(url: string): Promise<void> {
+    const page = globalThis.location?.origin; // none where tests drive the client in Node
+    const problem = page ? modelUrlProblem(url, page) : null;
+    if (problem) throw new Error(problem);
     this.#forgetRun();
     const done = this.#until((e): e is Extract<ModelEvent, { type: 'loaded' }> => e.type === 'loaded', 'load');
     this.#send({ type: 'load', source: { kind: 'url', url } });
