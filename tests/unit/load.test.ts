@@ -156,6 +156,8 @@ describe('loadModelFromUrl', () => {
 
   it('says which URL failed and how', async () => {
     await expect(loadModelFromUrl(base + 'missing/')).rejects.toThrow(`cannot download ${base}missing/config.json: HTTP 404`);
+    // A port nothing listens on: no answer at all.
+    await expect(loadModelFromUrl('http://127.0.0.1:9/x/')).rejects.toThrow(/^cannot download http:\/\/127\.0\.0\.1:9\/x\/config\.json: no answer \(.+\); is this computer offline\?$/);
   });
 
   it('stops when aborted', async () => {

@@ -127,7 +127,8 @@ async function fetchFile(base: string, file: ModelFileName, opts: LoadOptions): 
     res = await fetch(url, { signal: opts.signal });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
-    throw new Error(`cannot download ${url}: ${(e as Error).message}`);
+    // fetch rejects only when no answer came ("Failed to fetch", "fetch failed"): say what that means.
+    throw new Error(`cannot download ${url}: no answer (${(e as Error).message}); is this computer offline?`);
   }
   if (!res.ok) throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`.trim());
   const bytes = await readBody(res, file, false, opts.onProgress);
