@@ -53,7 +53,8 @@ export interface MemoryInfo {
 export type ModelEvent =
   | { type: 'backend'; name: BackendName; notice: string | null; slowdown: number }
   | { type: 'load-progress'; file: string; loaded: number; total: number }
-  | { type: 'loaded'; params: number; nLayer: number; nEmbd: number; vocabSize: number; nPositions: number }
+  /** `source`: the folder URL it came from, or 'files:' and the names of the files picked. */
+  | { type: 'loaded'; params: number; nLayer: number; nEmbd: number; vocabSize: number; nPositions: number; source: string }
   /** While 'prepare' tokenizes the kept tweets, at most ~10 a second; the last has texts === totalTexts. */
   | { type: 'prepare-progress'; texts: number; totalTexts: number; tokens: number; etaSec: number | null }
   | {

@@ -231,6 +231,8 @@ describe('the journey in the page', () => {
       expect(Buffer.from(members['model.safetensors']).equals(fs.readFileSync(weights.file))).toBe(true);
       const card = new TextDecoder().decode(members['README.md']);
       for (const u of cli) expect(card).toContain(`@${u.username}`);
+      // The run's base was the tiny model served here, not a Hub model: described, not linked.
+      expect(card).toMatch(/fine-tuned a GPT-2 from http:\/\/localhost:\d+\/fixtures\/models\/tiny\//);
       const keptRow = /^\| Tweets kept \|(.*)\|$/m.exec(card)?.[1].split('|').map((x) => Number(x.trim()));
       expect(keptRow?.sort()).toEqual(cli.map((u) => u.kept).sort());
 
@@ -254,6 +256,9 @@ describe('the journey in the page', () => {
       const reexportedCard = new TextDecoder().decode(unzipSync(new Uint8Array(fs.readFileSync(reexported.file)))['README.md']);
       expect(reexportedCard).toContain('| Note | not fine-tuned in this session |');
       expect(reexportedCard).not.toContain('| Learning rate |');
+      // Nor is a Hub base model claimed for weights that came from a picked bundle.
+      expect(reexportedCard).toContain(`fine-tuned a GPT-2 from files picked in the browser (${bundle.name})`);
+      expect(reexportedCard.split('\n---\n')[0]).not.toContain('base_model');
       lap('bundle back');
 
       // The paused run was let go when the bundle came in, but the shelf can still resume it: the

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { mdCell, modelCard, type ModelCardInfo } from '../../src/lib/model/model-card.ts';
+import { baseModelId } from '../../src/ui/export/card-info.ts';
 
 const info: ModelCardInfo = {
   accounts: [
@@ -92,5 +93,24 @@ describe('model card', () => {
       pipeline_tag: 'text-generation',
       widget: [{ text: 'Say "hi": ok' }],
     });
+  });
+
+  it('names a Hub base model in the metadata, and only describes weights from anywhere else', () => {
+    expect(baseModelId('https://huggingface.co/distilbert/distilgpt2/resolve/main/')).toBe('distilbert/distilgpt2');
+    expect(baseModelId('https://huggingface.co/gpt2/resolve/main/')).toBe('gpt2');
+    const picked = baseModelId('files:tweetforge-ada.zip');
+    expect(picked).toBe('files picked in the browser (tweetforge-ada.zip)');
+    expect(baseModelId('files:config.json,model.safetensors')).toBe('files picked in the browser (config.json, model.safetensors)');
+    expect(baseModelId('http://localhost:8080/models/tiny/')).toBe('http://localhost:8080/models/tiny/');
+    for (const base of [picked, 'http://localhost:8080/models/tiny/']) {
+      const card = modelCard({ ...info, baseModel: base });
+      expect(card.split('\n---\n')[0], base).not.toContain('base_model');
+      expect(card, base).toContain(`fine-tuned a GPT-2 from ${base}`);
+      expect(card, base).toContain(`based on a pre-trained GPT-2 (${base})`);
+      expect(card, base).not.toMatch(/huggingface\.co\/(files|http)/);
+    }
+    const hub = modelCard({ ...info, baseModel: 'distilbert/distilgpt2' });
+    expect(hub).toContain('fine-tuned [distilbert/distilgpt2](https://huggingface.co/distilbert/distilgpt2)');
+    expect(hub).toContain('based on a pre-trained [GPT-2](https://huggingface.co/distilbert/distilgpt2)');
   });
 });

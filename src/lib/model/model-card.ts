@@ -16,7 +16,10 @@ export interface ModelCardInfo {
   excludeReplies?: boolean;
   /** YAML `language`: one code or several; 'en' when absent (huggingtweets' default). */
   language?: string | string[];
-  /** The base checkpoint, as a Hub id: 'distilgpt2'. */
+  /**
+   * The base checkpoint: a Hub id ('distilgpt2'), named in the metadata and linked; or, for weights
+   * from anywhere else, words that say where (a URL, files picked), written as they are.
+   */
   baseModel: string;
   /** Folder / repo name used in "How to use"; default tweetforge-<user1>-<user2>... */
   modelName?: string;
@@ -30,6 +33,9 @@ export interface ModelCardInfo {
   /** Page defaults for sampling, echoed in "How to use". */
   widgetText?: string;
 }
+
+/** A Hub model id, 'distilgpt2' or 'distilbert/distilgpt2': what the metadata's base_model may name. */
+const HUB_ID = /^[\w.-]+(?:\/[\w.-]+)?$/;
 
 /** Escapes a value for one cell of a Markdown table (pipes, line breaks). */
 export function mdCell(s: string | number): string {
@@ -63,7 +69,9 @@ export function modelCard(info: ModelCardInfo): string {
   L.push(langs.length === 1 ? `language: ${yamlString(langs[0])}` : 'language:');
   if (langs.length > 1) for (const l of langs) L.push(`- ${yamlString(l)}`);
   L.push('tags:', '- huggingtweets', '- tweetforge', '- text-generation');
-  L.push(`base_model: ${yamlString(info.baseModel)}`);
+  const hub = HUB_ID.test(info.baseModel);
+  if (hub) L.push(`base_model: ${yamlString(info.baseModel)}`);
+  const base = hub ? `[${info.baseModel}](https://huggingface.co/${info.baseModel})` : `a GPT-2 from ${info.baseModel}`;
   L.push('pipeline_tag: text-generation');
   L.push('widget:', `- text: ${yamlString(widget)}`);
   L.push('---', '');
@@ -80,7 +88,7 @@ export function modelCard(info: ModelCardInfo): string {
   L.push('## How does it work?', '');
   L.push(
     'The archives were read in the browser; retweets and short tweets were set aside; the',
-    `kept tweets, separated by \`<|endoftext|>\`, fine-tuned [${info.baseModel}](https://huggingface.co/${info.baseModel})`,
+    `kept tweets, separated by \`<|endoftext|>\`, fine-tuned ${base}`,
     'with WebGPU.',
     '',
   );
@@ -106,7 +114,7 @@ export function modelCard(info: ModelCardInfo): string {
 
   L.push('## Training procedure', '');
   L.push(
-    `The model is based on a pre-trained [GPT-2](https://huggingface.co/${info.baseModel}) which is fine-tuned on ${handles.join(', ')}'s tweets.`,
+    `The model is based on a pre-trained ${hub ? `[GPT-2](https://huggingface.co/${info.baseModel})` : `GPT-2 (${info.baseModel})`} which is fine-tuned on ${handles.join(', ')}'s tweets.`,
     '',
   );
   L.push('| Hyperparameter | Value |', '| --- | --- |');

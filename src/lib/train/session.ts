@@ -291,7 +291,7 @@ export class TrainingSession {
     this.modelUrl = url;
     this.trained = false;
     const c = files.config;
-    this.emit({ type: 'loaded', params: paramCount(c), nLayer: c.n_layer, nEmbd: c.n_embd, vocabSize: c.vocab_size, nPositions: c.n_positions });
+    this.emit({ type: 'loaded', params: paramCount(c), nLayer: c.n_layer, nEmbd: c.n_embd, vocabSize: c.vocab_size, nPositions: c.n_positions, source: url });
   }
 
   /** Lets go of the run in hand: its optimizer state on the device, and its id. */

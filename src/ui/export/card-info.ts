@@ -32,15 +32,22 @@ export function recallTable(runId: string): CardTable | null {
   }
 }
 
-/** 'https://huggingface.co/distilbert/distilgpt2/resolve/main/' -> 'distilbert/distilgpt2'; other URLs stay as they are. */
-export function baseModelId(url: string): string {
-  const m = /^https:\/\/huggingface\.co\/([\w.-]+(?:\/[\w.-]+)?)\/resolve\//.exec(url);
-  return m ? m[1] : url;
+/**
+ * The card's base model from where the weights were loaded: a Hub folder URL gives its id
+ * ('https://huggingface.co/distilbert/distilgpt2/resolve/main/' -> 'distilbert/distilgpt2');
+ * picked files ('files:a.zip') and other URLs are described, never passed off as a Hub id.
+ */
+export function baseModelId(source: string): string {
+  const m = /^https:\/\/huggingface\.co\/([\w.-]+(?:\/[\w.-]+)?)\/resolve\//.exec(source);
+  if (m) return m[1];
+  if (source.startsWith('files:')) return `files picked in the browser (${source.slice('files:'.length).split(',').join(', ')})`;
+  return source;
 }
 
 export interface CardInputs {
   table: CardTable;
-  modelUrl: string;
+  /** Where the base weights came from: a folder URL, or 'files:' and the names picked. */
+  modelSource: string;
   config: TrainConfig | null;
   steps: number;
   trainLoss?: number;
@@ -68,7 +75,7 @@ export function cardInfo(x: CardInputs): ModelCardInfo {
     accounts: x.table.users,
     rule: x.table.rule,
     excludeReplies: x.table.excludeReplies,
-    baseModel: baseModelId(x.modelUrl),
+    baseModel: baseModelId(x.modelSource),
     modelName: defaultModelName(x.table.users), // also the bundle's file name
     hyperparameters,
     steps: x.steps,
