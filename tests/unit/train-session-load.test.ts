@@ -4,7 +4,7 @@
 // optimizer state, its id), so nothing trains or describes the new weights as that run.
 import 'fake-indexeddb/auto';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ModelFiles } from '../../src/lib/model/load';
 import { loadModelDir } from '../../scripts/fixtures/model-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
@@ -43,6 +43,36 @@ async function sampleText(s: ReturnType<typeof sessionHarness>, id: number): Pro
   if (failed) return `error: ${failed.message}`;
   return s.of('sample').filter((e) => e.id === id).map((e) => e.text).join('');
 }
+
+describe('TrainingSession: downloading a base model', () => {
+  it('reports each file\'s bytes with the time left at its rate so far', async () => {
+    const MB = 1 << 20;
+    // A slow line, on a clock of our own: the weights come in 4 parts, 300 ms apart.
+    let now = 1000;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => now);
+    const slow = async (url: string, onProgress: (file: string, loaded: number, total: number) => void) => {
+      onProgress('config.json', 700, 700);
+      for (let part = 1; part <= 4; part++) {
+        now += 300;
+        onProgress('model.safetensors', part * 10 * MB, 40 * MB);
+      }
+      return loadUrl(url);
+    };
+    const s = sessionHarness({ loadUrl: slow });
+    try {
+      await s.send({ type: 'init' });
+      await s.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
+    } finally {
+      clock.mockRestore();
+    }
+    const weights = s.of('load-progress').filter((e) => e.file === 'model.safetensors');
+    expect(weights.map((e) => e.loaded / MB)).toEqual([10, 20, 30, 40]);
+    // No rate at the first report; then 10 MB per 0.3 s, measured from that report on.
+    expect(weights.map((e) => e.etaSec)).toEqual([null, 0.6, 0.3, 0]);
+    expect(s.of('load-progress').find((e) => e.file === 'config.json')!.etaSec).toBeNull();
+    s.session.dispose();
+  });
+});
 
 describe('TrainingSession: loading another base model', () => {
   it('keeps the model in use, and its status, when the new one cannot be fetched or put on the device', async () => {

@@ -241,7 +241,14 @@ export class TrainingSession {
     const before = this.status;
     this.setStatus('loading');
     try {
-      const onProgress = (file: string, loaded: number, total: number) => this.emit({ type: 'load-progress', file, loaded, total });
+      // Each file's rate is measured from its first report on: when the bytes before it began is unknown.
+      const first = new Map<string, { at: number; loaded: number }>();
+      const onProgress = (file: string, loaded: number, total: number) => {
+        const now = performance.now();
+        if (!first.has(file)) first.set(file, { at: now, loaded });
+        const f = first.get(file)!;
+        this.emit({ type: 'load-progress', file, loaded, total, etaSec: etaSeconds(loaded - f.loaded, total - f.loaded, now - f.at) });
+      };
       const files = url
         ? await (this.deps.loadUrl ?? ((u, p) => loadModelFromUrl(u, { onProgress: (e) => p(e.file, e.loaded, e.total) })))(url, onProgress)
         : await loadModelFromFileList(picked ?? []);
