@@ -78,6 +78,21 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error(`No built app in ${dir}: run "npm run build" first.`);
     process.exit(1);
   }
-  const { url } = await startServer({ dir, port: Number(opt('--port', process.env.PORT ?? 8080)) });
-  console.log(`tweetforge is served at ${url}  (Ctrl+C to stop)`);
+  const asked = opt('--port', process.env.PORT || undefined);
+  const first = Number(asked ?? 8080);
+  // The default port may be taken by another dev server: try the next few. A port asked for is kept.
+  for (let port = first; ; port++) {
+    try {
+      const { url } = await startServer({ dir, port });
+      console.log(`tweetforge is served at ${url}  (Ctrl+C to stop)`);
+      break;
+    } catch (e) {
+      if (e.code !== 'EADDRINUSE' || asked !== undefined || port >= first + 9) {
+        console.error(e.code === 'EADDRINUSE'
+          ? `Port ${port} is in use: stop what uses it, or choose another with PORT=N npm start (or --port N).`
+          : `Cannot serve on port ${port}: ${e.message}`);
+        process.exit(1);
+      }
+    }
+  }
 }

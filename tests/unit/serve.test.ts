@@ -55,4 +55,23 @@ describe('serve.mjs', () => {
       expect(res.body, p).not.toContain('secret');
     }
   });
+
+  it('npm start takes the next port when 8080 is taken, and says so when a port asked for is', async () => {
+    const http = await import('node:http');
+    const { spawnSync } = await import('node:child_process');
+    // 8080 taken: by this test, or already by something else on this machine.
+    const blocker = http.createServer();
+    await new Promise<void>((resolve) => blocker.once('error', () => resolve()).listen(8080, '127.0.0.1', () => resolve()));
+    try {
+      const run = (args: string[]) =>
+        spawnSync(process.execPath, ['scripts/serve.mjs', '--dir', path.join(base, 'dist'), ...args], { encoding: 'utf8', timeout: 3000, env: { ...process.env, PORT: '' } });
+      const fallback = run([]); // runs until the timeout stops it
+      expect(fallback.stdout).toMatch(/^tweetforge is served at http:\/\/localhost:(808[1-9])\/ /);
+      const asked = run(['--port', '8080']);
+      expect(asked.status).toBe(1);
+      expect(asked.stderr.trim()).toBe('Port 8080 is in use: stop what uses it, or choose another with PORT=N npm start (or --port N).');
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
 });
