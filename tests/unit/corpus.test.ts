@@ -129,10 +129,15 @@ describe('Corpus (huggingtweets packing)', () => {
     expect(blocks.every((b) => b.length <= 9 && b.length >= 2)).toBe(true);
   });
 
-  it('refuses a corpus shorter than one block, with a message that says what to do', () => {
-    expect(() => new Corpus([{ username: 'a', tweets: [{ ids: [1, 2], chars: 2 }] }], { ...opts, blockSize: 256 })).toThrow(
-      /lower the block size/,
+  it('refuses a corpus shorter than one block, or with nothing kept, with a message that says what to do', () => {
+    // One tweet of two ids between separators: 4 tokens, so a block of 3 at most (3 inputs, and 1 more target).
+    const tiny = [{ username: 'a', tweets: [{ ids: [1, 2], chars: 2 }] }];
+    expect(() => new Corpus(tiny, { ...opts, valFraction: 0, blockSize: 256 })).toThrow(
+      'The kept tweets make 4 tokens to train on, too few for one block of 256: set Block size to 3 or less, or drop more archives.',
     );
+    expect(new Corpus(tiny, { ...opts, valFraction: 0, blockSize: 3 }).sizes.epochs[0].blocks).toBe(1);
+    expect(() => new Corpus(tiny, { ...opts, valFraction: 0, blockSize: 4 })).toThrow(/set Block size to 3 or less/);
+    expect(() => new Corpus([], opts)).toThrow(/^No kept tweets to train on: every tweet is a retweet or a short one\./);
   });
 
   it('counts characters as code points and groups kept tweets by account', () => {

@@ -121,7 +121,9 @@ export class Corpus {
       throw new Error('corpus: block size, batch size, accumulation and epochs must all be at least 1');
     }
     this.accounts = accounts.filter((acc) => acc.tweets.length > 0);
-    if (this.accounts.length === 0) throw new Error('corpus: no kept tweets to train on');
+    if (this.accounts.length === 0) {
+      throw new Error('No kept tweets to train on: every tweet is a retweet or a short one. Drop another archive, or try the other counting rule.');
+    }
 
     // The validation split happens once, before any upsampling, so no validation tweet is ever trained on.
     this.train = [];
@@ -140,8 +142,11 @@ export class Corpus {
       const tokens = this.streamLength(refs);
       const blocks = Math.floor((tokens - 1) / blockSize);
       if (blocks < 1) {
+        // A block of T trains on T + 1 tokens (the last one is only a target).
         throw new Error(
-          `corpus: the training text has ${tokens} tokens, fewer than one block of ${blockSize + 1}; lower the block size`,
+          tokens < 2
+            ? `The kept tweets make ${tokens} token${tokens === 1 ? '' : 's'} to train on: too few. Drop more archives.`
+            : `The kept tweets make ${tokens} tokens to train on, too few for one block of ${blockSize}: set Block size to ${tokens - 1} or less, or drop more archives.`,
         );
       }
       perEpoch.push({ tweets: refs.length, tokens, blocks, steps: Math.ceil(blocks / (batchSize * gradAccum)) });
