@@ -168,7 +168,7 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
       const olderId = (await older.getAttribute('data-checkpoint'))!;
       await older.locator('button:has-text("delete")').click();
       const confirm = page.locator('[data-testid=shelf-confirm]');
-      expect(await confirm.innerText()).toMatch(/^Delete the checkpoint at step \d+ \([\d.]+ [kM]B\)\?\s+Delete\s+Keep$/);
+      expect(await confirm.innerText()).toMatch(/^Delete the checkpoint at step \d+ \([\d.]+ [kM]B\)\?\s+Delete\s+Keep$/); // not the current one: no warning
       expect(await confirm.locator('button:has-text("Keep")').evaluate((el) => el === document.activeElement)).toBe(true);
       await expectReadable(page);
       await screenshot(page, 'train-shelf-confirm');
@@ -176,6 +176,14 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
       await page.keyboard.press('Enter');
       await confirm.waitFor({ state: 'detached' });
       expect(await page.locator(`[data-checkpoint="${olderId}"]`).count()).toBe(1);
+      // The focus goes back to the delete button; Escape answers Keep too.
+      const olderDelete = older.locator('button:has-text("delete")');
+      expect(await olderDelete.evaluate((el) => el === document.activeElement)).toBe(true);
+      await page.keyboard.press('Enter');
+      await confirm.waitFor();
+      await page.keyboard.press('Escape');
+      await confirm.waitFor({ state: 'detached' });
+      expect(await olderDelete.evaluate((el) => el === document.activeElement)).toBe(true);
       await older.locator('button:has-text("delete")').click();
       await confirm.locator('button:has-text("Delete")').click();
       await page.waitForSelector(`[data-checkpoint="${olderId}"]`, { state: 'detached', timeout: 30_000 });
