@@ -2,7 +2,7 @@
 // index.html really declares: the check must allow what the policy allows, and say why not.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isHubHost, modelUrlProblem } from '../../src/lib/model/model-url';
+import { isHubHost, modelUrlProblem, resolveModelParam } from '../../src/lib/model/model-url';
 
 const PAGE = 'http://localhost:8080';
 
@@ -35,5 +35,21 @@ describe('modelUrlProblem', () => {
     expect(hosts.sort()).toEqual(['*.hf.co', '*.huggingface.co', 'huggingface.co']);
     for (const h of hosts) expect(isHubHost(h.replace('*', 'any')), h).toBe(true);
     for (const h of ['hf.co', 'huggingface.com', 'evilhuggingface.co', 'xhf.co']) expect(isHubHost(h), h).toBe(false);
+  });
+});
+
+describe('resolveModelParam', () => {
+  const page = 'http://localhost:8080/app/?model=x';
+  it('takes a Hub id as Transformers.js does, to its folder on the Hub', () => {
+    expect(resolveModelParam('gpt2', page)).toBe('https://huggingface.co/gpt2/resolve/main/');
+    expect(resolveModelParam('distilbert/distilgpt2', page)).toBe('https://huggingface.co/distilbert/distilgpt2/resolve/main/');
+    expect(resolveModelParam('openai-community/gpt2-medium', page)).toBe('https://huggingface.co/openai-community/gpt2-medium/resolve/main/');
+  });
+  it('resolves paths and URLs against the page, and leaves what is no URL as written', () => {
+    expect(resolveModelParam('/fixtures/models/tiny/', page)).toBe('http://localhost:8080/fixtures/models/tiny/');
+    expect(resolveModelParam('./models/tiny/', page)).toBe('http://localhost:8080/app/models/tiny/');
+    expect(resolveModelParam('../a/b', page)).toBe('http://localhost:8080/a/b');
+    expect(resolveModelParam('https://huggingface.co/gpt2/resolve/main/', page)).toBe('https://huggingface.co/gpt2/resolve/main/');
+    expect(resolveModelParam('http://[', page)).toBe('http://[');
   });
 });

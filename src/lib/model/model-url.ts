@@ -21,3 +21,19 @@ export function modelUrlProblem(url: string, pageOrigin: string): string | null 
   if (u.origin === pageOrigin || (u.protocol === 'https:' && isHubHost(u.hostname))) return null;
   return `the model URL ${url} is on ${u.host}: this page may download only from its own origin (${new URL(pageOrigin).host}) or the Hugging Face Hub (huggingface.co), the hosts its Content-Security-Policy allows`;
 }
+
+/**
+ * The folder URL that `?model=` names: a Hub model id ('gpt2', 'distilbert/distilgpt2'), as
+ * Transformers.js takes it, becomes its folder on the Hub; anything else is a URL, resolved
+ * against the page ('/models/tiny/'). Left as written when it is no URL, for modelUrlProblem to name.
+ */
+export function resolveModelParam(param: string, pageHref: string): string {
+  if (/^[\w-][\w.-]*(?:\/[\w-][\w.-]*)?$/.test(param) && !param.includes('..')) {
+    return `https://huggingface.co/${param}/resolve/main/`;
+  }
+  try {
+    return new URL(param, pageHref).href;
+  } catch {
+    return param;
+  }
+}
