@@ -30,6 +30,28 @@ const step = (n: number): ModelEvent => ({
 });
 
 describe('ModelWorkerClient', () => {
+  it('says it is stopping from the click until the worker has stopped, a cancel overriding a pause', () => {
+    const client = new ModelWorkerClient();
+    const w = FakeWorker.last;
+    client.pause(); // nothing training: nothing to wait for
+    expect(client.stopping).toBeNull();
+    w.reply({ type: 'status', status: 'training', runId: 'run-1' });
+    client.pause();
+    expect(client.stopping).toBe('pause');
+    w.reply(step(1)); // the step in flight ends; still stopping
+    client.pause();
+    expect(client.stopping).toBe('pause');
+    client.cancel();
+    expect(client.stopping).toBe('cancel');
+    expect(w.sent.filter((r) => r.type === 'pause' || r.type === 'cancel').map((r) => r.type)).toEqual(['pause', 'pause', 'pause', 'cancel']);
+    w.reply({ type: 'status', status: 'cancelled', runId: 'run-1' });
+    expect(client.stopping).toBeNull();
+    w.reply({ type: 'status', status: 'training', runId: 'run-2' });
+    client.pause();
+    w.reply({ type: 'status', status: 'paused', runId: 'run-2' });
+    expect(client.stopping).toBeNull();
+  });
+
   it("forgets the last run's steps, losses and id when other weights are loaded", async () => {
     const client = new ModelWorkerClient();
     const w = FakeWorker.last;

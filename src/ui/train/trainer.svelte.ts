@@ -108,6 +108,7 @@ export class ModelWorkerClient {
         this.prepareProgress = null;
         break;
       case 'status':
+        if (e.status !== 'training') this.stopping = null;
         this.status = e.status;
         this.statusMessage = e.message ?? null;
         this.runId = e.runId ?? null; // the session's run, or none (a new base model drops it)
@@ -228,13 +229,21 @@ export class ModelWorkerClient {
     await started;
   }
 
+  /**
+   * Asked to pause or cancel while training, until the worker says it has stopped: the step in
+   * flight ends first (about 30 s on WASM), and a pause then writes a checkpoint (1 GB for distilgpt2).
+   */
+  stopping = $state.raw<'pause' | 'cancel' | null>(null);
+
   pause(): void {
+    if (this.status === 'training' && this.stopping === null) this.stopping = 'pause';
     this.#send({ type: 'pause' });
   }
   resume(): void {
     this.#send({ type: 'resume' }); // the worker stops sampling to train, and says so
   }
   cancel(): void {
+    if (this.status === 'training') this.stopping = 'cancel'; // the worker's cancel wins over a pause
     this.#send({ type: 'cancel' });
   }
 
