@@ -127,6 +127,9 @@ describe('accessibility basics', () => {
       await tabTo(page, page.locator('[data-testid=train-pause]'));
       await page.keyboard.press('Enter');
       await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 120_000 });
+      // The focus went on to Resume, which took Pause's place.
+      const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+      expect(await focused()).toBe('train-continue');
       await screenshot(page, 'a11y-1-keyboard-trained');
 
       // Generate: a prompt typed, short tweets, Enter in the prompt field submits.
@@ -158,7 +161,7 @@ describe('accessibility basics', () => {
       await tabTo(page, page.locator('[data-testid=train-continue]'));
       await page.keyboard.press('Enter');
       await expect.poll(() => shelfRun.textContent(), { timeout: 30_000 }).toContain('· training ·');
-      await tabTo(page, page.locator('[data-testid=train-pause]'));
+      expect(await focused()).toBe('train-pause'); // and back: Pause takes Resume's place with the focus
       await page.keyboard.press('Enter');
       await expect.poll(() => shelfRun.textContent(), { timeout: 120_000 }).toContain('· paused ·');
 
