@@ -123,12 +123,12 @@ describe('accessibility basics', () => {
       for (const l of looks.filter((l) => l.tag !== 'BUTTON')) {
         expect([l.name, l.cursor === 'not-allowed', l.background === enabledField.background]).toEqual([l.name, l.disabled, !l.disabled]);
       }
-      // Paused at once: the step in flight finishes, and the weights can be sampled.
-      await tabTo(page, page.locator('[data-testid=train-pause]'));
+      // Start, disabled while training, handed the focus to Pause. Paused at once: the step in
+      // flight finishes, and the weights can be sampled; the focus goes on to Resume, in Pause's place.
+      const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+      expect(await focused()).toBe('train-pause');
       await page.keyboard.press('Enter');
       await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 120_000 });
-      // The focus went on to Resume, which took Pause's place.
-      const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
       expect(await focused()).toBe('train-continue');
       await screenshot(page, 'a11y-1-keyboard-trained');
 
