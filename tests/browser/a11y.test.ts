@@ -147,6 +147,11 @@ describe('accessibility basics', () => {
       const samples = await page.locator('[data-testid=sample]').allInnerTexts();
       expect(samples).toHaveLength(2);
       for (const s of samples) expect(s.startsWith('Keyboards are')).toBe(true);
+      // Generate pressed from the keyboard: Stop takes its place and the focus, and gives both back at the end.
+      await tabTo(page, gen.locator('[data-testid=generate]'), 5);
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('[data-testid=samples][data-batch="2"][data-state=done]', { timeout: 180_000 });
+      expect(await focused()).toBe('generate');
 
       // Export: the weights, downloaded from the keyboard.
       await tabTo(page, page.locator('[data-testid=export-weights]'));
