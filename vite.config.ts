@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { sampleArchives } from './scripts/fixtures/sample-archive';
@@ -28,26 +31,35 @@ function sampleArchivePlugin(): Plugin {
 }
 
 /**
- * Lists every file of the build in precache.json, so public/sw.js can cache the whole app at
- * install: the page's own bundle and the workers load before the service worker controls
- * the page, so caching only what passes through it would miss them on the first visit.
+ * Lists every file of the build in precache.json, so the service worker can cache the whole app
+ * at install: the page's own bundle and the workers load before the service worker controls
+ * the page, so caching only what passes through it would miss them on the first visit. Emits
+ * the service worker (src/service-worker.js) as sw.js, its cache named after that list.
  */
-function precacheManifestPlugin(): Plugin {
+function serviceWorkerPlugin(): Plugin {
   return {
-    name: 'tweetforge-precache-manifest',
+    name: 'tweetforge-service-worker',
     apply: 'build',
     generateBundle: {
       order: 'post', // after the sample archives and index.html are emitted
       handler(_options, bundle) {
-        const files = Object.keys(bundle).filter((f) => !f.endsWith('.map') && f !== 'precache.json');
-        this.emitFile({ type: 'asset', fileName: 'precache.json', source: JSON.stringify(files.sort()) });
+        const files = Object.keys(bundle).filter((f) => !f.endsWith('.map') && f !== 'precache.json' && f !== 'sw.js');
+        const list = JSON.stringify(files.sort());
+        this.emitFile({ type: 'asset', fileName: 'precache.json', source: list });
+        const sw = fs.readFileSync(path.resolve('src/service-worker.js'), 'utf8');
+        this.emitFile({ type: 'asset', fileName: 'sw.js', source: sw.replace('__BUILD_ID__', buildId(list)) });
       },
     },
   };
 }
 
+/** The build's id: a hash of its file list, whose names carry their contents' hashes. */
+export function buildId(precacheList: string): string {
+  return createHash('sha256').update(precacheList).digest('hex').slice(0, 12);
+}
+
 export default defineConfig({
-  plugins: [svelte(), sampleArchivePlugin(), precacheManifestPlugin()],
+  plugins: [svelte(), sampleArchivePlugin(), serviceWorkerPlugin()],
   // Relative base so the built app works from any folder a static server gives it.
   base: './',
   worker: { format: 'es' },

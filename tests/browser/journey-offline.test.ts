@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
 import { appUrl, expectReadable, launchBrowser, recordPage, screenshot } from '../helpers/browser';
+import { buildId } from '../../vite.config.ts';
 
 const MODEL = 'tiny';
 
@@ -36,10 +37,16 @@ describe('offline after the first visit', () => {
     const page = await context.newPage();
     const rec = recordPage(page);
     try {
+      // An earlier build's cache, left in this origin (opened from a file of the app that starts no worker).
+      await page.goto(`${appUrl()}favicon.svg`);
+      await page.evaluate(async () => (await caches.open('tweetforge-shell-v2')).put('/old.js', new Response('old')));
       await page.goto(`${appUrl()}?model=/fixtures/models/${MODEL}/`);
       // The service worker is installed (its install step cached the build) and in control.
       await page.evaluate(() => navigator.serviceWorker.ready);
       await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 30_000 });
+      // Its cache is named after this build's files, and the earlier build's is gone.
+      const list = await (await fetch(`${appUrl()}precache.json`)).text();
+      expect(await page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('tweetforge-shell-')))).toEqual([`tweetforge-shell-${buildId(list)}`]);
       const online = await generateOne(page, 1); // downloads the base model into Cache Storage
 
       await context.setOffline(true);

@@ -3,7 +3,10 @@
 // picked up at once when online; the cache answers only when the network cannot.
 // Base models are cached separately by the model loader (Cache Storage 'tweetforge-models'),
 // and tweets are never fetched at all: they come from the person's own files.
-const SHELL = 'tweetforge-shell-v2';
+// Named after the build (vite.config.ts writes the id of its file list here, and emits this file
+// as sw.js): a new build changes this file, so the browser installs it, which caches the new build
+// whole, and its activation deletes the caches of builds before it.
+const SHELL = 'tweetforge-shell-__BUILD_ID__';
 
 // Every file of the build (precache.json, listed by vite.config.ts): the page's bundle and the
 // workers have loaded before this worker controls the page, so without the list a first
