@@ -25,6 +25,8 @@ describe('training on the WebAssembly fallback', () => {
       await waitForStep(page, 12);
       await page.click('[data-testid=train-pause]');
       await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 120_000 });
+      // No GPU holds the tensors here: the memory is the tab's.
+      expect(await page.locator('[data-testid=train-memory]').locator('..').innerText()).toMatch(/· tfjs memory [\d.]+ [kMG]B in [\d,]+ tensors/);
       await screenshot(page, 'train-wasm-paused');
       const first = Number(await page.getAttribute('[data-testid=train-loss]', 'data-first-loss'));
       const last = Number(await page.getAttribute('[data-testid=train-loss]', 'data-loss'));

@@ -150,6 +150,7 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
       await page.click('[data-testid=train-pause]');
       await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 240_000 });
       await screenshot(page, 'train-after-resume');
+      expect(await page.locator('[data-testid=train-memory]').locator('..').innerText()).toMatch(/· GPU memory [\d.]+ [kMG]B in [\d,]+ tensors/);
       // Paused, the step line tells no time left (it said "estimating time left").
       expect(await page.innerText('[data-testid=train-step-line]')).toMatch(/^Step \d+ of \d+ · epoch 1 of 1 · [\d,]+ tokens\/s$/);
 
