@@ -209,15 +209,20 @@ export class TrainingSession {
     }
   }
 
+  /** The runs some tab holds, once the browser has let go of the one this tab gave up last. */
+  private async openRuns(): Promise<Set<string>> {
+    await this.releasing;
+    return openRuns();
+  }
+
   /** The saved runs, each marked when another tab has it open. */
   private async shelf(): Promise<ShelfRun[]> {
-    await this.releasing; // a run this tab let go of is not open elsewhere
-    const [runs, open] = await Promise.all([listRuns(), openRuns()]);
+    const [runs, open] = await Promise.all([listRuns(), this.openRuns()]);
     return runs.map((r) => ({ ...r, openElsewhere: r.run.id !== this.runId && open.has(r.run.id) }));
   }
 
   private async refuseIfOpenElsewhere(runId: string, what: 'run' | 'checkpoint'): Promise<void> {
-    if (runId !== this.runId && (await openRuns()).has(runId)) {
+    if (runId !== this.runId && (await this.openRuns()).has(runId)) {
       throw new Error(`this ${what === 'run' ? 'run' : "run's checkpoint"} is open in another tab: delete it there, or close that tab first`);
     }
   }
@@ -435,6 +440,7 @@ export class TrainingSession {
     if (this.status === 'training') throw new Error('pause the current run first');
     const run = this.need((await getRun(runId)) ?? null, `no run ${runId} in this browser's storage`);
     const ck = this.need((await loadLatestCheckpoint(runId)) ?? null, `run "${run.name}" has no checkpoint to resume from`);
+    await this.releasing; // the run may be the one this tab has just let go of
     const hold = runId === this.runId && this.hold ? this.hold : await holdRun(runId);
     if (!hold) throw new Error(`run "${run.name}" is open in another tab: continue it there, or close that tab first`);
     try {
