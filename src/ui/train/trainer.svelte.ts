@@ -185,6 +185,11 @@ export class ModelWorkerClient {
   }
 
   /** Loads the base model folder (Cache Storage makes the second visit instant). */
+  /** A saved run's record as the shelf last listed it (its settings, its base model), or null. */
+  savedRun(id: string | null): ShelfRun['run'] | null {
+    return id ? (this.shelf.find((r) => r.run.id === id)?.run ?? null) : null;
+  }
+
   async load(url: string): Promise<void> {
     const page = globalThis.location?.origin; // none where tests drive the client in Node
     const problem = page ? modelUrlProblem(url, page) : null;
