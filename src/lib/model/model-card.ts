@@ -4,6 +4,7 @@
 // from what this app knows locally. No W&B links: nothing here left the machine.
 import type { AccountStats } from '../dataset/types.ts';
 import { DEFAULT_PROMPT } from '../generate/options.ts';
+import { isHubId } from './model-url.ts';
 
 /** One account's column of the data table (the dataset's own stats; replies are not shown). */
 export type CardAccount = Pick<AccountStats, 'username' | 'displayName' | 'downloaded' | 'retweets' | 'short' | 'kept'>;
@@ -33,9 +34,6 @@ export interface ModelCardInfo {
   /** Page defaults for sampling, echoed in "How to use". */
   widgetText?: string;
 }
-
-/** A Hub model id, 'distilgpt2' or 'distilbert/distilgpt2': what the metadata's base_model may name. */
-const HUB_ID = /^[\w.-]+(?:\/[\w.-]+)?$/;
 
 /** Escapes a value for one cell of a Markdown table (pipes, line breaks). */
 export function mdCell(s: string | number): string {
@@ -69,7 +67,7 @@ export function modelCard(info: ModelCardInfo): string {
   L.push(langs.length === 1 ? `language: ${yamlString(langs[0])}` : 'language:');
   if (langs.length > 1) for (const l of langs) L.push(`- ${yamlString(l)}`);
   L.push('tags:', '- huggingtweets', '- tweetforge', '- text-generation');
-  const hub = HUB_ID.test(info.baseModel);
+  const hub = isHubId(info.baseModel); // the metadata's base_model may name only a Hub model
   if (hub) L.push(`base_model: ${yamlString(info.baseModel)}`);
   const base = hub ? `[${info.baseModel}](https://huggingface.co/${info.baseModel})` : `a GPT-2 from ${info.baseModel}`;
   L.push('pipeline_tag: text-generation');

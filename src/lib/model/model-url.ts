@@ -7,6 +7,11 @@ export function isHubHost(host: string): boolean {
   return host === 'huggingface.co' || host.endsWith('.huggingface.co') || host.endsWith('.hf.co');
 }
 
+/** A Hub model id, 'gpt2' or 'distilbert/distilgpt2' (no path, no URL): what the Hub, and a card's base_model, name. */
+export function isHubId(s: string): boolean {
+  return /^[\w-][\w.-]*(?:\/[\w-][\w.-]*)?$/.test(s) && !s.includes('..');
+}
+
 /** Why the page cannot download a model from `url` (a folder URL), or null when it can. */
 export function modelUrlProblem(url: string, pageOrigin: string): string | null {
   let u: URL;
@@ -28,7 +33,7 @@ export function modelUrlProblem(url: string, pageOrigin: string): string | null 
  * against the page ('/models/tiny/'). Left as written when it is no URL, for modelUrlProblem to name.
  */
 export function resolveModelParam(param: string, pageHref: string): string {
-  if (/^[\w-][\w.-]*(?:\/[\w-][\w.-]*)?$/.test(param) && !param.includes('..')) {
+  if (isHubId(param)) {
     return `https://huggingface.co/${param}/resolve/main/`;
   }
   try {
