@@ -1,5 +1,5 @@
 // npm run bench:tokenizer [-- --mb 8 --rounds 3 --threads 1,2,4 --chunk 16384,65536 --warm-up 0 --peers no --split no]
-// Tokenizer throughput on ~8 MB of tweet-like text (tests/unit/torture-strings.ts), encoded tweet
+// Tokenizer throughput on ~8 MB of tweet-like text (tests/helpers/torture-strings.ts), encoded tweet
 // by tweet as the corpus does: ours vs js-tiktoken (`gpt2`) vs gpt-tokenizer (`r50k_base`) on one
 // thread in the same process, then our pool on Node worker_threads (the browser's pool runs the
 // same worker file on web workers), with the cores the process kept busy and the share of the pass
@@ -25,7 +25,7 @@ import { IdBuffer } from '../src/lib/tokenizer/id-buffer.ts';
 import { createNodeTokenizerPool } from '../src/lib/tokenizer/node-workers.ts';
 import { WARM_UP_CHARS } from '../src/lib/tokenizer/warm-up.ts';
 import { GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../scripts/fixtures/gpt2-tokenizer-files.ts';
-import { tweetLikeTexts } from '../tests/unit/torture-strings.ts';
+import { tweetLikeTexts } from '../tests/helpers/torture-strings.ts';
 import { parseArgs } from '../scripts/cli/args.ts';
 import { runTogether, whenTold } from './together.ts';
 

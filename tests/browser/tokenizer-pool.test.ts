@@ -8,7 +8,7 @@ import { build } from 'vite';
 import { launchBrowser, appUrl, recordPage } from '../helpers/browser.ts';
 import { writeGpt2TokenizerFiles, GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../../scripts/fixtures/gpt2-tokenizer-files.ts';
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
-import { tortureStrings, tweetLikeTexts } from '../unit/torture-strings.ts';
+import { tortureStrings, tweetLikeTexts } from '../helpers/torture-strings.ts';
 import type { PoolRun } from './tokenizer-pool-page.ts';
 
 const PAGE_DIR = path.resolve('.fixtures/tokenizer-pool-page');

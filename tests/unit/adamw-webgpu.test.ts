@@ -1,11 +1,11 @@
-// AdamW and the gradient norm on WebGPU run kernels of our own (adamw-webgpu.ts); on the cpu
+// AdamW and the gradient norm on WebGPU run kernels of our own (src/lib/webgpu/adamw.ts); on the cpu
 // backend, tfjs ops. The two must agree: the same three steps of AdamW with clipping on both
 // backends from the same start, and the sum of squares against tf.sum at awkward sizes.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
 import { AdamW, clipCoefficient } from '../../src/lib/train/adamw.ts';
-import { GROUPS, webgpuAdamW } from '../../src/lib/train/adamw-webgpu.ts';
+import { GROUPS, webgpuAdamW } from '../../src/lib/webgpu/adamw.ts';
 
 const available = await setupNodeWebGPU();
 

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
-import { gpuDropout } from '../../src/lib/model/dropout.ts';
+import { gpuDropout } from '../../src/lib/webgpu/dropout.ts';
 
 const available = await setupNodeWebGPU();
 

@@ -21,7 +21,7 @@ import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const GOLDEN = path.join(import.meta.dirname, 'export-check.golden.json');
+const GOLDEN = path.join(import.meta.dirname, '../golden/export-check.json');
 const OUT = path.join(ROOT, '.fixtures', 'export-check');
 const PY = '/usr/bin/python3';
 const IDS = [464, 3290, 318, 257, 1332, 286, 50256, 40]; // "The dog is a test of<|endoftext|>I"

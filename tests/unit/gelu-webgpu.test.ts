@@ -1,11 +1,11 @@
-// gelu_new on WebGPU is one kernel of ours forward and one backward (gelu-webgpu.ts); on the
+// gelu_new on WebGPU is one kernel of ours forward and one backward (src/lib/webgpu/gelu.ts); on the
 // cpu backend it is tfjs ops. Values and gradients must agree, large |x| included (where a
 // naive tanh overflows to NaN).
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
 import { activation } from '../../src/lib/model/attention.ts';
-import { gpuGeluNew } from '../../src/lib/model/gelu-webgpu.ts';
+import { gpuGeluNew } from '../../src/lib/webgpu/gelu.ts';
 
 const available = await setupNodeWebGPU();
 

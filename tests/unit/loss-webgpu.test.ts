@@ -1,5 +1,5 @@
 // The chunked cross-entropy on WebGPU runs kernels of our own on transposed logits
-// (loss-webgpu.ts); on the cpu backend, tfjs ops on whole logits are the reference. Shapes are
+// (src/lib/webgpu/loss.ts); on the cpu backend, tfjs ops on whole logits are the reference. Shapes are
 // chosen to reach every edge of the kernels: 70 positions (four full workgroups of 16 and a
 // partial one, and not a multiple of 4, so tfjs takes its scalar matmul), uneven chunks cut
 // into uneven pieces, and targets on the first and last row of a piece.

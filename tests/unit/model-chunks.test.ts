@@ -9,7 +9,7 @@ import { GPT2 } from '../../src/lib/model/gpt2.ts';
 import { vocabChunkSizes } from '../../src/lib/model/embedding.ts';
 import { parseConfig } from '../../src/lib/model/config.ts';
 import { tinyConfig, tinyWeights } from '../../scripts/fixtures/tiny-model.ts';
-import { lossAndGrads, maxAbsDiff, wholeWteGrad } from './model-helpers.ts';
+import { lossAndGrads, maxAbsDiff, wholeWteGrad } from '../helpers/model-helpers.ts';
 
 await importWasmBackend(); // the page's wasm backend, matmul plan included
 

@@ -8,7 +8,7 @@ import golden from '../golden/model-tiny.json';
 import { GPT2 } from '../../src/lib/model/gpt2.ts';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
 import { TINY_MODELS, tinyModelDir, type TinyModelName } from '../../scripts/fixtures/tiny-model.ts';
-import { greedyIds, lossesOf } from './model-helpers.ts';
+import { greedyIds, lossesOf } from '../helpers/model-helpers.ts';
 import { importWasmBackend } from '../../src/lib/wasm-matmul.ts';
 
 type Golden = typeof golden.models.tiny;

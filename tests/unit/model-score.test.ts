@@ -9,7 +9,7 @@ import { tinyConfig, tinyModelDir, tinyWeights } from '../../scripts/fixtures/ti
 import { scoreIds } from '../../scripts/cli/score.ts';
 import { GPT2 } from '../../src/lib/model/gpt2.ts';
 import { parseConfig } from '../../src/lib/model/config.ts';
-import { lossesOf } from './model-helpers.ts';
+import { lossesOf } from '../helpers/model-helpers.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 

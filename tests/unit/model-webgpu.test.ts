@@ -8,7 +8,7 @@ import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
 import { GPT2, defaultMaxBufferBytes } from '../../src/lib/model/gpt2.ts';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
-import { greedyIds, lossAndGrads, lossesOf, maxAbsDiff, wholeWteGrad } from './model-helpers.ts';
+import { greedyIds, lossAndGrads, lossesOf, maxAbsDiff, wholeWteGrad } from '../helpers/model-helpers.ts';
 import { parseConfig } from '../../src/lib/model/config.ts';
 import { tinyConfig, tinyWeights } from '../../scripts/fixtures/tiny-model.ts';
 

@@ -8,7 +8,7 @@ import { encode as gptTokenizerEncode } from 'gpt-tokenizer/encoding/r50k_base';
 import { GPT2Tokenizer, StreamingDecoder } from '../../src/lib/tokenizer/bpe';
 import { pretokenize } from '../../src/lib/tokenizer/pretokenize';
 import { GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../../scripts/fixtures/gpt2-tokenizer-files';
-import { tortureStrings, LONE_SURROGATES, tweetLikeTexts, rng } from './torture-strings';
+import { tortureStrings, LONE_SURROGATES, tweetLikeTexts, rng } from '../helpers/torture-strings.ts';
 
 let tok: GPT2Tokenizer;
 const tiktoken = getEncoding('gpt2');
@@ -54,7 +54,7 @@ describe('GPT2Tokenizer', () => {
   });
 
   it("splits on Unicode White_Space as GPT-2's Python regex did (U+0085 and U+FEFF)", () => {
-    // Ids from OpenAI's encoder.py (tests/unit/tokenizer-reference.py) with Python's `regex`.
+    // Ids from OpenAI's encoder.py (scripts/golden/tokenizer_reference.py) with Python's `regex`.
     const golden: [string, number[]][] = [
       ['nel\u0085line', [4954, 126, 227, 1370]],
       ['a \u0085 b', [64, 1587, 227, 275]],
@@ -74,7 +74,7 @@ describe('GPT2Tokenizer', () => {
   const python = spawnSync('python3', ['-c', 'import regex'], { encoding: 'utf8' });
   it.skipIf(python.status !== 0)("matches OpenAI's encoder.py (python3 + regex) on every torture string", () => {
     const inputs = [...TORTURE, ...tweetLikeTexts(2e5, 11)];
-    const lines = execFileSync('python3', ['tests/unit/tokenizer-reference.py', GPT2_VOCAB_JSON, GPT2_MERGES_TXT], {
+    const lines = execFileSync('python3', ['scripts/golden/tokenizer_reference.py', GPT2_VOCAB_JSON, GPT2_MERGES_TXT], {
       input: inputs.map((s) => JSON.stringify(s)).join('\n') + '\n',
       maxBuffer: 1 << 28,
     })

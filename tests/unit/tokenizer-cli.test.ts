@@ -5,7 +5,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { getEncoding } from 'js-tiktoken';
 import { writeGpt2TokenizerFiles } from '../../scripts/fixtures/gpt2-tokenizer-files.ts';
-import { tortureStrings } from './torture-strings.ts';
+import { tortureStrings } from '../helpers/torture-strings.ts';
 
 const DIR = path.resolve('.fixtures/tokenizer-gpt2');
 const tiktoken = getEncoding('gpt2');

@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { pieceEnd, pretokenize } from '../../src/lib/tokenizer/pretokenize.ts';
 import { PieceCache } from '../../src/lib/tokenizer/piece-cache.ts';
 import { IdBuffer } from '../../src/lib/tokenizer/id-buffer.ts';
-import { tortureStrings, tweetLikeTexts, LONE_SURROGATES, rng } from './torture-strings.ts';
+import { tortureStrings, tweetLikeTexts, LONE_SURROGATES, rng } from '../helpers/torture-strings.ts';
 
 /** The pieces pieceEnd cuts text into. */
 function scan(text: string): string[] {

@@ -10,7 +10,7 @@ import { TokenizerPool, type PoolWorker, type TokenizeProgress } from '../../src
 import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers.ts';
 import type { TokenizerReply } from '../../src/workers/tokenizer-protocol.ts';
 import { GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../../scripts/fixtures/gpt2-tokenizer-files.ts';
-import { tortureStrings, tweetLikeTexts, rng } from './torture-strings.ts';
+import { tortureStrings, tweetLikeTexts, rng } from '../helpers/torture-strings.ts';
 
 const files = { vocabJson: fs.readFileSync(GPT2_VOCAB_JSON, 'utf8'), mergesTxt: fs.readFileSync(GPT2_MERGES_TXT, 'utf8') };
 let tok: GPT2Tokenizer;

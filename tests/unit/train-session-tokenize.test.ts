@@ -13,7 +13,7 @@ import { encodePacked } from '../../src/lib/tokenizer/packed-ids';
 import type { ModelFiles } from '../../src/lib/model/load';
 import { loadModelDir } from '../../scripts/fixtures/model-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
-import { tortureStrings, tweetLikeTexts } from './torture-strings';
+import { tortureStrings, tweetLikeTexts } from '../helpers/torture-strings.ts';
 import { sessionHarness } from '../helpers/session-harness';
 
 let files: ModelFiles;

@@ -4,8 +4,8 @@
 // batch dimensions, and Hugging Face's Conv1D weights are already [in, out].
 import * as tf from '@tensorflow/tfjs';
 import type { LayerKV } from './cache.ts';
-import { gpuGeluNew } from './gelu-webgpu.ts';
-import { gpuLayerNorm } from './layernorm-webgpu.ts';
+import { gpuGeluNew } from '../webgpu/gelu.ts';
+import { gpuLayerNorm } from '../webgpu/layernorm.ts';
 
 export type Dropout = (x: tf.Tensor, rate: number) => tf.Tensor;
 

@@ -7,7 +7,7 @@
 // own gather gradient uses UnsortedSegmentSum, which the wasm backend lacks; ScatterNd
 // exists on cpu, wasm, webgl and webgpu. No one-hot matrix is ever built.
 import * as tf from '@tensorflow/tfjs';
-import { gpuChunkedLookup } from './embedding-webgpu.ts';
+import { gpuChunkedLookup } from '../webgpu/embedding.ts';
 
 export interface VocabChunk {
   /** First token id in this chunk. */

@@ -11,7 +11,7 @@ import { normalizeWeights, paramTable } from './params.ts';
 import { embeddingLookup, headLogits, tokenCrossEntropy, vocabChunkSizes, type VocabChunk } from './embedding.ts';
 import { causalMask, layerNorm, mlp, selfAttention, type Dropout } from './attention.ts';
 import { GPT2KVCache, type KVCache } from './cache.ts';
-import { seededDropout } from './dropout.ts';
+import { seededDropout } from '../webgpu/dropout.ts';
 
 export type { GPT2Config } from './config.ts';
 export { parseConfig } from './config.ts';

@@ -2,7 +2,7 @@
 // moments), and global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ does.
 // Everything stays on the device: no value is read back to JavaScript here.
 import * as tf from '@tensorflow/tfjs';
-import { GROUPS, webgpuAdamW } from './adamw-webgpu.ts';
+import { GROUPS, webgpuAdamW } from '../webgpu/adamw.ts';
 
 export interface AdamWOptions {
   beta1: number; // 0.9

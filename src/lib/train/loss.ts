@@ -14,7 +14,7 @@
 // On WebGPU the same, transposed: logits_c^T = W_c h^T [Vc, N] and g_c^T, so that every product
 // of the head runs on tfjs' vec4 matmul (see pieceLogits).
 import * as tf from '@tensorflow/tfjs';
-import { webgpuLoss } from './loss-webgpu.ts';
+import { webgpuLoss } from '../webgpu/loss.ts';
 
 export interface VocabChunk {
   start: number;

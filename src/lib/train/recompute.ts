@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GPT2Config } from '../model/config.ts';
 import { causalMask, layerNorm, type Dropout } from '../model/attention.ts';
-import { seededDropout } from '../model/dropout.ts';
+import { seededDropout } from '../webgpu/dropout.ts';
 import type { VocabChunk as ModelChunk } from '../model/embedding.ts';
 import { BLOCK_PARAMS, block, embed } from '../model/gpt2.ts';
 import { mixSeed } from '../dataset/corpus.ts';

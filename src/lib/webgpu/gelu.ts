@@ -2,7 +2,7 @@
 // forward and ~15 in their gradient (each layer runs it three times per training step with
 // blocks recomputed): on a real GPU a step is bound by the CPU cost of each dispatch.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
+import { elementwise, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './programs.ts';
 
 const FORWARD = 'TweetforgeGeluNew';
 const BACKWARD = 'TweetforgeGeluNewGrad';

@@ -5,7 +5,7 @@
 // a third of them: 12 tfjs ops per parameter for AdamW, 3 for its share of the norm. Here it is
 // 3 + 1, with the same arithmetic in the same order as adamw.ts' tfjs path.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, laneReduction, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
+import { elementwise, laneReduction, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './programs.ts';
 
 const MOMENT = 'TweetforgeAdamWMoment';
 const PARAM = 'TweetforgeAdamWParam';

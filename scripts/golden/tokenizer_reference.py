@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Usage: python3 tests/unit/tokenizer-reference.py VOCAB_JSON MERGES_TXT < one JSON string per line
+# Usage: python3 scripts/golden/tokenizer_reference.py VOCAB_JSON MERGES_TXT < one JSON string per line
 # Needs the `regex` module (pip install regex), as encoder.py did. Used by tests/unit/tokenizer-bpe.test.ts.
 # OpenAI's gpt-2/src/encoder.py, condensed: the reference the model was trained with.
 import json, sys, regex

@@ -7,7 +7,7 @@
 // (seed, element index), computed in the shader: nothing is drawn in JavaScript, nothing is
 // uploaded, and no mask is stored, because the backward pass recomputes it from the same seed.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
+import { elementwise, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './programs.ts';
 
 const KERNEL = 'TweetforgeDropout';
 

@@ -4,7 +4,7 @@
 // training step with blocks recomputed runs the forward twice and the backward once.
 // One workgroup per row: the row's mean and variance by trees in workgroup memory.
 import * as tf from '@tensorflow/tfjs';
-import { laneReduction, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
+import { laneReduction, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './programs.ts';
 
 const FORWARD = 'TweetforgeLayerNorm';
 const NORMALIZED = 'TweetforgeLayerNormXhat';

@@ -4,7 +4,7 @@
 // here 1 and 1, next to the piece's matmuls. distilgpt2 has 13 pieces: ~280 dispatches fewer a
 // step, on a GPU where each dispatch costs more CPU time than its arithmetic costs GPU time.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, laneReduction, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from '../model/webgpu-programs.ts';
+import { elementwise, laneReduction, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './programs.ts';
 
 const STATS = 'TweetforgeLossPieceStats';
 const STATS_NEXT = 'TweetforgeLossPieceStatsNext';

@@ -4,7 +4,7 @@
 // looks them up three times (forward, recomputed forward, backward): ~300 dispatches fewer,
 // on a GPU where each dispatch costs more CPU time than its arithmetic costs GPU time.
 import * as tf from '@tensorflow/tfjs';
-import { elementwise, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './webgpu-programs.ts';
+import { elementwise, registerWebGPUKernel, runKernel, runProgram, webgpuKernels } from './programs.ts';
 
 const GATHER = 'TweetforgeChunkGather';
 const GATHER_ADD = 'TweetforgeChunkGatherAdd';
