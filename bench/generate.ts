@@ -6,7 +6,7 @@
 // matmul is the real size; speed does not depend on the weights' values. Sampling uses
 // the page's settings (top-k 50, top-p 0.95, temperature 1) and min_new_tokens = N so every
 // run makes exactly N tokens. Prompt: <|endoftext|> "My dream is" (4 ids), as the page.
-// Prints a markdown table for README.md.
+// Prints a markdown table for docs/benchmarks.md.
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { benchOptions, importBenchWasm, shapeConfig } from './common.ts';

@@ -5,7 +5,7 @@
 // same File, in a worker of the same page (the least any reader must do). Also the longest
 // main-thread task while it runs (PerformanceObserver 'longtask'), which says whether the
 // page froze. Goals: time to table <= 1.5x the floor, no main-thread task over 50 ms.
-// Prints a markdown table row for README.md.
+// Prints a markdown table row for docs/benchmarks.md.
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

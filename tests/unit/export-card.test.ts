@@ -1,5 +1,5 @@
 // The model card (README.md of the bundle): huggingtweets' form, with the data table of
-// design.md's real huggingtweets card as input.
+// docs/design.md's real huggingtweets card as input.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { mdCell, modelCard, type ModelCardInfo } from '../../src/lib/model/model-card.ts';

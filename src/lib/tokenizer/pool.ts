@@ -56,7 +56,7 @@ export interface EncodeAllOptions {
 
 /**
  * Workers beyond this add memory (each holds its own tables and cache) more than speed: on 16
- * vCPUs, 16 workers were no faster than 8 (README, Benchmarks).
+ * vCPUs, 16 workers were no faster than 8 (docs/benchmarks.md, Tokenizer).
  */
 export const MAX_WORKERS = 8;
 const CHUNKS_IN_FLIGHT = 2;
