@@ -6,16 +6,12 @@
 // keys and strings written.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { blockLines, CARD_BLOCKS, frontMatter, HOSTILE_NAME, HOSTILE_NAME_SEEN, pyYaml, python, renderedText } from '../helpers/hostile-card.ts';
 import { defaultModelName, modelCard, yamlString, type ModelCardInfo } from '../../src/lib/model/model-card.ts';
 import { baseModelId } from '../../src/ui/export/card-info.ts';
 
-const NAME =
-  'Eve <img src=x onerror=alert(1)> | [x](javascript:alert(1))\n## How to use\n```\n---\nlanguage: xx\r\n' +
-  '<script>&lt;*_b_*\x00\x07\x1b\x7f\u0085\ufffe\uffff\ud800\u202eevil\u2028end #';
-/** What a reader must see: breaks as one space; controls, noncharacters, the lone surrogate and the override as U+FFFD. */
-const NAME_SEEN =
-  'Eve <img src=x onerror=alert(1)> | [x](javascript:alert(1)) ## How to use ``` --- language: xx ' +
-  '<script>&lt;*_b_*\uFFFD\uFFFD\uFFFD\uFFFD \uFFFD\uFFFD\uFFFD\uFFFDevil end #';
+const NAME = HOSTILE_NAME;
+const NAME_SEEN = HOSTILE_NAME_SEEN;
 const USER = 'x</a>_[y](z)\nfoo';
 const USER_SEEN = 'x</a>_[y](z) foo';
 const FILE = '<img src=x onerror=alert(1)>[a](javascript:b)`\n# x.zip';
@@ -39,35 +35,6 @@ const info = (name: string, user: string, base: string, extra: Partial<ModelCard
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * Checks `e` is inert inline Markdown/HTML and returns the text it renders as: every Markdown
- * metacharacter backslash-escaped, `<`/`>` only as entities, `&` opening no entity but &amp;,
- * `_` only between letters or digits (where CommonMark opens no emphasis), no line break,
- * and in a table cell no bare `|`.
- */
-function renderedText(e: string, cell: boolean): string {
-  let seen = '';
-  for (let i = 0; i < e.length; i++) {
-    const c = e[i];
-    if (c === '\\') {
-      expect(e[i + 1], `${e} @${i}`).toMatch(/^[!-/:-@[-`{-~]$/);
-      seen += e[++i];
-    } else if (c === '&') {
-      const ent = /^&(lt|gt|amp);/.exec(e.slice(i));
-      expect(ent || !/^&#?[a-z0-9]+;/i.test(e.slice(i)), `${e} @${i}`).toBeTruthy();
-      if (ent) (seen += { lt: '<', gt: '>', amp: '&' }[ent[1]]), (i += ent[0].length - 1);
-      else seen += c;
-    } else {
-      expect('<>`*[]#$~\n\r\u0085\u2028\u2029'.includes(c), `${JSON.stringify(c)} raw in ${e}`).toBe(false);
-      expect(c, e).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
-      if (c === '_') expect(/[\p{L}\p{N}]/u.test(e[i - 1] ?? '') && /[\p{L}\p{N}]/u.test(e[i + 1] ?? ''), `bare _ in ${e}`).toBe(true);
-      if (cell) expect(c, `bare | in cell ${e}`).not.toBe('|');
-      seen += c;
-    }
-  }
-  return seen;
-}
-
-/**
  * The hostile card, line by line against the card of placeholder names: the same lines, the same
  * text around each name, and where a name stands, inert text that renders as the name.
  */
@@ -87,12 +54,6 @@ function expectInert(card: string, reference: string, seen: Record<string, strin
   });
 }
 
-function python(script: string, input: string): unknown {
-  const r = spawnSync('python3', ['-c', script], { input, encoding: 'utf8' });
-  expect(r.stderr).toBe('');
-  return JSON.parse(r.stdout);
-}
-
 describe('the model card of a hostile archive', () => {
   it('has python3 with PyYAML to read it back (the tests below need it)', () => {
     expect(spawnSync('python3', ['-c', 'import yaml'], { encoding: 'utf8' }).status).toBe(0);
@@ -104,20 +65,16 @@ describe('the model card of a hostile archive', () => {
     expectInert(card, reference, { QQNAMEQQ: NAME_SEEN, QQUSERQQ: USER_SEEN, QQFILEQQ: BASE_SEEN.slice(29, -1) });
     expect(card).not.toMatch(/\p{Cs}|[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202e\ufffe\uffff]/u);
     // Only the card's own headings start a line with #; nothing starts a fence or front matter.
-    expect(card.split('\n').filter((l) => /^(#|```|---|language:|<)/.test(l))).toEqual([
-      '---', 'language: "en"', '---', expect.stringMatching(/^# Eve /), '## How does it work?', '## Training data',
-      '## Training procedure', '## How to use', '```python', '```', '## Limitations and bias',
-    ]);
+    expect(blockLines(card)).toEqual(CARD_BLOCKS);
   });
 
   it('reads back in the front matter as exactly the keys and strings written', () => {
     const card = modelCard(info(NAME, USER, 'distilgpt2', { language: [NAME, ...ODD], widgetText: NAME }));
-    const front = card.slice(4, card.indexOf('\n---\n'));
+    const front = frontMatter(card);
     // One line per key or list item, every string double-quoted on its own line.
     for (const line of front.split('\n')) expect(line).toMatch(/^(\w+:( "([^"\\]|\\.)*"| [\w-]+)?|- ("([^"\\]|\\.)*"|text: "([^"\\]|\\.)*"|[\w-]+))$/);
     expect(front).not.toMatch(/[^\x20-\x7e\n😀]/u);
-    const yaml = python('import sys, yaml, json; print(json.dumps(yaml.safe_load(sys.stdin.read())))', front);
-    expect(yaml).toEqual({
+    expect(pyYaml(front)).toEqual({
       language: [NAME, ...ODD],
       tags: ['huggingtweets', 'tweetforge', 'text-generation'],
       base_model: 'distilgpt2',
