@@ -16,10 +16,21 @@ const TYPES = {
 };
 
 /**
- * Static file server. `mounts` maps URL prefixes (e.g. '/models/tiny/') to folders,
+ * Cross-origin isolation, so the page gets SharedArrayBuffer and tfjs' threaded WASM build.
+ * `credentialless` rather than `require-corp`: the Hub download is a CORS fetch either way, and
+ * nothing cross-origin the page loads needs a Cross-Origin-Resource-Policy header.
+ */
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'credentialless',
+};
+
+/**
+ * Static file server. `isolate: false` leaves out the isolation headers (as a static host
+ * that cannot set headers would), for the tests of the service worker's isolation. `mounts` maps URL prefixes (e.g. '/models/tiny/') to folders,
  * so tests can serve a tiny model beside the app. Resolves to { url, close }.
  */
-export function startServer({ dir, port = 0, mounts = {} }) {
+export function startServer({ dir, port = 0, mounts = {}, isolate = true }) {
   const roots = [...Object.entries(mounts), ['/', dir]].map(([prefix, root]) => [prefix, path.resolve(root)]);
   const csp = contentSecurityPolicy(dir);
   const server = http.createServer((req, res) => {
@@ -47,6 +58,7 @@ export function startServer({ dir, port = 0, mounts = {} }) {
         // Sent on every file, not only in index.html's <meta>: a worker script takes its
         // policy from its own response, so this is what keeps the workers' fetches in bounds.
         ...(csp ? { 'content-security-policy': csp } : {}),
+        ...(isolate ? ISOLATION_HEADERS : {}),
       });
       if (req.method === 'HEAD') return res.end();
       fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
