@@ -17,12 +17,24 @@ const TYPES = {
 };
 
 /**
- * Static file server. `mounts` maps URL prefixes (e.g. '/models/tiny/') to folders,
- * so tests can serve a tiny model beside the app. Resolves to { url, close }.
+ * Cross-origin isolation, so the page gets SharedArrayBuffer and tfjs' threaded WASM build.
+ * `credentialless` rather than `require-corp`: the Hub download is a CORS fetch either way, and
+ * nothing cross-origin the page loads needs a Cross-Origin-Resource-Policy header.
  */
-export function startServer({ dir, port = 0, mounts = {} }) {
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'credentialless',
+};
+
+/**
+ * Static file server. `mounts` maps URL prefixes (e.g. '/models/tiny/') to folders, so tests
+ * can serve a tiny model beside the app; `isolate: false` leaves out the isolation headers, as
+ * a static host that cannot set headers would (the service worker's isolation is tested so).
+ * Resolves to { url, close }.
+ */
+export function startServer({ dir, port = 0, mounts = {}, isolate = true }) {
   const roots = [...Object.entries(mounts), ['/', dir]].map(([prefix, root]) => [prefix, path.resolve(root)]);
-  const headers = securityHeaders(dir);
+  const headers = { ...securityHeaders(dir), ...(isolate ? ISOLATION_HEADERS : {}) };
   const send = (res, status, text) => {
     res.writeHead(status, { ...headers, 'content-type': 'text/plain' });
     res.end(text);
