@@ -13,12 +13,12 @@ import { tinyModelDir, tinyConfig, tinyWeights, TINY_MODELS } from '../../script
 import {
   clearModelCache,
   listCachedModels,
-  loadModelFromFileList,
   loadModelFromUrl,
   MODEL_FILE_NAMES,
   type LoadProgress,
   type ModelFiles,
 } from '../../src/lib/model/load.ts';
+import { loadModelFromFileList } from '../../src/lib/model/local-files.ts';
 
 const TINY = tinyModelDir('tiny');
 const BARE = tinyModelDir('tiny-bare');
