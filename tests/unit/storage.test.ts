@@ -23,7 +23,7 @@ import { GPT2 } from '../../src/lib/model/gpt2';
 import { Corpus, type CorpusAccount } from '../../src/lib/dataset/corpus';
 import { Trainer, type TrainerState } from '../../src/lib/train/trainer';
 import { resolveTrainConfig } from '../../src/lib/train/config';
-import { syntheticTokens, syntheticWeights, syntheticConfig } from '../../src/lib/train/synthetic';
+import { syntheticTokens, syntheticWeights, syntheticConfig } from '../helpers/synthetic.ts';
 
 const modelCfg = syntheticConfig();
 const config = resolveTrainConfig({ blockSize: 8, batchSize: 2, epochs: 2, seed: 9, lr: 1e-3, lossReadEvery: 2 });
