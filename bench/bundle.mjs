@@ -34,7 +34,7 @@ const bundledWorker = {
 for (const name of ['train', 'profile', 'generate', 'tokenizer', 'cores']) {
   await esbuild.build({ ...common, entryPoints: [`bench/${name}.ts`], outfile: path.join(out, `${name}.mjs`), plugins: [bundledWorker] });
 }
-await esbuild.build({ ...common, entryPoints: ['src/lib/tokenizer/node-worker-entry.ts'], outfile: path.join(out, 'tokworker.mjs') });
+await esbuild.build({ ...common, entryPoints: ['src/workers/tokenizer-thread.ts'], outfile: path.join(out, 'tokworker.mjs') });
 
 const copy = (from, to) => {
   fs.mkdirSync(path.dirname(path.join(out, to)), { recursive: true });

@@ -206,5 +206,3 @@ export async function clearModelCache(baseUrl?: string): Promise<void> {
   const base = normalizeBaseUrl(baseUrl);
   await Promise.all(MODEL_FILE_NAMES.map((f) => cache.delete(new URL(f, base).href)));
 }
-
-export { loadModelFromFileList } from './local-files.ts';

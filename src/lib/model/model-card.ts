@@ -3,7 +3,7 @@
 // the data table; the training procedure; "How to use"; limitations and bias), written
 // from what this app knows locally. No W&B links: nothing here left the machine.
 import type { AccountStats } from '../dataset/types.ts';
-import { DEFAULT_PROMPT } from '../generate/options.ts';
+import { DEFAULT_PROMPT } from './sampling.ts';
 import { isHubId } from './model-url.ts';
 
 /** One account's column of the data table (the dataset's own stats; replies are not shown). */
