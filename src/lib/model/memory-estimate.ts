@@ -88,10 +88,10 @@ export interface DeviceLimits {
 
 /**
  * What one tab can hold across JavaScript and GPU memory, as a working figure: no browser states
- * it, and 16 GB is what a well-equipped computer gives a tab before it is killed. Loading holds
+ * it, and 16 GiB is what a well-equipped computer gives a tab before it is killed. Loading holds
  * the downloaded file and the float32 weights at once (about twice the weights).
  */
-export const TAB_MEMORY_CEILING = 16e9;
+export const TAB_MEMORY_CEILING = 16 * 2 ** 30;
 
 export interface DeviceFit {
   /** false: the model cannot run here, and `line` says why. */
@@ -99,11 +99,11 @@ export interface DeviceFit {
   line: string;
 }
 
-/** Decimal units, as a person compares with a GPU's "8 GB". */
-export function formatGB(n: number): string {
-  if (n >= 1e9) return `${+(n / 1e9).toFixed(1)} GB`;
-  if (n >= 1e6) return `${Math.round(n / 1e6)} MB`;
-  return `${Math.max(1, Math.round(n / 1e3))} kB`;
+/** Binary units, as WebGPU's limits are powers of two ("128 MiB", "4 GiB"). */
+export function formatSize(n: number): string {
+  if (n >= 2 ** 30) return `${+(n / 2 ** 30).toFixed(1)} GiB`;
+  if (n >= 2 ** 20) return `${Math.round(n / 2 ** 20)} MiB`;
+  return `${Math.max(1, Math.round(n / 2 ** 10))} KiB`;
 }
 
 /**
@@ -116,22 +116,22 @@ export function deviceFit(est: MemoryEstimate, limits: DeviceLimits | null, ceil
   if (est.largest.bytes > binding) {
     return {
       ok: false,
-      line: `this model cannot run on this GPU: ${est.largest.what} is ${formatGB(est.largest.bytes)} in one buffer, and this GPU's buffers stop at ${formatGB(binding)}`,
+      line: `this model cannot run on this GPU: ${est.largest.what} is ${formatSize(est.largest.bytes)} in one buffer, and this GPU's buffers stop at ${formatSize(binding)}`,
     };
   }
   if (2 * est.weightsBytes > ceiling) {
     return {
       ok: false,
-      line: `this model has ${formatCount(est.params)} parameters: about ${formatGB(est.weightsBytes)} of weights, held twice while loading, more than a browser tab can hold (about ${formatGB(ceiling)}); choose a smaller model`,
+      line: `this model has ${formatCount(est.params)} parameters: about ${formatSize(est.weightsBytes)} of weights, held twice while loading, more than a browser tab can hold (about ${formatSize(ceiling)}); choose a smaller model`,
     };
   }
   const device = Number.isFinite(binding)
-    ? `this GPU's buffers stop at ${formatGB(binding)} (its largest tensor: ${formatGB(est.largest.bytes)})`
+    ? `this GPU's buffers stop at ${formatSize(binding)} (its largest tensor: ${formatSize(est.largest.bytes)})`
     : 'it runs in this tab\'s memory (no WebGPU)';
   const far = est.trainingBytes > ceiling ? ': more than a browser tab can use, so generating may work but training will likely fail' : '';
   return {
     ok: true,
-    line: `This model (${formatCount(est.params)} parameters) needs about ${formatGB(est.weightsBytes)} for its weights and ${formatGB(est.trainingBytes)} to train at ${est.batch}×${est.block}${far}; ${device}.`,
+    line: `This model (${formatCount(est.params)} parameters) needs about ${formatSize(est.weightsBytes)} for its weights and ${formatSize(est.trainingBytes)} to train at ${est.batch}×${est.block}${far}; ${device}.`,
   };
 }
 
