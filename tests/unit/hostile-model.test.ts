@@ -83,6 +83,14 @@ describe('hostile model folders through the CLI', () => {
     expectOneLine(r, /config\.json: "n_layer" is 1000000/);
   }, 60_000);
 
+  it('a vocab.json id of 2^31 - 2 (the tokenizer would size its tables by it): refused before the tokenizer is built', () => {
+    const dir = folder('vocab-id', tinyConfig(), fs.readFileSync(path.join(TINY, 'model.safetensors')));
+    const vocab = JSON.parse(fs.readFileSync(path.join(TINY, 'vocab.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'vocab.json'), JSON.stringify({ ...vocab, '!': 2 ** 31 - 2 }));
+    const r = score(dir);
+    expectOneLine(r, /vocab\.json: the id of "!" is 2147483646, outside config\.json's vocab_size/);
+  }, 60_000);
+
   it('a real folder still scores (the bound is not met by refusing everything)', () => {
     const r = score(TINY);
     expect(r.stderr).toBe('');
