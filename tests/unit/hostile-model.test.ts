@@ -55,7 +55,7 @@ function score(dir: string): { status: number | null; stderr: string; ms: number
     timeout: 60_000,
   });
   const ms = performance.now() - t0;
-  const peak = Number(fs.readFileSync(rssFile, 'utf8'));
+  const peak = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) : Infinity; // none: killed at the timeout
   console.log(`${path.basename(dir)}: ${(ms / 1000).toFixed(2)} s, peak RSS ${(peak / 1e6).toFixed(0)} MB: ${r.stderr.trim()}`);
   return { status: r.status, stderr: r.stderr, ms, peak };
 }
