@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/lib/model/config.ts';
 import { deviceFit, estimateMemory, TAB_MEMORY_CEILING } from '../../src/lib/model/memory-estimate.ts';
+import { TRAIN_DEFAULTS } from '../../src/lib/train/config.ts';
 
 const base = { model_type: 'gpt2', vocab_size: 50257, n_positions: 1024 };
 const DISTILGPT2 = parseConfig({ ...base, n_embd: 768, n_head: 12, n_layer: 6 });
@@ -29,6 +30,10 @@ describe('estimateMemory', () => {
     expect(e.trainingBytes / 1e9).toBeCloseTo(1.97, 1);
     // Its largest single buffer is the MLP's weight or an activation, never the (chunked) embedding.
     expect(e.largest.bytes).toBe(4 * 4 * 12 * 256 * 256);
+  });
+
+  it("defaults to the default run's batch and block", () => {
+    expect(estimateMemory(DISTILGPT2)).toMatchObject({ batch: TRAIN_DEFAULTS.batchSize, block: TRAIN_DEFAULTS.blockSize });
   });
 
   it('caps the block at n_positions, and grows with the batch', () => {

@@ -5,7 +5,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GPT2Config } from './config.ts';
 import { deviceFit, estimateMemory, type DeviceLimits } from './memory-estimate.ts';
-import { TRAIN_DEFAULTS } from '../train/config.ts';
 
 /** The active WebGPU device's limits; null on every other backend. */
 export function activeDeviceLimits(): DeviceLimits | null {
@@ -20,7 +19,7 @@ export function activeDeviceLimits(): DeviceLimits | null {
 
 /** Throws the one line that refuses a model this device cannot hold; else returns the line to show. */
 export function checkFitsActiveDevice(config: GPT2Config): string {
-  const est = estimateMemory(config, { batch: TRAIN_DEFAULTS.batchSize, block: TRAIN_DEFAULTS.blockSize });
+  const est = estimateMemory(config); // at the default run's batch and block (train/config.ts's TRAIN_DEFAULTS)
   const fit = deviceFit(est, activeDeviceLimits());
   if (!fit.ok) throw new Error(fit.line);
   return fit.line;

@@ -23,8 +23,8 @@ export interface MemoryEstimate {
 }
 
 export interface EstimateOptions {
-  batch?: number; // rows per step (TRAIN_DEFAULTS: 4)
-  block?: number; // tokens per row (TRAIN_DEFAULTS: 256), capped at n_positions
+  batch?: number; // rows per step (default 4, the default run's: train/config.ts's TRAIN_DEFAULTS, which model/ may not import)
+  block?: number; // tokens per row (default 256, likewise), capped at n_positions
   /** Vocabulary rows per loss chunk: train/loss.ts's LOSS_PIECE_ROWS. */
   lossChunkRows?: number;
 }
