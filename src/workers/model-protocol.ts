@@ -53,7 +53,7 @@ export interface MemoryInfo {
 export type ModelEvent =
   | { type: 'backend'; name: BackendName; notice: string | null; slowdown: number; threads: number | null; isolated: boolean }
   /** `etaSec`: time left for this file at its rate so far (the weights take minutes on a slow line); null at first. */
-  | { type: 'load-progress'; file: string; loaded: number; total: number; etaSec: number | null }
+  | { type: 'load-progress'; file: string; loaded: number; total: number; etaSec: number | null; note?: LoadNote }
   /** `source`: the folder URL it came from, or 'files:' and the names of the files picked. */
   | { type: 'loaded'; params: number; nLayer: number; nEmbd: number; vocabSize: number; nPositions: number; source: string }
   /** While 'prepare' tokenizes the kept tweets, at most ~10 a second; the last has texts === totalTexts. */
@@ -92,3 +92,6 @@ export type ModelEvent =
   | { type: 'exported'; kind: 'weights' | 'bundle'; bytes: Uint8Array; filename: string }
   | { type: 'shelf'; runs: ShelfRun[] }
   | { type: 'error'; message: string; during: ModelRequest['type'] | 'train' };
+
+/** load-progress's note: once config.json is checked, what the model needs against what the device offers (memory-estimate.ts). */
+export type LoadNote = string;

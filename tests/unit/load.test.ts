@@ -14,6 +14,7 @@ import {
   clearModelCache,
   listCachedModels,
   loadModelFromUrl,
+  MODEL_CACHE_NAME,
   MODEL_FILE_NAMES,
   type LoadProgress,
   type ModelFiles,
@@ -22,6 +23,17 @@ import { loadModelFromFileList } from '../../src/lib/model/local-files.ts';
 
 const TINY = tinyModelDir('tiny');
 const BARE = tinyModelDir('tiny-bare');
+
+/** A safetensors file from a raw header object and `dataBytes` zero bytes of data. */
+function rawSafetensors(header: Record<string, unknown>, dataBytes: number): Buffer {
+  const json = Buffer.from(JSON.stringify(header));
+  const out = Buffer.alloc(8 + json.length + dataBytes);
+  out.writeBigUInt64LE(BigInt(json.length), 0);
+  json.copy(out, 8);
+  return out;
+}
+
+const file = (dir: string, name: string, as = name) => new File([fs.readFileSync(path.join(dir, name))], as);
 
 function expectTinyWeights(files: ModelFiles, name: 'tiny' | 'tiny-bare'): void {
   const opts = TINY_MODELS[name];
@@ -189,8 +201,96 @@ describe('loadModelFromUrl', () => {
   });
 });
 
+describe('loadModelFromUrl: what is checked before downloading and before caching', () => {
+  let server: http.Server;
+  let base: string;
+  const requests: string[] = [];
+  const badDir = fs.mkdtempSync(path.join(path.dirname(TINY), 'bad-cache-'));
+  for (const f of MODEL_FILE_NAMES) fs.copyFileSync(path.join(TINY, f), path.join(badDir, f));
+  fs.writeFileSync(path.join(badDir, 'model.safetensors'), rawSafetensors({
+    'wte.weight': { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+    'wpe.weight': { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+  }, 8));
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      requests.push(req.url!);
+      const [, folder, file] = req.url!.split('/');
+      const dir = folder === 'tiny' ? TINY : folder === 'bad' ? badDir : '';
+      const body = dir && fs.existsSync(path.join(dir, file)) ? fs.readFileSync(path.join(dir, file)) : undefined;
+      if (!body) res.writeHead(404, { connection: 'close' }).end('not found');
+      else res.writeHead(200, { 'content-length': body.length, connection: 'close' }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+    fs.rmSync(badDir, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    delete (globalThis as { caches?: unknown }).caches;
+    requests.length = 0;
+  });
+
+  it('asks checkConfig before the weights move: its refusal is the error, its line a progress note', async () => {
+    const refuse = () => {
+      throw new Error('this model cannot run on this GPU: too big');
+    };
+    await expect(loadModelFromUrl(base + 'tiny/', { checkConfig: refuse })).rejects.toThrow(/^this model cannot run on this GPU: too big$/);
+    expect(requests).toEqual(['/tiny/config.json']);
+    const events: LoadProgress[] = [];
+    await loadModelFromUrl(base + 'tiny/', { checkConfig: (c) => `needs ${c.n_layer} layers`, onProgress: (p) => events.push(p) });
+    const noted = events.findIndex((e) => e.note);
+    expect(events[noted]).toMatchObject({ file: 'config.json', note: 'needs 2 layers' });
+    expect(events.slice(0, noted).every((e) => e.file === 'config.json')).toBe(true); // before any other file
+  });
+
+  it('caches nothing of a folder that fails its checks, and drops a cached file that fails them', async () => {
+    const storage = new MemoryCacheStorage();
+    (globalThis as { caches?: unknown }).caches = storage;
+    await expect(loadModelFromUrl(base + 'bad/')).rejects.toThrow(/^model\.safetensors: tensors "wte\.weight" and "wpe\.weight" overlap/);
+    expect(await listCachedModels()).toEqual([]);
+    // A bad weights file already in the cache (a copy from before these checks) goes once refused.
+    const cache = await storage.open(MODEL_CACHE_NAME);
+    for (const f of MODEL_FILE_NAMES) {
+      const dir = f === 'model.safetensors' ? badDir : TINY;
+      await cache.put(base + 'tiny/' + f, new Response(fs.readFileSync(path.join(dir, f))));
+    }
+    expect((await listCachedModels())[0].complete).toBe(true);
+    await expect(loadModelFromUrl(base + 'tiny/')).rejects.toThrow(/overlap/);
+    expect(await listCachedModels()).toEqual([]);
+    expect(requests.filter((r) => r.startsWith('/tiny/'))).toEqual([]);
+    // And a good folder is cached whole, once it checks out.
+    await loadModelFromUrl(base + 'tiny/');
+    expect(await listCachedModels()).toEqual([expect.objectContaining({ baseUrl: base + 'tiny/', complete: true })]);
+  });
+
+  it('a put that fails (quota) leaves the model loaded and no partial folder cached', async () => {
+    const storage = new MemoryCacheStorage();
+    (globalThis as { caches?: unknown }).caches = storage;
+    const cache = await storage.open(MODEL_CACHE_NAME);
+    let puts = 0;
+    const put = cache.put.bind(cache);
+    cache.put = async (req, res) => {
+      if (++puts === 3) throw new DOMException('quota exceeded', 'QuotaExceededError');
+      return put(req, res);
+    };
+    expectTinyWeights(await loadModelFromUrl(base + 'tiny/'), 'tiny');
+    expect(await listCachedModels()).toEqual([]);
+  });
+
+  it('refuses vocab.json ids the model has no row for, before decoding the weights', async () => {
+    const vocab = JSON.parse(fs.readFileSync(path.join(TINY, 'vocab.json'), 'utf8'));
+    const files = (v: unknown) => [file(TINY, 'config.json'), file(TINY, 'model.safetensors'), file(TINY, 'merges.txt'), new File([JSON.stringify(v)], 'vocab.json')];
+    await expect(loadModelFromFileList(files({ ...vocab, '<|not-a-token|>': 50257 }))).rejects.toThrow(/^vocab\.json has 50258 tokens but config\.json's vocab_size is 50257$/);
+    const { '!': _bang, ...rest } = vocab;
+    await expect(loadModelFromFileList(files({ ...rest, '!': 1e9 }))).rejects.toThrow(/^vocab\.json: the id of "!" is 1000000000, outside config\.json's vocab_size \(0\.\.50256\)$/);
+    await expect(loadModelFromFileList(files({ ...rest, '!': 'one' }))).rejects.toThrow(/the id of "!" is "one"/);
+  });
+});
+
 describe('loadModelFromFileList', () => {
-  const file = (dir: string, name: string, as = name) => new File([fs.readFileSync(path.join(dir, name))], as);
 
   it('takes picked files, in any order, and ignores others', async () => {
     const files = [file(BARE, 'vocab.json'), file(BARE, 'model.safetensors'), new File(['x'], 'README.md'), file(BARE, 'merges.txt'), file(BARE, 'config.json')];

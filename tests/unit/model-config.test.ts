@@ -58,6 +58,32 @@ describe('parseConfig', () => {
   ])('refuses %j', (json, message) => {
     expect(() => parseConfig(json)).toThrow(message);
   });
+
+  // gpt2-xl's published config, and the sizes of Qwen2.5-7B (max_position_embeddings, intermediate_size) written GPT-2's way.
+  const GPT2_XL = { ...DISTILGPT2, n_embd: 1600, n_head: 25, n_layer: 48 };
+  const QWEN_7B_SIZED = { ...DISTILGPT2, n_embd: 3584, n_head: 28, n_layer: 28, n_positions: 131072, vocab_size: 152064, n_inner: 18944 };
+
+  it('admits gpt2-xl and a Qwen2.5-7B-sized model', () => {
+    expect(parseConfig(GPT2_XL).n_layer).toBe(48);
+    expect(parseConfig(QWEN_7B_SIZED)).toMatchObject({ n_positions: 131072, vocab_size: 152064, n_inner: 18944 });
+  });
+
+  it.each([
+    ['n_layer', 1_000_000, 256],
+    ['n_embd', 2 ** 20, 16384],
+    ['n_head', 1024, 256],
+    ['n_positions', 2 ** 24, 131072],
+    ['vocab_size', 2 ** 31, 262144],
+    ['n_inner', 2 ** 20, 65536],
+  ])('refuses %s = %i, one past any real model, in one line and at once', (key, value, max) => {
+    const json = { ...DISTILGPT2, n_embd: 768, n_head: key === 'n_head' ? 1024 : 12, [key]: value };
+    if (key === 'n_head') json.n_embd = 1024 * 8;
+    if (key === 'n_embd') json.n_head = 16;
+    const t0 = performance.now();
+    expect(() => parseConfig(json)).toThrow(`config.json: "${key}" is ${value}; at most ${max} is accepted`);
+    expect(performance.now() - t0).toBeLessThan(50);
+    expect(() => parseConfig({ ...json, [key]: max })).not.toThrow(/at most/);
+  });
 });
 
 describe('paramTable', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   f16ToF32,
   f32ToF16,
+  MAX_TENSORS,
   readSafetensors,
   readSafetensorsMetadata,
   writeSafetensors,
@@ -99,12 +100,62 @@ describe('safetensors', () => {
     ['overlapping tensors', rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32(3)), /"a" and "b" overlap/],
     ['a negative shape', rawFile({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, f32(1)), /"x" has an invalid shape/],
     ['bad metadata', rawFile({ __metadata__: { n: 1 } }, f32(0)), /__metadata__ must map strings to strings/],
+    ['a gap between tensors', rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, f32(3)),
+      /^model\.safetensors: bytes 4\.\.8 of the data belong to no tensor \(a gap before "b"\)$/],
+    ['a gap at the start', rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(2)), /bytes 0\.\.4 of the data belong to no tensor \(a gap before "a"\)/],
+    ['bytes after the last tensor', rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(2)),
+      /the data section is 8 bytes but its tensors end at byte 4 \(4 bytes belong to no tensor\)/],
+    ['a tensor inside another', rawFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 12] }, b: { dtype: 'U8', shape: [4], data_offsets: [4, 8] } }, f32(3)),
+      /^model\.safetensors: tensors "a" and "b" overlap \(bytes 4\.\.8 of the data\)$/],
+    ['a dtype named like an object property', rawFile({ x: { dtype: 'constructor', shape: [1], data_offsets: [0, 4] } }, f32(1)), /"x" has unknown dtype "constructor"/],
+    ['a shape too large to count', rawFile({ x: { dtype: 'F32', shape: [2 ** 40, 2 ** 40, 2 ** 40], data_offsets: [0, 4] } }, f32(1)),
+      /"x" holds 4 bytes but F32 \[1099511627776, 1099511627776, 1099511627776\] needs more than the whole data section \(4 bytes\)/],
+    ['a fractional dimension', rawFile({ x: { dtype: 'F32', shape: [0.5, 2], data_offsets: [0, 4] } }, f32(1)), /"x" has an invalid shape \[0\.5,2\]/],
+    ['more than 8 dimensions', rawFile({ x: { dtype: 'F32', shape: Array(9).fill(1), data_offsets: [0, 4] } }, f32(1)), /"x" has an invalid shape/],
   ];
   for (const [what, file, message] of cases) {
     it(`refuses ${what}`, () => {
       expect(() => readSafetensors(file)).toThrow(message);
     });
   }
+
+  it('names the file it was given', () => {
+    expect(() => readSafetensors(rawFile({ x: { dtype: 'Q4', shape: [1], data_offsets: [0, 4] } }, f32(1)), { file: 'shard-2.safetensors' }))
+      .toThrow(/^shard-2\.safetensors: tensor "x" has unknown dtype "Q4"$/);
+  });
+
+  it('refuses more entries than any real model has, before looking at one', () => {
+    const header: Record<string, unknown> = {};
+    for (let i = 0; i <= MAX_TENSORS; i++) header[`t${i}`] = { dtype: 'U8', shape: [0], data_offsets: [0, 0] };
+    expect(() => readSafetensors(rawFile(header, new Uint8Array(0)))).toThrow(`model.safetensors: the header lists ${MAX_TENSORS + 1} tensors, more than the ${MAX_TENSORS} any real model has`);
+    delete header[`t${MAX_TENSORS}`];
+    expect(readSafetensors(rawFile(header, new Uint8Array(0))).size).toBe(MAX_TENSORS);
+  });
+
+  it('200 tensors over the same 4 MiB are refused from the header, before any is decoded', () => {
+    const N = 4 * 2 ** 20;
+    const header: Record<string, unknown> = {};
+    for (let i = 0; i < 200; i++) header[`t${i}`] = { dtype: 'U8', shape: [N], data_offsets: [0, N] };
+    let decoded = 0;
+    const t0 = performance.now();
+    expect(() => readSafetensors(rawFile(header, new Uint8Array(N)), { include: () => (decoded++, true) })).toThrow(/"t\d+" and "t\d+" overlap/);
+    expect(decoded).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('keeps the header order when the data is laid out in another, and reads empty tensors', () => {
+    const data = new Float32Array([1, 2, 3]);
+    const file = rawFile({
+      b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+      e: { dtype: 'F32', shape: [0, 5], data_offsets: [12, 12] },
+      a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+    }, new Uint8Array(data.buffer));
+    const back = readSafetensors(file);
+    expect([...back.keys()]).toEqual(['b', 'e', 'a']);
+    expect([...back.get('b')!.data]).toEqual([2, 3]);
+    expect([...back.get('a')!.data]).toEqual([1]);
+    expect(back.get('e')!.shape).toEqual([0, 5]);
+  });
 
   it('refuses a header larger than the sane maximum', () => {
     const file = writeSafetensors(new Map([['x', { shape: [1], data: new Float32Array([1]) }]]));

@@ -220,6 +220,39 @@ describe('IndexedDB checkpoints (fake-indexeddb)', () => {
     expect(await askToKeepStorage()).toBe(false);
   });
 
+  it('a tensor put refused for the quota is one error: no unhandled rejection, nothing half-written, the last checkpoint intact', async () => {
+    const r = run();
+    await putRun(r);
+    await saveCheckpoint(r.id, fakeState(1, 1));
+    // The second tensor's put fails as a full disk does: its request errors and the transaction aborts.
+    const realPut = IDBObjectStore.prototype.put;
+    let puts = 0;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name !== 'tensors' || ++puts !== 2) return realPut.apply(this, args);
+      const tx = this.transaction as unknown as { _execRequestAsync(o: { source: unknown; operation: () => never }): IDBRequest };
+      return tx._execRequestAsync({ source: this, operation: () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); } });
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const state = fakeState(2, 2);
+      state.params.push(...['c', 'd', 'e'].map((key) => ({ ...state.params[0], key })));
+      const err = await saveCheckpoint(r.id, state).then(() => null, (e: unknown) => e);
+      expect((err as DOMException).name).toBe('QuotaExceededError');
+      expect(await quotaMessage(err)).toMatch(/^The browser refused to store the checkpoint: storage is full\. Delete old runs/);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // let any stray rejection surface
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      IDBObjectStore.prototype.put = realPut;
+    }
+    expect(unhandled).toEqual([]);
+    expect(puts).toBe(2); // stopped at the failure, not queued past it
+    const latest = await loadLatestCheckpoint(r.id);
+    expect(latest!.record.step).toBe(1);
+    expect(await (await db()).getAllKeysFromIndex('tensors', 'byCheckpoint', checkpointId(r.id, 2))).toEqual([]);
+  });
+
   it('resumes exactly through IndexedDB: 6 steps straight = 3, checkpoint, fresh model + trainer, 3 more', async () => {
     const straight = makeTrainer();
     for (let i = 0; i < 6; i++) straight.trainer.trainStep();

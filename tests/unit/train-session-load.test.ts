@@ -131,6 +131,40 @@ describe('TrainingSession: loading another base model', () => {
     s.session.dispose();
   });
 
+  it('refuses picked files whose config.json this device cannot hold, before reading the weights; the model in use stays', async () => {
+    const s = await loadedSession();
+    const before = await sampleText(s, 3);
+    // A GPT-2 as wide and deep as the bounds allow: 825 billion parameters, with a weights file of 8 bytes.
+    const config = { ...files.config, n_layer: 256, n_embd: 16384, n_head: 128 };
+    const picked = [
+      new File([JSON.stringify(config)], 'config.json'),
+      new File([new Uint8Array(8)], 'model.safetensors'),
+      new File([files.vocabJson], 'vocab.json'),
+      new File([files.mergesTxt], 'merges.txt'),
+    ];
+    await s.send({ type: 'load', source: { kind: 'files', files: picked } });
+    expect(s.of('error').at(-1)).toMatchObject({
+      during: 'load',
+      message: expect.stringMatching(/^this model has 825\.\d billion parameters: about \d+(\.\d)? [GT]iB of weights, .*more than a browser tab can hold/),
+    });
+    expect(s.of('status').at(-1)!.status).toBe('ready');
+    expect(await sampleText(s, 4)).toBe(before);
+    s.session.dispose();
+  });
+
+  it('passes the memory line of config.json on to the page with the progress', async () => {
+    const noting = async (url: string, onProgress: (file: string, loaded: number, total: number, note?: string) => void) => {
+      onProgress('config.json', 700, 700, 'This model needs about 1.8 GiB to train.');
+      onProgress('model.safetensors', 10, 10);
+      return loadUrl(url);
+    };
+    const s = sessionHarness({ loadUrl: noting });
+    await s.send({ type: 'init' });
+    await s.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
+    expect(s.of('load-progress').map((e) => e.note)).toEqual(['This model needs about 1.8 GiB to train.', undefined]);
+    s.session.dispose();
+  });
+
   it('stops a sampling in flight when another model comes in, and says why', async () => {
     const s = await loadedSession();
     await s.send({ type: 'sample', id: 7, prompt: 'My dream is', options: { ...greedy, maxNewTokens: 200, minNewTokens: 200 } });

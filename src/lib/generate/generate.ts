@@ -54,8 +54,24 @@ async function lastLogits(model: GPT2, rows: number[][], cache?: KVCache): Promi
 }
 
 /**
+ * Which of the model's `V` ids the tokenizer can decode (1) or not (0: past its vocabulary, or
+ * a gap in vocab.json's ids); undefined when it decodes them all, so sampling skips the mask.
+ */
+export function decodableIds(tok: GPT2Tokenizer, V: number): Uint8Array | undefined {
+  const lengths = tok.tables.tokenLengths; // -1 where vocab.json has no such id
+  const mask = new Uint8Array(V);
+  let all = true;
+  for (let id = 0; id < V; id++) {
+    mask[id] = id < lengths.length && lengths[id] >= 0 ? 1 : 0;
+    all &&= mask[id] === 1;
+  }
+  return all ? undefined : mask;
+}
+
+/**
  * The token loop without text: yields each sample's new ids as they come. Shared by
- * generate() (which adds streamed text) and the bench.
+ * generate() (which adds streamed text) and the bench. With `decodable` (decodableIds), no id
+ * outside it is ever picked.
  */
 export async function* generateIds(
   model: GPT2,
@@ -63,6 +79,7 @@ export async function* generateIds(
   opts: SampleOptions,
   eotId: number,
   signal?: AbortSignal,
+  decodable?: Uint8Array,
 ): AsyncGenerator<{ sample: number; id: number; done: boolean }> {
   const B = opts.numSamples;
   const P = prompt.length;
@@ -87,7 +104,7 @@ export async function* generateIds(
           continue;
         }
         const row = logits.subarray(b * V, (b + 1) * V);
-        const ctx = { seen: seqs[b], newTokens: t, eotId };
+        const ctx = { seen: seqs[b], newTokens: t, eotId, decodable };
         const id = pickToken(row, opts, ctx, opts.greedy ? 0 : rngs[b].next());
         seqs[b].push(id);
         done[b] = id === eotId || t === maxNew - 1;
@@ -104,7 +121,7 @@ export async function* generateIds(
 
 /**
  * Generates opts.numSamples continuations of `prompt`, streaming each token as it comes
- * with the text it completes. A sample's last event has done: true; a stop on
+ * with the text it completes (only ids the tokenizer can decode are drawn). A sample's last event has done: true; a stop on
  * <|endoftext|> yields the EOT id with the decoder's remaining text (never the EOT text).
  */
 export async function* generate(
@@ -116,7 +133,8 @@ export async function* generate(
 ): AsyncGenerator<GenerateEvent> {
   const decoders = Array.from({ length: opts.numSamples }, () => new StreamingDecoder(tok));
   const ids = promptIds(tok, prompt, opts.prefixEot ?? false);
-  for await (const e of generateIds(model, ids, opts, tok.eotId, signal)) {
+  const decodable = decodableIds(tok, model.config.vocab_size);
+  for await (const e of generateIds(model, ids, opts, tok.eotId, signal, decodable)) {
     const dec = decoders[e.sample];
     let text = e.id === tok.eotId ? '' : dec.push(e.id);
     if (e.done) text += dec.flush();

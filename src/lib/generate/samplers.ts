@@ -23,6 +23,17 @@ export function repetitionPenalty(logits: Float32Array, seen: Iterable<number>, 
   return out;
 }
 
+/**
+ * Removes the ids the tokenizer cannot decode (`decodable[id]` 0): a model whose vocab_size
+ * exceeds its vocabulary (GPT-2 checkpoints pad it to a multiple of 64 or 128) has logits for
+ * ids no text stands for, and drawing one would end the sample mid-stream.
+ */
+export function maskUndecodable(logits: Float32Array, decodable: Uint8Array): Float32Array {
+  const out = logits.slice();
+  for (let i = 0; i < out.length; i++) if (!decodable[i]) out[i] = -Infinity;
+  return out;
+}
+
 /** min_new_tokens: <|endoftext|> cannot be drawn before `minNewTokens` tokens exist. */
 export function suppressToken(logits: Float32Array, id: number): Float32Array {
   const out = logits.slice();
@@ -152,6 +163,8 @@ export interface StepContext {
   /** How many tokens this sample has generated so far. */
   newTokens: number;
   eotId: number;
+  /** 1 for each id the tokenizer can decode; absent when it decodes every id of the model. */
+  decodable?: Uint8Array;
 }
 
 export interface ProcessOptions {
@@ -164,11 +177,12 @@ export interface ProcessOptions {
 }
 
 /**
- * The full HF chain on one row. Greedy applies only the processors (repetition penalty,
- * min_new_tokens), not the warpers, as HF's greedy search does.
+ * The full HF chain on one row, after the ids no text stands for are removed. Greedy applies
+ * only the processors (repetition penalty, min_new_tokens), not the warpers, as HF's greedy
+ * search does.
  */
 export function processLogits(logits: Float32Array, o: ProcessOptions, ctx: StepContext): Float32Array {
-  let x = repetitionPenalty(logits, ctx.seen, o.repetitionPenalty);
+  let x = repetitionPenalty(ctx.decodable ? maskUndecodable(logits, ctx.decodable) : logits, ctx.seen, o.repetitionPenalty);
   if (ctx.newTokens < o.minNewTokens) x = suppressToken(x, ctx.eotId);
   if (o.greedy) return x;
   x = temperature(x, o.temperature);

@@ -30,10 +30,32 @@ export function innerSize(config: GPT2Config): number {
   return config.n_inner ?? 4 * config.n_embd;
 }
 
-function positiveInt(o: Record<string, unknown>, key: string, fallback?: number): number {
+/**
+ * The most config.json may ask for, checked before anything is sized from it. Each bound admits
+ * gpt2-xl (48 layers, 1600 wide, 25 heads, 1024 positions, 50257 tokens, MLP 6400) and a
+ * Qwen2.5-7B-sized model (28 layers, 3584 wide, 28 heads, 131072 positions, 152064 tokens, MLP
+ * 18944) with room to spare, and sits above the largest open models (~126 layers, 16384 wide,
+ * 128 heads, 256k-token vocabularies, MLP 53248): past these a config is broken or hostile, and
+ * a table of its parameters alone would take gigabytes. Whether a model that passes fits the
+ * device is memory-estimate.ts's question.
+ */
+export const CONFIG_LIMITS = {
+  n_layer: 256,
+  n_embd: 16_384,
+  n_head: 256,
+  n_positions: 131_072,
+  vocab_size: 262_144,
+  n_inner: 65_536,
+} as const;
+type Bounded = keyof typeof CONFIG_LIMITS;
+
+function positiveInt(o: Record<string, unknown>, key: Bounded, fallback?: number): number {
   const v = o[key] ?? fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw new Error(`config.json: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+    throw new Error(`config.json: "${key}" must be a positive integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  }
+  if (v > CONFIG_LIMITS[key]) {
+    throw new Error(`config.json: "${key}" is ${v}; at most ${CONFIG_LIMITS[key]} is accepted (no real GPT-2-family model comes close)`);
   }
   return v;
 }
@@ -84,9 +106,7 @@ export function parseConfig(json: unknown): GPT2Config {
     );
   }
   const nInner = o.n_inner;
-  if (nInner !== undefined && nInner !== null && !(typeof nInner === 'number' && Number.isInteger(nInner) && nInner > 0)) {
-    throw new Error(`config.json: "n_inner" must be null or a positive integer, got ${JSON.stringify(nInner)}`);
-  }
+  if (nInner !== undefined && nInner !== null) positiveInt(o, 'n_inner');
   // Variants we would silently compute wrong: refuse rather than produce garbage.
   if (o.scale_attn_weights === false) throw new Error('config.json: scale_attn_weights=false is not supported');
   if (o.scale_attn_by_inverse_layer_idx === true || o.reorder_and_upcast_attn === true) {

@@ -3,7 +3,7 @@
 // files a person picked or dropped, or a directory on disk (Node, scripts/fixtures/model-dir.ts).
 import { parseConfig, type GPT2Config } from './config.ts';
 import { normalizeWeights } from './params.ts';
-import { readSafetensors, type TensorData } from './safetensors.ts';
+import { decodeTensor, readSafetensorsHeader, type TensorData } from './safetensors.ts';
 
 export interface ModelFiles {
   config: GPT2Config;
@@ -19,13 +19,22 @@ export const DEFAULT_MODEL_URL = 'https://huggingface.co/distilbert/distilgpt2/r
 export const MODEL_FILE_NAMES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'] as const;
 export type ModelFileName = (typeof MODEL_FILE_NAMES)[number];
 
-/** Parses and cross-checks the four files of a model folder; errors name the file at fault. */
-export function modelFilesFromBytes(parts: {
-  configJson: string;
-  safetensors: ArrayBuffer | Uint8Array;
-  vocabJson: string;
-  mergesTxt: string;
-}): ModelFiles {
+/** A check of the parsed config before any weight is read: throws to refuse, or returns a line to show. */
+export type ConfigCheck = (config: GPT2Config) => string | void;
+
+/** The causal-mask buffers are constants (and 4 MB per layer at n_positions 1024): never decoded. */
+const isMaskBuffer = (name: string) => /\.attn\.(bias|masked_bias)$/.test(name);
+
+/**
+ * Parses and cross-checks the four files of a model folder; errors name the file at fault.
+ * Everything that can be checked without the weights' values is checked before one is decoded:
+ * the config's sizes, the whole safetensors header, its names and shapes against the config's
+ * parameter table, and the vocabulary's ids against vocab_size.
+ */
+export function modelFilesFromBytes(
+  parts: { configJson: string; safetensors: ArrayBuffer | Uint8Array; vocabJson: string; mergesTxt: string },
+  checkConfig?: ConfigCheck,
+): ModelFiles {
   let json: unknown;
   try {
     json = JSON.parse(parts.configJson);
@@ -33,22 +42,39 @@ export function modelFilesFromBytes(parts: {
     throw new Error(`config.json is not valid JSON (${(e as Error).message})`);
   }
   const config = parseConfig(json);
-  // The causal-mask buffers are constants (and 4 MB per layer at n_positions 1024): skip decoding them.
-  const raw = readSafetensors(parts.safetensors, { include: (n) => !/\.attn\.(bias|masked_bias)$/.test(n) });
-  const weights = normalizeWeights(config, raw);
+  checkConfig?.(config);
+  const bytes = parts.safetensors instanceof Uint8Array ? parts.safetensors : new Uint8Array(parts.safetensors);
+  const header = readSafetensorsHeader(bytes, { file: 'model.safetensors' });
+  const entries = normalizeWeights(config, new Map(header.entries.filter((e) => !isMaskBuffer(e.name)).map((e) => [e.name, e])));
+  checkVocab(parts.vocabJson, config);
+  if (!parts.mergesTxt.includes(' ')) throw new Error('merges.txt: no merges found (expected lines "a b")');
+  const weights = new Map<string, TensorData>();
+  for (const [name, e] of entries) weights.set(name, decodeTensor(bytes, header, e));
+  return { config, weights, vocabJson: parts.vocabJson, mergesTxt: parts.mergesTxt };
+}
+
+/**
+ * vocab.json must map tokens to ids the model has: an id at or past vocab_size has no row in the
+ * embedding (and a huge one would size the tokenizer's tables). Fewer tokens than vocab_size is
+ * allowed (GPT-2 checkpoints pad the vocabulary); generation never samples the ids without a token.
+ */
+function checkVocab(vocabJson: string, config: GPT2Config): void {
   let vocab: unknown;
   try {
-    vocab = JSON.parse(parts.vocabJson);
+    vocab = JSON.parse(vocabJson);
   } catch (e) {
     throw new Error(`vocab.json is not valid JSON (${(e as Error).message})`);
   }
-  const vocabSize = vocab && typeof vocab === 'object' ? Object.keys(vocab).length : 0;
-  if (vocabSize === 0) throw new Error('vocab.json: expected an object mapping tokens to ids');
-  if (vocabSize > config.vocab_size) {
-    throw new Error(`vocab.json has ${vocabSize} tokens but config.json's vocab_size is ${config.vocab_size}`);
+  const entries = vocab && typeof vocab === 'object' && !Array.isArray(vocab) ? Object.entries(vocab) : [];
+  if (entries.length === 0) throw new Error('vocab.json: expected an object mapping tokens to ids');
+  if (entries.length > config.vocab_size) {
+    throw new Error(`vocab.json has ${entries.length} tokens but config.json's vocab_size is ${config.vocab_size}`);
   }
-  if (!parts.mergesTxt.includes(' ')) throw new Error('merges.txt: no merges found (expected lines "a b")');
-  return { config, weights, vocabJson: parts.vocabJson, mergesTxt: parts.mergesTxt };
+  for (const [token, id] of entries) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= config.vocab_size) {
+      throw new Error(`vocab.json: the id of ${JSON.stringify(token).slice(0, 40)} is ${JSON.stringify(id)?.slice(0, 20)}, outside config.json's vocab_size (0..${config.vocab_size - 1})`);
+    }
+  }
 }
 
 export interface LoadProgress {
@@ -58,6 +84,8 @@ export interface LoadProgress {
   total: number;
   /** True when served from the local cache rather than the network. */
   cached?: boolean;
+  /** Once config.json is checked: what the model needs against what the device offers (memory-estimate.ts). */
+  note?: string;
 }
 
 export interface LoadOptions {
@@ -65,6 +93,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Use and fill Cache Storage when the environment has it (default true). */
   cache?: boolean;
+  /** Run on config.json before the other files download (device-fit.ts's checkFitsActiveDevice in the worker). */
+  checkConfig?: ConfigCheck;
 }
 
 /** Cache Storage bucket holding downloaded model files, keyed by their URLs. */
@@ -115,13 +145,19 @@ async function readBody(
   return out;
 }
 
-/** One file: from the cache when present, else over the network (then cached). */
-async function fetchFile(base: string, file: ModelFileName, opts: LoadOptions): Promise<Uint8Array> {
+/** One file's bytes, and where they came from: a file fetched from the network is cached only once the folder checks out. */
+interface Fetched {
+  url: string;
+  bytes: Uint8Array;
+  cached: boolean;
+  type: string;
+}
+
+/** One file: from the cache when present, else over the network. */
+async function fetchFile(base: string, file: ModelFileName, opts: LoadOptions, cache: Cache | undefined): Promise<Fetched> {
   const url = new URL(file, base).href;
-  const store = opts.cache === false ? undefined : cacheStorage();
-  const cache = store ? await store.open(MODEL_CACHE_NAME) : undefined;
   const hit = await cache?.match(url);
-  if (hit) return readBody(hit, file, true, opts.onProgress);
+  if (hit) return { url, bytes: await readBody(hit, file, true, opts.onProgress), cached: true, type: '' };
   let res: Response;
   try {
     res = await fetch(url, { signal: opts.signal });
@@ -132,37 +168,68 @@ async function fetchFile(base: string, file: ModelFileName, opts: LoadOptions): 
   }
   if (!res.ok) throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`.trim());
   const bytes = await readBody(res, file, false, opts.onProgress);
-  if (cache) {
-    const type = res.headers.get('content-type') ?? 'application/octet-stream';
-    await cache.put(url, new Response(bytes as Uint8Array<ArrayBuffer>, {
-      headers: { 'content-type': type, 'content-length': String(bytes.byteLength) },
-    }));
+  return { url, bytes, cached: false, type: res.headers.get('content-type') ?? 'application/octet-stream' };
+}
+
+/**
+ * Keeps the downloaded files of a folder that checked out. A put that fails (quota) leaves none
+ * of this folder's new files behind, so the folder is never listed complete with a file missing.
+ */
+async function keepFiles(cache: Cache, files: Fetched[]): Promise<void> {
+  const fresh = files.filter((f) => !f.cached);
+  try {
+    for (const f of fresh) {
+      await cache.put(f.url, new Response(f.bytes as Uint8Array<ArrayBuffer>, {
+        headers: { 'content-type': f.type, 'content-length': String(f.bytes.byteLength) },
+      }));
+    }
+  } catch {
+    // The model is loaded and in use; it will simply be downloaded again next time.
+    await Promise.all(fresh.map((f) => cache.delete(f.url).catch(() => false)));
   }
-  return bytes;
 }
 
 /**
  * Loads a GPT-2 folder served over HTTP (e.g. the Hub's .../resolve/main/). config.json
- * comes first and is checked, so a non-GPT-2 model is refused before hundreds of MB move.
- * Files are kept in Cache Storage (where available) so the next visit needs no network.
+ * comes first and is checked (its sizes, then `checkConfig`: will it fit this device?), so a
+ * model that cannot run is refused before hundreds of MB move. Files go to Cache Storage
+ * (where available) only once the whole folder has checked out, so the next visit needs no
+ * network and a refused file is never kept; a cached file that no longer checks out is dropped.
  */
 export async function loadModelFromUrl(baseUrl: string, opts: LoadOptions = {}): Promise<ModelFiles> {
   const base = normalizeBaseUrl(baseUrl);
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  const configJson = text(await fetchFile(base, 'config.json', opts));
-  let json: unknown;
+  const store = opts.cache === false ? undefined : cacheStorage();
+  const cache = store ? await store.open(MODEL_CACHE_NAME) : undefined;
+  const fetched: Fetched[] = [];
+  const refuse = async (e: unknown): Promise<never> => {
+    if (cache) await Promise.all(fetched.filter((f) => f.cached).map((f) => cache.delete(f.url).catch(() => false)));
+    throw e;
+  };
+  const config = await fetchFile(base, 'config.json', opts, cache);
+  fetched.push(config);
+  const configJson = text(config.bytes);
+  let parsed: GPT2Config;
   try {
-    json = JSON.parse(configJson);
+    parsed = parseConfig(JSON.parse(configJson));
   } catch (e) {
-    throw new Error(`config.json at ${base} is not valid JSON (${(e as Error).message})`);
+    const why = e instanceof SyntaxError ? `config.json at ${base} is not valid JSON (${e.message})` : (e as Error).message;
+    return refuse(new Error(why));
   }
-  parseConfig(json);
-  const [st, vocab, merges] = await Promise.all([
-    fetchFile(base, 'model.safetensors', opts),
-    fetchFile(base, 'vocab.json', opts),
-    fetchFile(base, 'merges.txt', opts),
-  ]);
-  return modelFilesFromBytes({ configJson, safetensors: st, vocabJson: text(vocab), mergesTxt: text(merges) });
+  const note = opts.checkConfig?.(parsed); // throws when the device cannot hold it: the file itself is fine
+  if (note) opts.onProgress?.({ file: 'config.json', loaded: config.bytes.byteLength, total: config.bytes.byteLength, cached: config.cached, note });
+  fetched.push(...(await Promise.all(
+    (['model.safetensors', 'vocab.json', 'merges.txt'] as const).map((f) => fetchFile(base, f, opts, cache)),
+  )));
+  const [, st, vocab, merges] = fetched;
+  let files: ModelFiles;
+  try {
+    files = modelFilesFromBytes({ configJson, safetensors: st.bytes, vocabJson: text(vocab.bytes), mergesTxt: text(merges.bytes) });
+  } catch (e) {
+    return refuse(e);
+  }
+  if (cache) await keepFiles(cache, fetched);
+  return files;
 }
 
 export interface CachedModel {

@@ -4,7 +4,7 @@
 // tokenizer files from `fallback` (the base model already loaded).
 import { BlobReader, Uint8ArrayWriter, ZipReader, type FileEntry } from '@zip.js/zip.js';
 import { findMembers } from '../archive/layout.ts';
-import { MODEL_FILE_NAMES, modelFilesFromBytes, type ModelFileName, type ModelFiles } from './load.ts';
+import { MODEL_FILE_NAMES, modelFilesFromBytes, type ConfigCheck, type ModelFileName, type ModelFiles } from './load.ts';
 
 /** Something with a name and bytes: a File, or a Blob under a name. */
 export type NamedBlob = Blob & { name?: string; webkitRelativePath?: string };
@@ -18,6 +18,8 @@ const isModelFile = (name: string): name is ModelFileName => (MODEL_FILE_NAMES a
 export interface FileListOptions {
   /** Files to use for any of config.json / vocab.json / merges.txt that were not given. */
   fallback?: Pick<ModelFiles, 'config' | 'vocabJson' | 'mergesTxt'>;
+  /** Run on config.json before the weights are decoded (device-fit.ts's checkFitsActiveDevice in the worker). */
+  checkConfig?: ConfigCheck;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function loadModelFromFileList(
     safetensors: found.get('model.safetensors')!,
     vocabJson: vocabJson!,
     mergesTxt: mergesTxt!,
-  });
+  }, opts.checkConfig);
 }
 
 /**

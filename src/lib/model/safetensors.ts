@@ -18,103 +18,164 @@ const ITEM_SIZE: Record<string, number> = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
 };
 
-/** Largest JSON header we accept: real GPT-2 headers are ~15 KB; anything huge is hostile or broken. */
-export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/**
+ * Largest JSON header we accept. The reference implementation allows 100 MB; a GPT-2 header is
+ * ~15 KB (gpt2-xl's ~70 KB) and a 7B model's shard ~30 KB, so 16 MiB is ample, and it bounds
+ * what JSON.parse may build from a hostile file (tens of MB of objects, not gigabytes).
+ */
+export const MAX_HEADER_BYTES = 16 * 2 ** 20;
+/** Most entries accepted: a 256-layer GPT-2 has 3,588 with its mask buffers; 16k leaves room for any real file. */
+export const MAX_TENSORS = 16_384;
+/** Most dimensions of one tensor (the format's tensors in practice have 0 to 5). */
+export const MAX_DIMS = 8;
 
 export interface ReadOptions {
   /** Return false to skip decoding a tensor (it is still validated), e.g. attn.bias buffers. */
   include?: (name: string) => boolean;
   /** Largest header accepted (default MAX_HEADER_BYTES). */
   maxHeaderBytes?: number;
+  /** The file's name, for messages (default model.safetensors). */
+  file?: string;
 }
 
-/** Reads and validates a safetensors file; every tensor comes back as float32. */
+/** One tensor as the header describes it; begin/end are relative to the data section. */
+export interface TensorEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  /** Every tensor in the header's order; sorted, their ranges cover the data section exactly, without gaps or overlap. */
+  entries: TensorEntry[];
+  /** Byte offset of the data section in the file. */
+  dataStart: number;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Reads a safetensors file's header and checks all of it before any tensor is decoded, as the
+ * reference implementation does: known dtypes, non-negative integer shapes, byte sizes equal to
+ * shape x dtype size, and ranges that, sorted, tile the data section from 0 to its end with no
+ * gap or overlap. So a file whose header promises more than it holds fails in one line, having
+ * allocated nothing but the parsed header.
+ */
+export function readSafetensorsHeader(buf: ArrayBuffer | Uint8Array, opts: ReadOptions = {}): SafetensorsHeader {
+  const bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
+  const file = opts.file ?? 'model.safetensors';
+  const { header, dataStart } = readHeader(bytes, opts.maxHeaderBytes ?? MAX_HEADER_BYTES, file);
+  const dataLen = bytes.byteLength - dataStart;
+  const names = Object.keys(header).filter((n) => n !== '__metadata__');
+  if (names.length > MAX_TENSORS) {
+    throw new Error(`${file}: the header lists ${names.length} tensors, more than the ${MAX_TENSORS} any real model has`);
+  }
+  const entries = names.map((name) => checkEntry(file, name, header[name], dataLen));
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const e = sorted[i];
+    if (e.begin < at) {
+      const prev = sorted[i - 1];
+      throw new Error(`${file}: tensors "${prev.name}" and "${e.name}" overlap (bytes ${e.begin}..${Math.min(at, e.end)} of the data)`);
+    }
+    if (e.begin > at) {
+      throw new Error(`${file}: bytes ${at}..${e.begin} of the data belong to no tensor (a gap before "${e.name}")`);
+    }
+    at = e.end;
+  }
+  if (at !== dataLen) {
+    throw new Error(`${file}: the data section is ${dataLen} bytes but its tensors end at byte ${at} (${dataLen - at} bytes belong to no tensor)`);
+  }
+  const meta = header.__metadata__;
+  return { entries, dataStart, metadata: (meta ?? {}) as Record<string, string> };
+}
+
+/** Checks one header entry against the format and the data section's length. */
+function checkEntry(file: string, name: string, raw: unknown, dataLen: number): TensorEntry {
+  const where = `${file}: tensor "${name}"`;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${where} is not an object in the header`);
+  const { dtype, shape, data_offsets } = raw as Record<string, unknown>;
+  if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
+    throw new Error(`${where} has unknown dtype ${JSON.stringify(dtype)?.slice(0, 40)}`);
+  }
+  if (!Array.isArray(shape) || shape.length > MAX_DIMS || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new Error(`${where} has an invalid shape ${JSON.stringify(shape)?.slice(0, 80)}`);
+  }
+  if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new Error(`${where} has invalid data_offsets ${JSON.stringify(data_offsets)?.slice(0, 80)}`);
+  }
+  const [begin, end] = data_offsets as [number, number];
+  if (begin > end) throw new Error(`${where} has data_offsets [${begin}, ${end}] with begin > end`);
+  if (end > dataLen) {
+    throw new Error(`${where} data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes; file truncated?)`);
+  }
+  // The product stays below 2^53 because it is bounded by the data section before it can overflow.
+  let numel = (shape as number[]).includes(0) ? 0 : 1;
+  let counted = 0;
+  for (const d of shape as number[]) {
+    if (numel * ITEM_SIZE[dtype] > dataLen) break;
+    numel *= d;
+    counted++;
+  }
+  const expected = numel * ITEM_SIZE[dtype];
+  if (end - begin !== expected) {
+    const needs = counted < shape.length || !Number.isSafeInteger(expected) ? `more than the whole data section (${dataLen} bytes)` : String(expected);
+    throw new Error(`${where} holds ${end - begin} bytes but ${dtype} [${(shape as number[]).join(', ')}] needs ${needs}`);
+  }
+  return { name, dtype, shape: [...(shape as number[])], begin, end };
+}
+
+/** Decodes one validated tensor of the file to float32. */
+export function decodeTensor(bytes: Uint8Array, header: SafetensorsHeader, entry: TensorEntry): ReadTensor {
+  const numel = (entry.end - entry.begin) / ITEM_SIZE[entry.dtype];
+  return { dtype: entry.dtype, shape: [...entry.shape], data: decode(bytes, header.dataStart + entry.begin, numel, entry.dtype) };
+}
+
+/** Reads and validates a safetensors file (the whole header first); every tensor comes back as float32. */
 export function readSafetensors(buf: ArrayBuffer | Uint8Array, opts: ReadOptions = {}): Map<string, ReadTensor> {
   const bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
-  const { header, dataStart } = readHeader(bytes, opts.maxHeaderBytes ?? MAX_HEADER_BYTES);
-  const dataLen = bytes.byteLength - dataStart;
-  const spans: { name: string; begin: number; end: number }[] = [];
+  const header = readSafetensorsHeader(bytes, opts);
   const out = new Map<string, ReadTensor>();
-  for (const [name, raw] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      throw new Error(`safetensors: entry "${name}" is not an object`);
-    }
-    const { dtype, shape, data_offsets } = raw as Record<string, unknown>;
-    if (typeof dtype !== 'string' || !(dtype in ITEM_SIZE)) {
-      throw new Error(`safetensors: tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}`);
-    }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new Error(`safetensors: tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
-    }
-    if (
-      !Array.isArray(data_offsets) || data_offsets.length !== 2 ||
-      !data_offsets.every((d) => Number.isSafeInteger(d) && d >= 0)
-    ) {
-      throw new Error(`safetensors: tensor "${name}" has invalid data_offsets ${JSON.stringify(data_offsets)}`);
-    }
-    const [begin, end] = data_offsets as [number, number];
-    if (begin > end) throw new Error(`safetensors: tensor "${name}" has data_offsets [${begin}, ${end}] with begin > end`);
-    if (end > dataLen) {
-      throw new Error(
-        `safetensors: tensor "${name}" data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes; file truncated?)`,
-      );
-    }
-    const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-    const expected = numel * ITEM_SIZE[dtype];
-    if (end - begin !== expected) {
-      throw new Error(
-        `safetensors: tensor "${name}" holds ${end - begin} bytes but ${dtype} [${shape.join(', ')}] needs ${expected}`,
-      );
-    }
-    spans.push({ name, begin, end });
-    if (opts.include && !opts.include(name)) continue;
-    out.set(name, { dtype, shape: [...(shape as number[])], data: decode(bytes, dataStart + begin, numel, dtype) });
-  }
-  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  for (let i = 1; i < spans.length; i++) {
-    const prev = spans[i - 1];
-    const cur = spans[i];
-    if (cur.begin < prev.end) {
-      throw new Error(`safetensors: tensors "${prev.name}" and "${cur.name}" overlap (bytes ${cur.begin}..${prev.end})`);
-    }
+  for (const e of header.entries) {
+    if (opts.include && !opts.include(e.name)) continue;
+    out.set(e.name, decodeTensor(bytes, header, e));
   }
   return out;
 }
 
 /** The __metadata__ map of a safetensors file (empty when absent). */
 export function readSafetensorsMetadata(buf: ArrayBuffer | Uint8Array): Record<string, string> {
-  const bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
-  const meta = readHeader(bytes, MAX_HEADER_BYTES).header.__metadata__;
-  return meta && typeof meta === 'object' ? (meta as Record<string, string>) : {};
+  return readSafetensorsHeader(buf).metadata;
 }
 
-function readHeader(bytes: Uint8Array, maxHeader: number): { header: Record<string, unknown>; dataStart: number } {
+function readHeader(bytes: Uint8Array, maxHeader: number, file: string): { header: Record<string, unknown>; dataStart: number } {
   if (bytes.byteLength < 8) {
-    throw new Error(`safetensors: file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
+    throw new Error(`${file}: file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
   if (n > BigInt(bytes.byteLength - 8)) {
-    throw new Error(`safetensors: header length ${n} exceeds the file size (${bytes.byteLength} bytes); not a safetensors file or truncated`);
+    throw new Error(`${file}: header length ${n} exceeds the file size (${bytes.byteLength} bytes); not a safetensors file or truncated`);
   }
   if (n > BigInt(maxHeader)) {
-    throw new Error(`safetensors: header length ${n} is larger than the ${maxHeader}-byte limit`);
+    throw new Error(`${file}: header length ${n} is larger than the ${maxHeader}-byte limit`);
   }
   const len = Number(n);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + len)));
   } catch (e) {
-    throw new Error(`safetensors: header is not valid UTF-8 JSON (${(e as Error).message})`);
+    throw new Error(`${file}: header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
-    throw new Error('safetensors: header is not a JSON object');
+    throw new Error(`${file}: header is not a JSON object`);
   }
   const meta = (header as Record<string, unknown>).__metadata__;
   if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta) ||
       !Object.values(meta).every((v) => typeof v === 'string'))) {
-    throw new Error('safetensors: __metadata__ must map strings to strings');
+    throw new Error(`${file}: __metadata__ must map strings to strings`);
   }
   return { header: header as Record<string, unknown>, dataStart: 8 + len };
 }

@@ -70,13 +70,27 @@ export async function saveCheckpoint(runId: string, state: TrainerState, keep = 
   const d = await db();
   const id = checkpointId(runId, state.step);
   const bytes = state.params.reduce((n, p) => n + p.data.byteLength + p.m.byteLength + p.v.byteLength, 0);
-  // 1) the tensors, all of them, before anything points at them
+  // 1) the tensors, all of them, before anything points at them: one put at a time, so a
+  // failure (the quota, most often) is one error here, not one unhandled rejection per tensor,
+  // and the transaction's abort takes every tensor of this checkpoint with it.
   {
     const tx = d.transaction('tensors', 'readwrite');
-    for (const p of state.params) {
-      void tx.store.put({ ckptId: id, key: p.key, shape: p.shape, data: p.data, m: p.m, v: p.v });
+    const done = tx.done;
+    done.catch(() => undefined); // the failed put below is the error to report; the abort only follows it
+    try {
+      for (const p of state.params) await tx.store.put({ ckptId: id, key: p.key, shape: p.shape, data: p.data, m: p.m, v: p.v });
+    } catch (e) {
+      // A put that failed without aborting the transaction (yet) must not let the others commit.
+      if (!tx.error) {
+        try {
+          tx.abort();
+        } catch {
+          // already aborted
+        }
+      }
+      throw tx.error ?? e;
     }
-    await tx.done;
+    await done;
   }
   // 2) metadata + pointer flip + pruning, atomically
   const record: CheckpointRecord = {

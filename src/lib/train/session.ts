@@ -15,6 +15,7 @@ import { loadModelFromFileList } from '../model/local-files.ts';
 import { exportBundle, exportSafetensors } from '../model/export.ts';
 import { generate, DEFAULT_SAMPLE_OPTIONS, type SampleOptions } from '../generate/generate.ts';
 import type { ModelCardInfo } from '../model/model-card.ts';
+import { checkFitsActiveDevice } from '../model/device-fit.ts';
 import { GPT2Tokenizer } from '../tokenizer/bpe.ts';
 import { DatasetEncoder, type TokenizerPoolFactory } from '../tokenizer/dataset-encoder.ts';
 import { unpack } from '../tokenizer/packed-ids.ts';
@@ -45,7 +46,7 @@ import { Trainer, isVocabChunkKey, tableSlice, vocabChunksInOrder, type TrainerS
 export interface SessionDeps {
   emit(e: ModelEvent, transfer?: Transferable[]): void;
   /** Loads a model folder by URL (default: loadModelFromUrl with Cache Storage). */
-  loadUrl?: (url: string, onProgress: (file: string, loaded: number, total: number) => void) => Promise<ModelFiles>;
+  loadUrl?: (url: string, onProgress: (file: string, loaded: number, total: number, note?: string) => void) => Promise<ModelFiles>;
   /** Backends to try (default WebGPU, WebGL, WASM, cpu). */
   backends?: readonly BackendName[];
   /**
@@ -250,15 +251,16 @@ export class TrainingSession {
     try {
       // Each file's rate is measured from its first report on: when the bytes before it began is unknown.
       const first = new Map<string, { at: number; loaded: number }>();
-      const onProgress = (file: string, loaded: number, total: number) => {
+      const onProgress = (file: string, loaded: number, total: number, note?: string) => {
         const now = performance.now();
         if (!first.has(file)) first.set(file, { at: now, loaded });
         const f = first.get(file)!;
-        this.emit({ type: 'load-progress', file, loaded, total, etaSec: etaSeconds(loaded - f.loaded, total - f.loaded, now - f.at) });
+        this.emit({ type: 'load-progress', file, loaded, total, etaSec: etaSeconds(loaded - f.loaded, total - f.loaded, now - f.at), ...(note ? { note } : {}) });
       };
+      const checkConfig = checkFitsActiveDevice; // before the weights download: refused if this device cannot hold them
       const files = url
-        ? await (this.deps.loadUrl ?? ((u, p) => loadModelFromUrl(u, { onProgress: (e) => p(e.file, e.loaded, e.total) })))(url, onProgress)
-        : await loadModelFromFileList(picked ?? []);
+        ? await (this.deps.loadUrl ?? ((u, p) => loadModelFromUrl(u, { onProgress: (e) => p(e.file, e.loaded, e.total, e.note), checkConfig })))(url, onProgress)
+        : await loadModelFromFileList(picked ?? [], { checkConfig });
       this.useFiles(files, url ?? 'files:' + (picked ?? []).map((f) => f.name).join(','));
       this.picked = url ? null : picked;
       if (!keepRun) this.forgetRun();

@@ -32,6 +32,8 @@ export class ModelWorkerClient {
   status = $state.raw<TrainStatus>('idle');
   statusMessage = $state.raw<string | null>(null);
   loadProgress = $state.raw<EventFields<'load-progress'> | null>(null);
+  /** The last load's memory line (load-progress's note): what the model needs against the device. */
+  loadNote = $state.raw<string | null>(null);
   model = $state.raw<EventFields<'loaded'> | null>(null);
   prepared = $state.raw<Prepared | null>(null);
   /** Set while a prepare tokenizes; null once it has replied. */
@@ -95,6 +97,7 @@ export class ModelWorkerClient {
         break;
       case 'load-progress':
         this.loadProgress = fields(e);
+        if (e.note) this.loadNote = e.note;
         break;
       case 'loaded':
         this.model = fields(e);
@@ -195,6 +198,7 @@ export class ModelWorkerClient {
     const problem = page ? modelUrlProblem(url, page) : null;
     if (problem) throw new Error(problem);
     this.#forgetRun();
+    this.loadNote = null;
     const done = this.#until((e): e is Extract<ModelEvent, { type: 'loaded' }> => e.type === 'loaded', 'load');
     this.#send({ type: 'load', source: { kind: 'url', url } });
     await done;
@@ -202,6 +206,7 @@ export class ModelWorkerClient {
 
   async loadFiles(files: File[]): Promise<void> {
     this.#forgetRun();
+    this.loadNote = null;
     const done = this.#until((e): e is Extract<ModelEvent, { type: 'loaded' }> => e.type === 'loaded', 'load');
     this.#send({ type: 'load', source: { kind: 'files', files } });
     await done;

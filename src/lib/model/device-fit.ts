@@ -1,0 +1,26 @@
+// The model worker's side of memory-estimate.ts: the limits of the device the WebGPU backend
+// opened (tfjs asks for the adapter's own maxStorageBufferBindingSize and maxBufferSize, the
+// limits gpu-info.ts shows the person), and the check load.ts runs on config.json before any
+// weight is downloaded.
+import * as tf from '@tensorflow/tfjs';
+import type { GPT2Config } from './config.ts';
+import { deviceFit, estimateMemory, type DeviceLimits } from './memory-estimate.ts';
+
+/** The active WebGPU device's limits; null on every other backend. */
+export function activeDeviceLimits(): DeviceLimits | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  const device = (tf.backend() as unknown as { device?: { limits: Partial<Record<keyof DeviceLimits, number>> } }).device;
+  if (!device) return null;
+  return {
+    maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize ?? null,
+    maxBufferSize: device.limits.maxBufferSize ?? null,
+  };
+}
+
+/** Throws the one line that refuses a model this device cannot hold; else returns the line to show. */
+export function checkFitsActiveDevice(config: GPT2Config): string {
+  const est = estimateMemory(config); // at the default run's batch and block (train/config.ts's TRAIN_DEFAULTS)
+  const fit = deviceFit(est, activeDeviceLimits());
+  if (!fit.ok) throw new Error(fit.line);
+  return fit.line;
+}
