@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { importWasmBackend } from './wasm-matmul.ts';
 import { checkGpu, type NavigatorLike } from './gpu-info.ts';
+import { webgpuDevice } from './webgpu/device.ts';
 
 import { BACKEND_ORDER, type BackendName } from './backend-names.ts';
 
@@ -95,8 +96,7 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
  * OS reclaiming it). Returns false when the current backend is not WebGPU.
  */
 export function watchDeviceLoss(onLost: (message: string) => void): boolean {
-  if (tf.getBackend() !== 'webgpu') return false;
-  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string; reason?: string }> } }).device;
+  const device = webgpuDevice();
   if (!device?.lost) return false;
   void device.lost.then((info) => onLost(info?.message || info?.reason || 'the GPU device was lost'));
   return true;

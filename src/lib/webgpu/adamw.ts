@@ -41,7 +41,7 @@ const SUM_SQUARES_CODE = `${laneReduction('sumLanes', LANES, 'f32', 'sum')}
     }
   }`;
 
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('adamw', () => {
   // moment' = beta * moment + s * g (first moment) or s * g^2 (second); s a device scalar.
   registerWebGPUKernel(MOMENT, ({ inputs, attrs, backend }) => {
     const { x, g, s } = inputs as Record<'x' | 'g' | 's', tf.TensorInfo>;

@@ -24,7 +24,7 @@ const BODY = `
   setOutputAtIndex(index, select(0.0, X[index] * uniforms.scale, u >= uniforms.rate));`;
 
 /** The kernel (WebGPU only) and its gradient, registered on first use. */
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('dropout', () => {
   registerWebGPUKernel(KERNEL, ({ inputs, attrs, backend }) => {
     const { x } = inputs as { x: tf.TensorInfo };
     const { rate, seed } = attrs as { rate: number; seed: number };

@@ -33,7 +33,7 @@ const gatherCode = (add: boolean) =>
     }
     setOutputAtIndex(index, ${add ? 'PREV[index] + v' : 'v'});`);
 
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('embedding', () => {
   for (const add of [false, true]) {
     registerWebGPUKernel(add ? GATHER_ADD : GATHER, ({ inputs, attrs, backend }) => {
       const { prev, w, ids } = inputs as Record<'prev' | 'w' | 'ids', tf.TensorInfo>;

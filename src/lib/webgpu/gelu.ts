@@ -16,7 +16,7 @@ const HELPERS = `
   const K = ${Math.sqrt(2 / Math.PI)};
   const A = 0.044715;`;
 
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('gelu_new', () => {
   // y = 0.5 x (1 + tanh(K (x + A x^3)))
   registerWebGPUKernel(FORWARD, ({ inputs, backend }) => {
     const { x } = inputs as { x: tf.TensorInfo };

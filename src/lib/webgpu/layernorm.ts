@@ -78,7 +78,7 @@ function rowProgram(backend: unknown, key: string, inputs: Record<string, tf.Ten
   });
 }
 
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('layernorm', () => {
   registerWebGPUKernel(FORWARD, ({ inputs, attrs, backend }) => {
     const { x, g, b } = inputs as Record<'x' | 'g' | 'b', tf.TensorInfo>;
     return rowProgram(backend, 'layernorm', { X: x, G: g, B: b }, x, (attrs as { eps: number }).eps, normCode(true));

@@ -56,7 +56,7 @@ const statsCode = (next: boolean) => `${laneReduction('maxLanes', LANES, 'f32', 
     }
   }`;
 
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('cross_entropy', () => {
   for (const next of [false, true]) {
     registerWebGPUKernel(next ? STATS_NEXT : STATS, ({ inputs, attrs, backend }) => {
       const { prev, logitsT, targets } = inputs as Record<'prev' | 'logitsT' | 'targets', tf.TensorInfo>;
