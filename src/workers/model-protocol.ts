@@ -51,7 +51,8 @@ export interface MemoryInfo {
 
 /** Worker -> page. */
 export type ModelEvent =
-  | { type: 'backend'; name: BackendName; notice: string | null; slowdown: number }
+  /** `kernelNotice`: which of our WebGPU kernels failed their start-up self-check and run as tfjs ops; null when none. */
+  | { type: 'backend'; name: BackendName; notice: string | null; slowdown: number; kernelNotice: string | null }
   /** `etaSec`: time left for this file at its rate so far (the weights take minutes on a slow line); null at first. */
   | { type: 'load-progress'; file: string; loaded: number; total: number; etaSec: number | null }
   /** `source`: the folder URL it came from, or 'files:' and the names of the files picked. */

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelEvent, ModelRequest, ShelfRun, TrainStatus } from '../../workers/model-protocol.ts';
 import { selectBackend, watchDeviceLoss, type BackendName } from '../backend.ts';
+import { runKernelSelfCheck } from '../webgpu/self-check.ts';
 import { Corpus, corpusAccounts, type CorpusAccount } from '../dataset/corpus.ts';
 import { GPT2, defaultMaxBufferBytes, type GPT2Config } from '../model/gpt2.ts';
 import { innerSize } from '../model/config.ts';
@@ -229,7 +230,8 @@ export class TrainingSession {
 
   private async init(wasmPaths?: string | Record<string, string>, preferred?: BackendName): Promise<void> {
     const choice = await selectBackend({ order: this.deps.backends, wasmPaths, preferred });
-    this.emit({ type: 'backend', name: choice.name, notice: choice.notice, slowdown: choice.slowdown });
+    const kernels = await runKernelSelfCheck(); // on WebGPU: a kernel that fails it runs as tfjs ops
+    this.emit({ type: 'backend', name: choice.name, notice: choice.notice, slowdown: choice.slowdown, kernelNotice: kernels.notice });
     watchDeviceLoss((message) => this.onDeviceLost(message));
     const open = await openRuns(); // other tabs' runs: theirs to resume, and maybe mid-write
     await sweepOrphans(open);
