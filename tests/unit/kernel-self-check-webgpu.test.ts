@@ -70,14 +70,18 @@ describe.skipIf(!available)('kernel self-check on WebGPU', () => {
     await runKernelSelfCheck();
   });
 
-  it('passes every kernel on a sound device, quickly, and leaves them enabled', async () => {
-    await runKernelSelfCheck(); // the first run also compiles tfjs' own shaders for the twins
+  it('passes every kernel on a sound device, quickly, leaves them enabled and no tensor behind', async () => {
+    const t0 = performance.now();
+    await runKernelSelfCheck(); // the first run compiles the shaders: ours, and tfjs' for the twins
+    const cold = performance.now() - t0;
+    const live = tf.memory().numTensors;
     const { results, notice } = await runKernelSelfCheck();
+    expect(tf.memory().numTensors).toBe(live);
     expect(results.map((r) => [r.name, r.reason])).toEqual(KERNEL_NAMES.map((name) => [name, null]));
     expect(notice).toBeNull();
     expect(kernelStates().every((s) => s.enabled)).toBe(true);
     const ms = results.reduce((sum, r) => sum + r.ms, 0);
-    console.log(`self-check on SwiftShader: ${ms.toFixed(0)} ms (${results.map((r) => `${r.name} ${r.ms.toFixed(0)}`).join(', ')})`);
+    console.log(`self-check on SwiftShader: ${cold.toFixed(0)} ms cold, ${ms.toFixed(0)} ms warm (${results.map((r) => `${r.name} ${r.ms.toFixed(0)}`).join(', ')})`);
   });
 
   it('is a no-op off WebGPU', async () => {
@@ -91,7 +95,9 @@ describe.skipIf(!available)('kernel self-check on WebGPU', () => {
     await runKernelSelfCheck(); // registers our kernels, so they can be replaced
     restores.push(replaceKernel(GELU, brokenShader), replaceKernel(LAYERNORM, wrongResult));
 
+    const live = tf.memory().numTensors;
     const { results, notice } = await runKernelSelfCheck();
+    expect(tf.memory().numTensors).toBe(live); // the failing checks free what they made too
     const reason = (name: KernelName) => results.find((r) => r.name === name)!.reason;
     expect(reason('gelu_new')).toMatch(/^GPU error: /);
     expect(reason('layernorm')).toMatch(/^forward differs from tfjs ops at element \d+/);

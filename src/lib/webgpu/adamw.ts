@@ -98,7 +98,7 @@ export interface FusedAdamW {
   addSumOfSquares(partials: tf.Tensor1D, g: tf.Tensor): tf.Tensor1D;
 }
 
-/** The fused kernels when tfjs runs on WebGPU, else null (AdamW then uses tfjs ops). */
+/** The fused kernels when tfjs runs on WebGPU and they passed the self-check, else null (AdamW then uses tfjs ops). */
 export function webgpuAdamW(): FusedAdamW | null {
   if (!ready()) return null;
   return {

@@ -48,8 +48,8 @@ const ready = webgpuKernels('dropout', () => {
 });
 
 /**
- * Inverted dropout with the mask hashed on the GPU, or null when the current backend is not
- * WebGPU (callers then use tf.dropout). `seed` picks the mask: the same seed, shape and rate
+ * Inverted dropout with the mask hashed on the GPU, or null off WebGPU or when the kernel failed
+ * the self-check (callers then use tf.dropout). `seed` picks the mask: the same seed, shape and rate
  * give the same mask, so a recomputed forward pass drops the same elements.
  */
 export function gpuDropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor | null {

@@ -92,7 +92,8 @@ const ready = webgpuKernels('embedding', () => {
 
 /**
  * wte[ids] over vocabulary chunks ({start, size, weight [size, C]}) in one dispatch per chunk
- * when tfjs runs on WebGPU, else null (embedding.ts then uses tfjs ops). ids [N] int32.
+ * when tfjs runs on WebGPU and the kernel passed the self-check, else null (embedding.ts then
+ * uses tfjs ops). ids [N] int32.
  */
 export function gpuChunkedLookup(chunks: { start: number; size: number; weight: tf.Tensor }[], ids: tf.Tensor1D): tf.Tensor2D | null {
   if (!ready() || ids.dtype !== 'int32') return null;

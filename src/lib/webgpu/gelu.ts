@@ -49,7 +49,7 @@ const ready = webgpuKernels('gelu_new', () => {
   });
 });
 
-/** gelu_new(x) in one dispatch when tfjs runs on WebGPU, else null (callers use tfjs ops). */
+/** gelu_new(x) in one dispatch on WebGPU when the kernel passed the self-check, else null (callers use tfjs ops). */
 export function gpuGeluNew(x: tf.Tensor): tf.Tensor | null {
   if (!ready() || x.dtype !== 'float32') return null;
   return runKernel(FORWARD, { x });

@@ -105,7 +105,7 @@ const ready = webgpuKernels('layernorm', () => {
   });
 });
 
-/** LayerNorm over the last axis of x [N, C] in one dispatch when tfjs runs on WebGPU, else null. */
+/** LayerNorm over the last axis of x [N, C] in one dispatch on WebGPU when the kernel passed the self-check, else null. */
 export function gpuLayerNorm(x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor2D | null {
   if (!ready() || x.dtype !== 'float32') return null;
   return runKernel<tf.Tensor2D>(FORWARD, { x, g, b }, { eps });

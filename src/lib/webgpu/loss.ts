@@ -103,7 +103,7 @@ export interface FusedLoss {
   pieceGrad(logitsT: tf.Tensor2D, lse: tf.Tensor1D, targets: tf.Tensor1D, start: number, scale: tf.Tensor): tf.Tensor2D;
 }
 
-/** The fused kernels when tfjs runs on WebGPU, else null (loss.ts then uses tfjs ops). */
+/** The fused kernels when tfjs runs on WebGPU and they passed the self-check, else null (loss.ts then uses tfjs ops). */
 export function webgpuLoss(): FusedLoss | null {
   if (!ready()) return null;
   const run = (name: string, inputs: tf.NamedTensorMap, start: number) => runKernel<tf.Tensor2D>(name, inputs, { start });
