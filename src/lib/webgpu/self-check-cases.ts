@@ -113,7 +113,7 @@ async function embedding(): Promise<string | null> {
  * Why three masks drawn at `rate` are not a fair, seeded mask (a 0 is a drop): `a` and `again`
  * from one seed must match, `a` must drop about `rate` of the elements, and `other` (another
  * seed) must disagree with `a` as often as two independent masks do. Bounds of 10 standard
- * deviations: a fair mask never fails them, a broken hash (all kept, all dropped, the seed
+ * deviations: a fair mask practically never fails them, a broken hash (all kept, all dropped, the seed
  * ignored) always does.
  */
 function maskProblem(a: ArrayLike<number>, again: ArrayLike<number>, other: ArrayLike<number>, rate: number): string | null {
