@@ -6,7 +6,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { importWasmBackend } from './wasm-matmul.ts';
 import { checkGpu, type NavigatorLike } from './gpu-info.ts';
-import { webgpuDevice } from './webgpu/device.ts';
 
 import { BACKEND_ORDER, type BackendName } from './backend-names.ts';
 
@@ -89,15 +88,4 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
     skipped.push({ name, reason });
   }
   throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => s.reason).join('; ')}`);
-}
-
-/**
- * Calls `onLost` once if the WebGPU device goes away (driver reset, GPU process crash, the
- * OS reclaiming it). Returns false when the current backend is not WebGPU.
- */
-export function watchDeviceLoss(onLost: (message: string) => void): boolean {
-  const device = webgpuDevice();
-  if (!device?.lost) return false;
-  void device.lost.then((info) => onLost(info?.message || info?.reason || 'the GPU device was lost'));
-  return true;
 }

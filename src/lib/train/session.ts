@@ -4,7 +4,8 @@
 // Training runs in the background of the message loop, so pause/cancel arrive mid-run.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelEvent, ModelRequest, ShelfRun, TrainStatus } from '../../workers/model-protocol.ts';
-import { selectBackend, watchDeviceLoss, type BackendName } from '../backend.ts';
+import { selectBackend, type BackendName } from '../backend.ts';
+import { watchDeviceLoss } from '../webgpu/device.ts';
 import { runKernelSelfCheck } from '../webgpu/self-check.ts';
 import { Corpus, corpusAccounts, type CorpusAccount } from '../dataset/corpus.ts';
 import { GPT2, defaultMaxBufferBytes, type GPT2Config } from '../model/gpt2.ts';

@@ -16,3 +16,14 @@ export function webgpuDevice(): WebGPUDeviceLike | null {
   if (tf.getBackend() !== 'webgpu') return null;
   return (tf.backend() as unknown as { device?: WebGPUDeviceLike }).device ?? null;
 }
+
+/**
+ * Calls `onLost` once if the WebGPU device goes away (driver reset, GPU process crash, the
+ * OS reclaiming it). Returns false when the current backend is not WebGPU.
+ */
+export function watchDeviceLoss(onLost: (message: string) => void): boolean {
+  const device = webgpuDevice();
+  if (!device?.lost) return false;
+  void device.lost.then((info) => onLost(info?.message || info?.reason || 'the GPU device was lost'));
+  return true;
+}
