@@ -145,15 +145,3 @@ async function wasmThreadsInUse(): Promise<number> {
   const wasm = await importWasmBackend();
   return tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? wasm.getThreadsCount() : 1;
 }
-
-/**
- * Calls `onLost` once if the WebGPU device goes away (driver reset, GPU process crash, the
- * OS reclaiming it). Returns false when the current backend is not WebGPU.
- */
-export function watchDeviceLoss(onLost: (message: string) => void): boolean {
-  if (tf.getBackend() !== 'webgpu') return false;
-  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message?: string; reason?: string }> } }).device;
-  if (!device?.lost) return false;
-  void device.lost.then((info) => onLost(info?.message || info?.reason || 'the GPU device was lost'));
-  return true;
-}

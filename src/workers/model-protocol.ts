@@ -51,7 +51,12 @@ export interface MemoryInfo {
 
 /** Worker -> page. */
 export type ModelEvent =
-  | { type: 'backend'; name: BackendName; notice: string | null; slowdown: number; threads: number | null; isolated: boolean }
+  /**
+   * `threads`: WASM's threads (null on other backends); `isolated`: the worker is cross-origin
+   * isolated; `kernelNotice`: which of our WebGPU kernels failed their start-up self-check and
+   * run as tfjs ops, null when none.
+   */
+  | { type: 'backend'; name: BackendName; notice: string | null; slowdown: number; threads: number | null; isolated: boolean; kernelNotice: string | null }
   /** `etaSec`: time left for this file at its rate so far (the weights take minutes on a slow line); null at first. */
   | { type: 'load-progress'; file: string; loaded: number; total: number; etaSec: number | null; note?: LoadNote }
   /** `source`: the folder URL it came from, or 'files:' and the names of the files picked. */

@@ -76,7 +76,8 @@ for (const be of backends) {
   describe(`training golden values vs PyTorch (${be.name}${be.recompute ? ', recomputing blocks' : ', plain autodiff'})`, () => {
     let available = false;
     beforeAll(async () => {
-      available = (await be.setup()) && (await tf.setBackend(be.name));
+      available = await be.setup(); // WebGPU's setup throws under CI when it is missing
+      if (available) expect(await tf.setBackend(be.name)).toBe(true);
     });
 
     // maxBufferBytes 2048 splits the 101 x 8 embedding into two vocabulary chunks.

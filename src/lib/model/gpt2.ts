@@ -12,6 +12,7 @@ import { embeddingLookup, headLogits, tokenCrossEntropy, vocabChunkSizes, type V
 import { causalMask, layerNorm, mlp, selfAttention, type Dropout } from './attention.ts';
 import { GPT2KVCache, type KVCache } from './cache.ts';
 import { seededDropout } from '../webgpu/dropout.ts';
+import { webgpuDevice } from '../webgpu/device.ts';
 
 export type { GPT2Config } from './config.ts';
 export { parseConfig } from './config.ts';
@@ -40,8 +41,7 @@ export interface HiddenOptions {
 
 /** The device's storage-buffer limit when the active backend is WebGPU, else Infinity. */
 export function defaultMaxBufferBytes(): number {
-  if (tf.getBackend() !== 'webgpu') return Infinity;
-  const device = (tf.backend() as unknown as { device?: { limits: { maxStorageBufferBindingSize: number; maxBufferSize: number } } }).device;
+  const device = webgpuDevice();
   if (!device) return Infinity;
   return Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
 }

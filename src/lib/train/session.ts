@@ -4,7 +4,9 @@
 // Training runs in the background of the message loop, so pause/cancel arrive mid-run.
 import * as tf from '@tensorflow/tfjs';
 import type { ModelEvent, ModelRequest, ShelfRun, TrainStatus } from '../../workers/model-protocol.ts';
-import { selectBackend, watchDeviceLoss, type BackendName } from '../backend.ts';
+import { selectBackend, type BackendName } from '../backend.ts';
+import { watchDeviceLoss } from '../webgpu/device.ts';
+import { runKernelSelfCheck } from '../webgpu/self-check.ts';
 import { Corpus, corpusAccounts, type CorpusAccount } from '../dataset/corpus.ts';
 import { GPT2, defaultMaxBufferBytes, type GPT2Config } from '../model/gpt2.ts';
 import { innerSize } from '../model/config.ts';
@@ -231,8 +233,9 @@ export class TrainingSession {
 
   private async init(wasmPaths?: string | Record<string, string>, preferred?: BackendName, threads?: number): Promise<void> {
     const choice = await selectBackend({ order: this.deps.backends, wasmPaths, preferred, threads });
+    const kernels = await runKernelSelfCheck(); // on WebGPU: a kernel that fails it runs as tfjs ops
     const isolated = globalThis.crossOriginIsolated === true;
-    this.emit({ type: 'backend', name: choice.name, notice: choice.notice, slowdown: choice.slowdown, threads: choice.threads, isolated });
+    this.emit({ type: 'backend', name: choice.name, notice: choice.notice, slowdown: choice.slowdown, threads: choice.threads, isolated, kernelNotice: kernels.notice });
     watchDeviceLoss((message) => this.onDeviceLost(message));
     const open = await openRuns(); // other tabs' runs: theirs to resume, and maybe mid-write
     await sweepOrphans(open);

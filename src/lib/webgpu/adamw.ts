@@ -41,7 +41,7 @@ const SUM_SQUARES_CODE = `${laneReduction('sumLanes', LANES, 'f32', 'sum')}
     }
   }`;
 
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('adamw', () => {
   // moment' = beta * moment + s * g (first moment) or s * g^2 (second); s a device scalar.
   registerWebGPUKernel(MOMENT, ({ inputs, attrs, backend }) => {
     const { x, g, s } = inputs as Record<'x' | 'g' | 's', tf.TensorInfo>;
@@ -98,7 +98,7 @@ export interface FusedAdamW {
   addSumOfSquares(partials: tf.Tensor1D, g: tf.Tensor): tf.Tensor1D;
 }
 
-/** The fused kernels when tfjs runs on WebGPU, else null (AdamW then uses tfjs ops). */
+/** The fused kernels when tfjs runs on WebGPU and they passed the self-check, else null (AdamW then uses tfjs ops). */
 export function webgpuAdamW(): FusedAdamW | null {
   if (!ready()) return null;
   return {

@@ -24,7 +24,7 @@ const BODY = `
   setOutputAtIndex(index, select(0.0, X[index] * uniforms.scale, u >= uniforms.rate));`;
 
 /** The kernel (WebGPU only) and its gradient, registered on first use. */
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('dropout', () => {
   registerWebGPUKernel(KERNEL, ({ inputs, attrs, backend }) => {
     const { x } = inputs as { x: tf.TensorInfo };
     const { rate, seed } = attrs as { rate: number; seed: number };
@@ -48,8 +48,8 @@ const ready = webgpuKernels(() => {
 });
 
 /**
- * Inverted dropout with the mask hashed on the GPU, or null when the current backend is not
- * WebGPU (callers then use tf.dropout). `seed` picks the mask: the same seed, shape and rate
+ * Inverted dropout with the mask hashed on the GPU, or null off WebGPU or when the kernel failed
+ * the self-check (callers then use tf.dropout). `seed` picks the mask: the same seed, shape and rate
  * give the same mask, so a recomputed forward pass drops the same elements.
  */
 export function gpuDropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor | null {

@@ -33,7 +33,7 @@ const gatherCode = (add: boolean) =>
     }
     setOutputAtIndex(index, ${add ? 'PREV[index] + v' : 'v'});`);
 
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('embedding', () => {
   for (const add of [false, true]) {
     registerWebGPUKernel(add ? GATHER_ADD : GATHER, ({ inputs, attrs, backend }) => {
       const { prev, w, ids } = inputs as Record<'prev' | 'w' | 'ids', tf.TensorInfo>;
@@ -92,7 +92,8 @@ const ready = webgpuKernels(() => {
 
 /**
  * wte[ids] over vocabulary chunks ({start, size, weight [size, C]}) in one dispatch per chunk
- * when tfjs runs on WebGPU, else null (embedding.ts then uses tfjs ops). ids [N] int32.
+ * when tfjs runs on WebGPU and the kernel passed the self-check, else null (embedding.ts then
+ * uses tfjs ops). ids [N] int32.
  */
 export function gpuChunkedLookup(chunks: { start: number; size: number; weight: tf.Tensor }[], ids: tf.Tensor1D): tf.Tensor2D | null {
   if (!ready() || ids.dtype !== 'int32') return null;

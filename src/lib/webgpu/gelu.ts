@@ -16,7 +16,7 @@ const HELPERS = `
   const K = ${Math.sqrt(2 / Math.PI)};
   const A = 0.044715;`;
 
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('gelu_new', () => {
   // y = 0.5 x (1 + tanh(K (x + A x^3)))
   registerWebGPUKernel(FORWARD, ({ inputs, backend }) => {
     const { x } = inputs as { x: tf.TensorInfo };
@@ -49,7 +49,7 @@ const ready = webgpuKernels(() => {
   });
 });
 
-/** gelu_new(x) in one dispatch when tfjs runs on WebGPU, else null (callers use tfjs ops). */
+/** gelu_new(x) in one dispatch on WebGPU when the kernel passed the self-check, else null (callers use tfjs ops). */
 export function gpuGeluNew(x: tf.Tensor): tf.Tensor | null {
   if (!ready() || x.dtype !== 'float32') return null;
   return runKernel(FORWARD, { x });

@@ -78,7 +78,7 @@ function rowProgram(backend: unknown, key: string, inputs: Record<string, tf.Ten
   });
 }
 
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('layernorm', () => {
   registerWebGPUKernel(FORWARD, ({ inputs, attrs, backend }) => {
     const { x, g, b } = inputs as Record<'x' | 'g' | 'b', tf.TensorInfo>;
     return rowProgram(backend, 'layernorm', { X: x, G: g, B: b }, x, (attrs as { eps: number }).eps, normCode(true));
@@ -105,7 +105,7 @@ const ready = webgpuKernels(() => {
   });
 });
 
-/** LayerNorm over the last axis of x [N, C] in one dispatch when tfjs runs on WebGPU, else null. */
+/** LayerNorm over the last axis of x [N, C] in one dispatch on WebGPU when the kernel passed the self-check, else null. */
 export function gpuLayerNorm(x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor2D | null {
   if (!ready() || x.dtype !== 'float32') return null;
   return runKernel<tf.Tensor2D>(FORWARD, { x, g, b }, { eps });

@@ -56,7 +56,7 @@ const statsCode = (next: boolean) => `${laneReduction('maxLanes', LANES, 'f32', 
     }
   }`;
 
-const ready = webgpuKernels(() => {
+const ready = webgpuKernels('cross_entropy', () => {
   for (const next of [false, true]) {
     registerWebGPUKernel(next ? STATS_NEXT : STATS, ({ inputs, attrs, backend }) => {
       const { prev, logitsT, targets } = inputs as Record<'prev' | 'logitsT' | 'targets', tf.TensorInfo>;
@@ -103,7 +103,7 @@ export interface FusedLoss {
   pieceGrad(logitsT: tf.Tensor2D, lse: tf.Tensor1D, targets: tf.Tensor1D, start: number, scale: tf.Tensor): tf.Tensor2D;
 }
 
-/** The fused kernels when tfjs runs on WebGPU, else null (loss.ts then uses tfjs ops). */
+/** The fused kernels when tfjs runs on WebGPU and they passed the self-check, else null (loss.ts then uses tfjs ops). */
 export function webgpuLoss(): FusedLoss | null {
   if (!ready()) return null;
   const run = (name: string, inputs: tf.NamedTensorMap, start: number) => runKernel<tf.Tensor2D>(name, inputs, { start });

@@ -4,6 +4,7 @@
 // (AdamW, GELU, the gradient norm) or draw data in JavaScript (dropout masks): on a real GPU a
 // training step is bound by the CPU cost of each dispatch, not by the GPU.
 import * as tf from '@tensorflow/tfjs';
+import { kernelEnabled, type KernelName } from './registry.ts';
 
 export interface Uniform {
   name: string;
@@ -96,13 +97,14 @@ export function registerWebGPUKernel(kernelName: string, kernelFunc: tf.KernelFu
 }
 
 /**
- * The check a module of our kernels runs before using them: true when tfjs runs on WebGPU now,
- * and then, the first time only, `register` (the module's kernels and gradients) runs.
+ * The check a module of our kernels runs before using them: true when tfjs runs on WebGPU now
+ * and the registry has `name` enabled (the self-check did not disable it), and then, the first
+ * time only, `register` (the module's kernels and gradients) runs.
  */
-export function webgpuKernels(register: () => void): () => boolean {
+export function webgpuKernels(name: KernelName, register: () => void): () => boolean {
   let registered = false;
   return () => {
-    if (tf.getBackend() !== 'webgpu') return false;
+    if (tf.getBackend() !== 'webgpu' || !kernelEnabled(name)) return false;
     if (!registered) {
       registered = true;
       register();
