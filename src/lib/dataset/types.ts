@@ -1,4 +1,5 @@
 // The dataset: every tweet with the reason it was kept or dropped, and the per-account table.
+import type { DatasetTweets } from './tweet-rows.ts';
 
 /** huggingtweets: words split on spaces (exact port). multilingual: Intl.Segmenter words (default). */
 export type Rule = 'huggingtweets' | 'multilingual';
@@ -8,6 +9,7 @@ export const RULES: readonly Rule[] = ['huggingtweets', 'multilingual'];
 /** 'reply' only appears when excludeReplies is on. */
 export type Reason = 'kept' | 'retweet' | 'short' | 'reply';
 
+/** One dataset row as an object: what the explorer shows, a page at a time. */
 export interface ClassifiedTweet {
   id: string;
   username: string;
@@ -34,5 +36,6 @@ export interface Dataset {
   rule: Rule;
   excludeReplies: boolean;
   users: AccountStats[];
-  tweets: ClassifiedTweet[];
+  /** Column-wise (tweet-rows.ts): `at(i)` gives row i as a ClassifiedTweet. */
+  tweets: DatasetTweets;
 }
