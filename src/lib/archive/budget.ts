@@ -6,21 +6,22 @@ import { ArchiveError } from './errors.ts';
 
 /**
  * What all the archives of a session may inflate: 1 GiB. A real archive runs ~1.7 KB of
- * JSON a tweet, so this is ~600k tweets (a heavy account runs 100k: 170 MB), and the worker
- * keeps ~200 bytes of text and columns per tweet of it: ~0.2 GB. The worst crafted input (short
- * entries that are all text, with a non-Latin-1 character so each text is held as UTF-16,
- * and a cleaned copy) keeps ~4 bytes per byte inflated in the tweets' text columns: under
- * 3 GB in Node, still short of the 4 GB a tab's worker heap can reach. Past this, an archive
- * is a zip bomb or needs the CLI with a larger budget.
+ * JSON a tweet, so this is ~600k tweets (a heavy account has 100k: 170 MB), which the
+ * worker keeps in ~0.2 GB (the text and ~40 bytes of columns a tweet: tweet-table.ts).
+ * The worst crafted input, entries that are all text with one non-Latin-1 character (so
+ * held as UTF-16), keeps ~2 bytes per byte inflated: ~2 GB, still inside the 4 GB a tab's
+ * worker heap can reach. Past this, an archive is a zip bomb, or a case for the CLI's
+ * --budget-bytes.
  */
 export const DEFAULT_BUDGET_BYTES = 2 ** 30;
 
 /**
- * What each entry costs on top of its bytes: the per-tweet columns (locators, flags, the
- * table's row: ~40 bytes) and the growth of their arrays. It makes a bomb of tiny entries
- * (`{"id_str":"1","full_text":""}`, 30 bytes) cost what it takes to keep, not its size.
+ * What each entry costs on top of its bytes: the per-tweet columns (~40 bytes) and, while
+ * a table is built, the id index that merges archives (~70 bytes). So a bomb of tiny entries
+ * (`{"id_str":"1","full_text":""}`, 30 bytes) is charged what it takes to keep, not its
+ * size, and is refused after ~7M entries instead of 36M.
  */
-export const ENTRY_COST = 64;
+export const ENTRY_COST = 128;
 
 export class InflateBudget {
   /** Bytes charged by the archives read so far (and those being read). */
@@ -42,15 +43,24 @@ export class InflateBudget {
 }
 
 export class BudgetMeter {
-  /** Bytes this archive has charged. */
+  /** Bytes this archive has charged: inflated bytes, plus ENTRY_COST an entry. */
   charged = 0;
+  /** Bytes inflated, and entries read, so far. */
+  inflated = 0;
+  entries = 0;
 
   constructor(private readonly budget: InflateBudget, private readonly archive: string) {}
 
-  charge(bytes: number): void {
-    this.charged += bytes;
-    this.budget.used += bytes;
-    if (this.budget.used > this.budget.limit) throw this.#over();
+  /** Counts `bytes` inflated. */
+  inflate(bytes: number): void {
+    this.inflated += bytes;
+    this.#charge(bytes);
+  }
+
+  /** Counts one entry (a tweet or a note). */
+  entry(): void {
+    this.entries++;
+    this.#charge(ENTRY_COST);
   }
 
   /** Gives this archive's share back (refused, or removed from the session). */
@@ -59,11 +69,18 @@ export class BudgetMeter {
     this.charged = 0;
   }
 
+  #charge(bytes: number): void {
+    this.charged += bytes;
+    this.budget.used += bytes;
+    if (this.budget.used > this.budget.limit) throw this.#over();
+  }
+
   #over(): ArchiveError {
     const before = this.budget.used - this.charged;
-    const others = before > 0 ? `, ${formatBytes(before, 'binary')} of it held by the archives loaded before` : '';
+    const others = before > 0 ? `; ${formatBytes(before, 'binary')} of it taken by the archives loaded before` : '';
     return new ArchiveError('over-budget',
-      `${this.archive}: refused after reading ${formatBytes(this.charged, 'binary')} of its tweets: past the budget of ` +
-      `${formatBytes(this.budget.limit, 'binary')} of tweet data for all the archives of this session${others}`);
+      `${this.archive}: refused after reading ${formatBytes(this.inflated, 'binary')} of it (${this.entries.toLocaleString('en-US')} entries): ` +
+      `past the budget of ${formatBytes(this.budget.limit, 'binary')} for all the archives of this session ` +
+      `(inflated bytes plus ${ENTRY_COST} bytes an entry${others})`);
   }
 }

@@ -11,7 +11,6 @@ import { formatBytes } from '../bytes.ts';
 import { findMembers, manifestAccount, manifestTweetFiles, parseAssignedJson, TWEET_FILE_NAMES } from './layout.ts';
 import { joinNoteTweets } from './note-join.ts';
 import { TweetTable } from './tweet-table.ts';
-import { ENTRY_COST } from './budget.ts';
 import type { Account, ArchiveContent, ReadOptions, ReadProgress } from './types.ts';
 
 export type { Account, ArchiveContent, RawTweet, ReadOptions, ReadProgress } from './types.ts';
@@ -67,7 +66,7 @@ export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {
     for (const member of layout.tweetFiles) {
       const done = progress.bytesRead;
       await streamEntries(member, maxMember, meter, opts.signal, (bytes, index, offset) => {
-        meter.charge(ENTRY_COST);
+        meter.entry();
         tweets.push(toRawTweet(parseEntry(member.filename, bytes, index, offset), member.filename, index));
         progress.tweets = tweets.length;
         if ((tweets.length & 1023) === 0) report();
@@ -86,7 +85,7 @@ export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {
     for (const member of layout.noteFiles) {
       const done = progress.bytesRead;
       await streamEntries(member, maxMember, meter, opts.signal, (bytes, index, offset) => {
-        meter.charge(ENTRY_COST);
+        meter.entry();
         notes.push(toNoteTweet(parseEntry(member.filename, bytes, index, offset), member.filename, index));
       }, (compressed) => {
         progress.bytesRead = done + compressed;
@@ -167,7 +166,7 @@ async function inflate(member: FileEntry, cap: number, meter: BudgetMeter, signa
         signal?.throwIfAborted();
         inflated += chunk.length;
         if (inflated > cap) throw tooLarge(member, cap);
-        meter.charge(chunk.length);
+        meter.inflate(chunk.length);
         onChunk(chunk);
       } catch (e) {
         failure = e;
