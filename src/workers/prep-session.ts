@@ -5,7 +5,7 @@ import { InflateBudget } from '../lib/archive/budget.ts';
 import { readArchive } from '../lib/archive/read-archive.ts';
 import type { ArchiveContent, ReadProgress } from '../lib/archive/types.ts';
 import { buildDataset, DatasetTweets } from '../lib/dataset/table.ts';
-import { cleanText } from '../lib/dataset/clean.ts';
+import { searchMatcher } from '../lib/dataset/clean.ts';
 import { etaSeconds } from '../lib/eta.ts';
 import { DEFAULT_RULE, type Dataset, type Reason, type Rule } from '../lib/dataset/types.ts';
 import type { ArchiveProgress, PrepTable, RowPage, RowQuery, TrainingTexts } from './prep-protocol.ts';
@@ -147,12 +147,13 @@ export class PrepSession {
     const tweets = this.#dataset.tweets;
     const out = new Uint32Array(tweets.length);
     const user = q.username === undefined ? -1 : tweets.usernames.indexOf(q.username);
+    const matches = search ? searchMatcher(search) : undefined;
     let n = 0;
     for (let i = 0; i < tweets.length; i++) {
       const reason = tweets.reason(i);
       if (q.reason === 'dropped' ? reason === 'kept' : q.reason !== 'all' && reason !== q.reason) continue;
       if (q.username !== undefined && tweets.user(i) !== user) continue;
-      if (search && !matches(tweets, i, search)) continue;
+      if (matches && !matches(tweets.fullText(i))) continue;
       out[n++] = i;
     }
     const indices = out.slice(0, n);
@@ -167,10 +168,4 @@ export class PrepSession {
     for (let i = 0; i < tweets.length; i++) if (tweets.reason(i) === 'kept') byUser.get(tweets.username(i))?.push(tweets.text(i));
     return [...byUser].map(([username, texts]) => ({ username, texts }));
   }
-}
-
-/** The search (lower case) is in the tweet's text as the archive has it, or as cleaned. */
-function matches(tweets: DatasetTweets, i: number, search: string): boolean {
-  const full = tweets.fullText(i);
-  return full.toLowerCase().includes(search) || cleanText(full).toLowerCase().includes(search);
 }

@@ -2,10 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { TweetTable } from '../../src/lib/archive/tweet-table.ts';
 import type { ArchiveContent, RawTweet } from '../../src/lib/archive/types.ts';
-import { cleanText, decodeEntities } from '../../src/lib/dataset/clean.ts';
+import { cleanText, decodeEntities, searchMatcher } from '../../src/lib/dataset/clean.ts';
 import { classifyTweet, countWords } from '../../src/lib/dataset/rules.ts';
 import { buildDataset, keptTexts, mergeArchives } from '../../src/lib/dataset/table.ts';
 import { boring_tweet, clean_tweet, fix_text } from '../helpers/huggingtweets-reference.ts';
+import { rng, tortureStrings } from '../helpers/torture-strings.ts';
 
 const tweet = (id: string, fullText: string, extra: Partial<RawTweet> = {}): RawTweet =>
   ({ id, createdAt: 'Wed Mar 15 12:34:56 +0000 2023', fullText, noteJoined: false, ...extra });
@@ -120,5 +121,26 @@ describe('the table', () => {
     // Merging what is merged changes nothing.
     const plain = (ms: typeof merged) => ms.map((m) => ({ name: m.name, account: m.account, tweets: [...m.tweets] }));
     expect(plain(mergeArchives(merged))).toEqual(plain(merged));
+  });
+});
+
+describe('the explorer search (searchMatcher)', () => {
+  it('finds what the plain definition finds: the search in the text as archived or as cleaned', () => {
+    const texts = [...tortureStrings(600), 'ΟΔΟΣ\tκαι', 'a &amp; b', 'foohttp://x bar', 'x  y', ' lead', 'trail ', 'nel\u0085line', 'a\u3000b c',
+      'ΣΑ&amp;x', 'a&lt;b  c', '&amp;lt;tag&gt; x', 'x https://t.co/a y', 'R&amp;D\nteam'];
+    const r = rng(5);
+    for (const text of texts) {
+      const searches = [' ', 'a b', 'x y', 'a & b', 'foobar', 'ς', 'σ', 'και', 'σα&', '<b c', '<tag>', 'x y', 'r&d team', 'd t', text.slice(0, 3), text.slice(2, 9)];
+      for (let k = 0; k < 3; k++) {
+        const at = Math.floor(r() * text.length);
+        searches.push(text.slice(at, at + 1 + Math.floor(r() * 6)));
+      }
+      for (const raw of searches) {
+        const search = raw.trim().toLowerCase();
+        if (!search) continue;
+        const plain = text.toLowerCase().includes(search) || cleanText(text).toLowerCase().includes(search);
+        expect(searchMatcher(search)(text), `${JSON.stringify(text)} ~ ${JSON.stringify(search)}`).toBe(plain);
+      }
+    }
   });
 });
