@@ -156,6 +156,7 @@ describe('bad input: one readable message each', () => {
     ['bad-shape', /^bad\.zip: data\/tweets\.js: entry 2 is not a tweet/],
     ['too-large', /^bad\.zip: data\/tweets\.js inflates past the cap of 97\.7 KiB per file/],
     ['not-utf8', /^bad\.zip: data\/tweets\.js is not UTF-8 text \(entry 1, at byte \d+\)$/],
+    ['encrypted', /^bad\.zip is encrypted \(password-protected\): export the archive again without a password$/],
   ];
   for (const [code, message] of cases) {
     it(code, async () => {
