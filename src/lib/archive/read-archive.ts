@@ -8,7 +8,7 @@ import { EntrySplitter, parseEntry } from './entry-splitter.ts';
 import { toAccount, toNoteTweet, toRawTweet, type NoteTweet } from './entries.ts';
 import { ArchiveError } from './errors.ts';
 import { formatBytes } from '../bytes.ts';
-import { findMembers, manifestAccount, manifestTweetFiles, parseAssignedJson, TWEET_FILE_NAMES } from './layout.ts';
+import { findMembers, manifestAccount, type ArchiveLayout, manifestTweetFiles, parseAssignedJson, TWEET_FILE_NAMES } from './layout.ts';
 import { joinNoteTweets } from './note-join.ts';
 import { TweetTable } from './tweet-table.ts';
 import type { Account, ArchiveContent, ReadOptions, ReadProgress } from './types.ts';
@@ -31,7 +31,7 @@ export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {
     const files = (await listEntries(reader, zip, name)).filter((e): e is FileEntry => !e.directory);
     let layout = findMembers(files);
     const warnings = layout.unsafe.map((f) => `${name}: skipped ${JSON.stringify(f)}: an unsafe name for a file in a zip`);
-    refuseEncrypted(files, name);
+    refuseEncrypted(layout, name);
     let manifestFiles: string[] = [];
     let fromManifest: Account | undefined;
     if (layout.manifest) {
@@ -44,6 +44,7 @@ export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {
         // A broken manifest is no reason to refuse the archive: the file names still tell.
       }
       if (manifestFiles.length > 0) layout = findMembers(files, manifestFiles);
+      refuseEncrypted(layout, name);
     }
     if (layout.tweetFiles.length === 0) {
       throw new ArchiveError('no-tweet-files', `${name} holds no tweet files: looked for ${TWEET_FILE_NAMES.join(', ')} (also inside a top-level folder)`);
@@ -123,9 +124,10 @@ function encrypted(name: string): ArchiveError {
   return new ArchiveError('encrypted', `${name} is encrypted (password-protected): export the archive again without a password`);
 }
 
-/** An encrypted member would fail to inflate as "damaged": say what it is instead. */
-function refuseEncrypted(files: FileEntry[], name: string): void {
-  if (files.some((f) => f.encrypted)) throw encrypted(name);
+/** An encrypted member we read would fail to inflate as "damaged": say what it is instead. */
+function refuseEncrypted(layout: ArchiveLayout<FileEntry>, name: string): void {
+  const read = [layout.manifest, layout.account, ...layout.tweetFiles, ...layout.noteFiles];
+  if (read.some((f) => f?.encrypted)) throw encrypted(name);
 }
 
 function fallbackAccount(name: string): Account {
