@@ -85,18 +85,18 @@ describe('one budget across archives', () => {
 });
 
 describe('linear where it was quadratic', () => {
-  it('findMembers sorts 20k manifest-listed members in well under a second', () => {
+  it('findMembers sorts 20k manifest-listed members in a blink', () => {
     const n = 20_000;
     const names = Array.from({ length: n }, (_, i) => `data/tweets-extra${i}.js`);
     const members = names.map((filename) => ({ filename }));
     const manifest = [...names].reverse();
     const start = performance.now();
     const layout = findMembers(members, manifest);
-    expect(performance.now() - start).toBeLessThan(1000);
+    expect(performance.now() - start).toBeLessThan(2000); // ~0.25 s; indexOf in the comparator took 29 s
     expect(layout.tweetFiles.map((m) => m.filename)).toEqual(manifest);
   });
 
-  it('the note join matches 20k cut tweets to 20k notes of one second in well under a second', () => {
+  it('the note join matches 20k cut tweets to 20k notes of one second in a blink', () => {
     const n = 20_000;
     const body = (i: number) => `A long post number ${i} that runs past the old limit so the archive cuts it`;
     // Tweets in the reverse order of their notes: a scan of the candidates walks most of them each time.
@@ -106,7 +106,7 @@ describe('linear where it was quadratic', () => {
     const notes = Array.from({ length: n }, (_, i) => ({ id: `n${i}`, createdAt: '2023-03-15T12:34:56.000Z', text: `${body(i)} and the note keeps all of it.` }));
     const start = performance.now();
     expect(joinNoteTweets(tweets, notes)).toBe(n);
-    expect(performance.now() - start).toBeLessThan(1000);
+    expect(performance.now() - start).toBeLessThan(2000); // ~0.35 s; the scan of every candidate took 64 s
     for (const row of [0, 1, n - 1]) expect(tweets.fullText(row)).toBe(`${body(n - 1 - row)} and the note keeps all of it.`);
   });
 
@@ -126,7 +126,7 @@ describe('linear where it was quadratic', () => {
       files: { 'data/tweets.js': ytdFile('tweets', 0, [{ tweet: { id_str: '1', created_at: at, full_text: `x${' '.repeat(1_000_000)}y` } }]) } });
     const start = performance.now();
     expect((await read(zip)).tweets.noteJoined(0)).toBe(false);
-    expect(performance.now() - start).toBeLessThan(3000);
+    expect(performance.now() - start).toBeLessThan(3000); // the regex it replaces took 5.6 s on 40k spaces (quadratic)
   });
 });
 

@@ -1,6 +1,6 @@
 // An archive's tweets column-wise: a few big strings and typed arrays for all of them,
 // instead of an object and five strings per tweet, so memory follows the text (a 30-byte
-// entry costs ~20 bytes to keep, not ~300) and the garbage collector has little to walk.
+// entry costs ~25 bytes to keep, not ~300) and the garbage collector has little to walk.
 import type { RawTweet } from './types.ts';
 
 /** A chunk is sealed into one string once it holds this many characters. */
