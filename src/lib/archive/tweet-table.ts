@@ -178,7 +178,9 @@ export class TweetTable implements Iterable<RawTweet> {
 
 /** One tweet as one string: the short fields' lengths (one character each), the short fields, the text. */
 function record(t: RawTweet, fullText: string): string {
-  const short = [t.id, t.createdAt, t.lang ?? '', t.inReplyToStatusId ?? '', t.inReplyToScreenName ?? ''];
-  for (const s of short) if (s.length > MAX_FIELD_CHARS) throw new RangeError(`a tweet field of ${s.length} characters (at most ${MAX_FIELD_CHARS})`);
-  return String.fromCharCode(...short.map((s) => s.length)) + short.join('') + fullText;
+  const { id, createdAt } = t;
+  const lang = t.lang ?? '', replyId = t.inReplyToStatusId ?? '', replyName = t.inReplyToScreenName ?? '';
+  const longest = Math.max(id.length, createdAt.length, lang.length, replyId.length, replyName.length);
+  if (longest > MAX_FIELD_CHARS) throw new RangeError(`a tweet field of ${longest} characters (at most ${MAX_FIELD_CHARS})`);
+  return String.fromCharCode(id.length, createdAt.length, lang.length, replyId.length, replyName.length) + id + createdAt + lang + replyId + replyName + fullText;
 }
