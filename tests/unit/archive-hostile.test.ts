@@ -156,6 +156,13 @@ describe('named for what they are', () => {
     expect(progress.find((p) => p.phase === 'done')?.warnings).toEqual(c.warnings);
   });
 
+  it('an id, time, language or reply name of hundreds of characters is not a tweet', async () => {
+    const entry = { tweet: { id_str: '1'.repeat(300), full_text: 'a tweet of several words' } };
+    const e = await errorOf(read(buildArchiveZip({ tweets: [], files: { 'data/tweets.js': ytdFile('tweets', 0, [entry]) } }), 'long.zip'));
+    expect(e.code).toBe('bad-shape');
+    expect(e.message).toBe('long.zip: data/tweets.js: entry 1 is not a tweet (its id_str runs 300 characters)');
+  });
+
   it('an empty or blank tweets-part1.js is an empty part', async () => {
     for (const blank of ['', ' \n\t\r\n']) {
       const c = await read(buildArchiveZip({ tweets: makeTweets(4), files: { 'data/tweets-part1.js': blank } }));
