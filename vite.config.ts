@@ -4,6 +4,7 @@ import path from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { sampleArchives } from './scripts/fixtures/sample-archive';
+import { tfjsWasmThreadsPlugin } from './scripts/build/tfjs-wasm-threads';
 
 /** Ships the sample archives (made by a project script, not committed) under sample/, with their index. */
 function sampleArchivePlugin(): Plugin {
@@ -62,7 +63,8 @@ export default defineConfig({
   plugins: [svelte(), sampleArchivePlugin(), serviceWorkerPlugin()],
   // Relative base so the built app works from any folder a static server gives it.
   base: './',
-  worker: { format: 'es' },
+  // tfjs (and so its wasm backend) is bundled only into the model worker.
+  worker: { format: 'es', plugins: () => [tfjsWasmThreadsPlugin()] },
   build: { target: 'es2022', outDir: 'dist', sourcemap: true, chunkSizeWarningLimit: 4000 },
   server: { port: 5173 },
 });

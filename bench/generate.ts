@@ -6,13 +6,13 @@
 // matmul is the real size; speed does not depend on the weights' values. Sampling uses
 // the page's settings (top-k 50, top-p 0.95, temperature 1) and min_new_tokens = N so every
 // run makes exactly N tokens. Prompt: <|endoftext|> "My dream is" (4 ids), as the page.
-// Prints a markdown table for README.md.
+// Prints a markdown table for docs/benchmarks.md.
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { benchOptions, importBenchWasm, shapeConfig } from './common.ts';
 import { GPT2 } from '../src/lib/model/gpt2.ts';
 import { paramCount } from '../src/lib/model/params.ts';
-import { syntheticWeights } from '../src/lib/train/synthetic.ts';
+import { syntheticWeights } from '../tests/helpers/synthetic.ts';
 import { DEFAULT_SAMPLE_OPTIONS, generateIds, type SampleOptions } from '../src/lib/generate/generate.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
 

@@ -2,11 +2,13 @@
 //
 // Time from dropping a 100k-tweet archive to the table on screen, in headless Chromium
 // against the built app, next to the floor: unzip + JSON.parse of the same members of the
-// same File, in a worker of the same page (the least any reader must do). Also the longest
+// same File, in a worker of the same page (the least any reader must do; bench/floor-worker.ts,
+// bundled here and served beside the app, so the app itself carries no bench code). Also the longest
 // main-thread task while it runs (PerformanceObserver 'longtask'), which says whether the
 // page froze. Goals: time to table <= 1.5x the floor, no main-thread task over 50 ms.
-// Prints a markdown table row for README.md.
+// Prints a markdown table row for docs/benchmarks.md.
 import { execSync } from 'node:child_process';
+import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +16,7 @@ import { writeLargeArchive } from '../scripts/fixtures/archive.ts';
 import { parseArgs } from '../scripts/cli/args.ts';
 // @ts-expect-error plain ESM script without types
 import { startServer } from '../scripts/serve.mjs';
-import type { FloorTiming } from '../src/workers/prep-protocol.ts';
+import type { FloorReply, FloorTiming } from './floor-worker.ts';
 import { launchBrowser } from '../tests/helpers/browser.ts';
 
 interface BenchWindow {
@@ -22,7 +24,6 @@ interface BenchWindow {
   __t0?: number;
   __benchFile?: File;
   __longtasks: { start: number; duration: number }[];
-  __tweetforgeBench: { floorParse(f: Blob): Promise<FloorTiming> };
 }
 
 const args = parseArgs(process.argv.slice(2), ['tweets']);
@@ -37,12 +38,16 @@ async function main(): Promise<void> {
     await writeLargeArchive(zip, tweets);
   }
   if (!args.flags.has('no-build')) execSync('npx vite build --logLevel error', { stdio: 'inherit' });
+  await esbuild.build({
+    entryPoints: ['bench/floor-worker.ts'], outfile: path.join(dir, 'floor-worker.js'),
+    bundle: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'warning',
+  });
 
   const server = await startServer({ dir: path.resolve('dist'), mounts: { '/fixtures/': path.resolve('.fixtures') } });
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
-    await page.goto(`${server.url}?bench=1`);
+    await page.goto(server.url);
     await page.waitForSelector('[data-testid=archive-input]', { state: 'attached' });
     await page.evaluate(() => {
       const w = window as unknown as BenchWindow;
@@ -80,12 +85,21 @@ async function main(): Promise<void> {
     const longtasks = await page.evaluate(() => (window as unknown as BenchWindow).__longtasks);
     const t0 = await page.evaluate(() => (window as unknown as BenchWindow).__t0 ?? 0);
 
-    // The floor, on the very same File, in the same page's prep worker.
-    const floor = await page.evaluate(() => {
-      const w = window as unknown as BenchWindow;
-      if (!w.__benchFile) throw new Error('the bench did not see the file');
-      return w.__tweetforgeBench.floorParse(w.__benchFile);
-    });
+    // The floor, on the very same File, in a worker of the same page.
+    const floor = await page.evaluate(async (url) => {
+      const file = (window as unknown as BenchWindow).__benchFile;
+      if (!file) throw new Error('the bench did not see the file');
+      const worker = new Worker(url, { type: 'module' });
+      try {
+        return await new Promise<FloorTiming>((resolve, reject) => {
+          worker.onmessage = (e: MessageEvent<FloorReply>) => ('error' in e.data ? reject(new Error(`floor: ${e.data.error}`)) : resolve(e.data));
+          worker.onerror = (e) => reject(new Error(e.message || 'the floor worker failed to load'));
+          worker.postMessage(file);
+        });
+      } finally {
+        worker.terminate();
+      }
+    }, new URL('fixtures/bench/floor-worker.js', server.url).href);
 
     // Smooth scrolling: jump through the explorer's 100k rows and time each frame's work.
     const scroll = await page.evaluate(async () => {

@@ -14,7 +14,7 @@
 // the page starts the pool when a model loads, ahead of the data. Every run starts from empty
 // caches, as a new dataset does; each figure is the best
 // of `rounds` interleaved runs, since the machine may be shared.
-// Prints a markdown table for README.md; writes bench/out/tokenizer.json.
+// Prints a markdown table for docs/benchmarks.md; writes bench/out/tokenizer.json.
 import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';

@@ -7,7 +7,7 @@ import { AdamW } from '../src/lib/train/adamw.ts';
 import { optimizerStep } from '../src/lib/train/step.ts';
 import { trainableParams } from '../src/lib/train/trainer.ts';
 import { trainingChunkBytes } from '../src/lib/train/session.ts';
-import { syntheticTokens, syntheticWeights } from '../src/lib/train/synthetic.ts';
+import { syntheticTokens, syntheticWeights } from '../tests/helpers/synthetic.ts';
 
 export interface SyntheticTraining {
   /** One optimizer step (chunked cross-entropy, gradients, clipping, AdamW) on batch i. */

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 const TYPES = {
@@ -16,44 +17,34 @@ const TYPES = {
 };
 
 /**
- * Static file server. `mounts` maps URL prefixes (e.g. '/models/tiny/') to folders,
- * so tests can serve a tiny model beside the app. Resolves to { url, close }.
+ * Cross-origin isolation, so the page gets SharedArrayBuffer and tfjs' threaded WASM build.
+ * `credentialless` rather than `require-corp`: the Hub download is a CORS fetch either way, and
+ * nothing cross-origin the page loads needs a Cross-Origin-Resource-Policy header.
  */
-export function startServer({ dir, port = 0, mounts = {} }) {
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'credentialless',
+};
+
+/**
+ * Static file server. `mounts` maps URL prefixes (e.g. '/models/tiny/') to folders, so tests
+ * can serve a tiny model beside the app; `isolate: false` leaves out the isolation headers, as
+ * a static host that cannot set headers would (the service worker's isolation is tested so).
+ * Resolves to { url, close }.
+ */
+export function startServer({ dir, port = 0, mounts = {}, isolate = true }) {
   const roots = [...Object.entries(mounts), ['/', dir]].map(([prefix, root]) => [prefix, path.resolve(root)]);
-  const csp = contentSecurityPolicy(dir);
+  const headers = { ...securityHeaders(dir), ...(isolate ? ISOLATION_HEADERS : {}) };
+  const send = (res, status, text) => {
+    res.writeHead(status, { ...headers, 'content-type': 'text/plain' });
+    res.end(text);
+  };
   const server = http.createServer((req, res) => {
-    let urlPath;
-    try {
-      urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    } catch {
-      // "/%%" once threw out of this handler and stopped the server (a page asking ?model=%%%).
-      res.writeHead(400, { 'content-type': 'text/plain' });
-      return res.end('bad request: malformed URL');
-    }
-    for (const [prefix, root] of roots) {
-      if (!urlPath.startsWith(prefix)) continue;
-      let file = path.join(root, urlPath.slice(prefix.length));
-      // Inside root itself, not merely beside it: /dist-private starts with /dist too.
-      const rel = path.relative(root, file);
-      if (rel.startsWith('..') || path.isAbsolute(rel)) break;
-      if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-      if (!fs.existsSync(file)) continue;
-      const stat = fs.statSync(file);
-      res.writeHead(200, {
-        'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'content-length': stat.size,
-        'cache-control': 'no-cache',
-        // Sent on every file, not only in index.html's <meta>: a worker script takes its
-        // policy from its own response, so this is what keeps the workers' fetches in bounds.
-        ...(csp ? { 'content-security-policy': csp } : {}),
-      });
-      if (req.method === 'HEAD') return res.end();
-      fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found');
+    serve(req, res, roots, headers, send).catch(() => {
+      // Whatever a request meets (a file gone, unreadable, a read error), the server goes on.
+      if (res.headersSent) res.destroy();
+      else send(res, 500, 'server error');
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -64,9 +55,109 @@ export function startServer({ dir, port = 0, mounts = {} }) {
   });
 }
 
-/** The policy index.html declares in its <meta> tag: one source of truth for page and workers. */
+/**
+ * Every header that is the same on every response, in one place: the page's policy, which a
+ * worker script takes from its own response (so the workers' fetches stay in bounds too), and
+ * what only a header can say (no framing, no sniffing a file into another type).
+ */
+function securityHeaders(dir) {
+  const csp = [contentSecurityPolicy(dir), "frame-ancestors 'none'"].filter(Boolean).join('; ');
+  return {
+    'content-security-policy': csp,
+    'x-content-type-options': 'nosniff',
+  };
+}
+
+async function serve(req, res, roots, headers, send) {
+  let urlPath;
+  try {
+    urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+  } catch {
+    // "/%%" once threw out of this handler and stopped the server (a page asking ?model=%%%).
+    return send(res, 400, 'bad request: malformed URL');
+  }
+  for (const [prefix, root] of roots) {
+    if (!urlPath.startsWith(prefix)) continue;
+    const file = path.join(root, urlPath.slice(prefix.length));
+    // Inside root itself, not merely beside it: /dist-private starts with /dist too.
+    if (!inside(root, file)) break;
+    const opened = await openServed(file, await fs.promises.realpath(root).catch(() => root));
+    if (!opened) continue;
+    const { handle, stat: { size } } = opened;
+    res.writeHead(200, {
+      ...headers,
+      'content-type': TYPES[path.extname(opened.file)] ?? 'application/octet-stream',
+      'content-length': size,
+      'cache-control': 'no-cache',
+    });
+    if (req.method === 'HEAD' || size === 0) {
+      await handle.close();
+      return res.end();
+    }
+    // The size fstat gave is what is sent, even if the file grows meanwhile; pipeline closes
+    // the handle and the response together, however either ends.
+    pipeline(handle.createReadStream({ start: 0, end: size - 1 }), res, () => {});
+    return;
+  }
+  send(res, 404, 'not found');
+}
+
+function inside(root, file) {
+  const rel = path.relative(root, file);
+  return !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** The regular file at `file`, or a folder's index.html, opened; null when there is none to serve. */
+async function openServed(file, real) {
+  let opened = await openChecked(file, real);
+  if (opened?.stat.isDirectory()) {
+    await opened.handle.close();
+    opened = await openChecked(path.join(file, 'index.html'), real);
+  }
+  if (opened && !opened.stat.isFile()) {
+    await opened.handle.close();
+    return null;
+  }
+  return opened;
+}
+
+/**
+ * Opens `file` and fstats the handle, so what is checked is what is sent (a file removed or
+ * replaced in between is simply not found). Only what lies, by its real path, inside `real`
+ * (the root's real path) is opened: a symlink out of the root is not found, one inside is
+ * followed. O_NONBLOCK keeps a FIFO from stalling the open; it changes nothing for a file.
+ */
+async function openChecked(file, real) {
+  let handle;
+  try {
+    handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return null; // gone, unreadable, a symlink loop
+  }
+  try {
+    const stat = await handle.stat();
+    const resolved = await fs.promises.realpath(file);
+    const named = await fs.promises.stat(resolved);
+    // The path may have been swapped after the open: the handle must be the file it names now.
+    if (inside(real, resolved) && named.ino === stat.ino && named.dev === stat.dev) return { handle, stat, file };
+  } catch {
+    // removed between the open and the checks
+  }
+  await handle.close();
+  return null;
+}
+
+/**
+ * The policy index.html declares in its <meta> tag: one source of truth for page and workers.
+ * frame-ancestors is added by securityHeaders, as a <meta> policy cannot carry it.
+ */
 function contentSecurityPolicy(dir) {
-  const html = fs.existsSync(path.join(dir, 'index.html')) ? fs.readFileSync(path.join(dir, 'index.html'), 'utf8') : '';
+  let html = '';
+  try {
+    html = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
+  } catch {
+    // no built app: no page policy to repeat
+  }
   return html.match(/http-equiv="Content-Security-Policy"\s+content="([^"]+)"/)?.[1];
 }
 

@@ -30,6 +30,21 @@ self.addEventListener('activate', (event) => {
   );
 });
 
+// Cross-origin isolation (SharedArrayBuffer, so WASM trains on every core) for static hosts
+// that cannot send these headers: the app's own responses get them here. The same values as
+// scripts/serve.mjs sends.
+const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'credentialless',
+};
+
+function isolated(res) {
+  if (res.type !== 'basic' && res.type !== 'default') return res; // opaque or errors: nothing to add to
+  const headers = new Headers(res.headers);
+  for (const [k, v] of Object.entries(ISOLATION_HEADERS)) headers.set(k, v);
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}
+
 self.addEventListener('fetch', (event) => {
   const req = event.request;
   const url = new URL(req.url);
@@ -42,8 +57,11 @@ self.addEventListener('fetch', (event) => {
           const copy = res.clone();
           caches.open(SHELL).then((c) => c.put(req, copy));
         }
-        return res;
+        return isolated(res);
       })
-      .catch(async () => (await caches.match(req, { ignoreSearch: req.mode === 'navigate' })) ?? Response.error()),
+      .catch(async () => {
+        const cached = await caches.match(req, { ignoreSearch: req.mode === 'navigate' });
+        return cached ? isolated(cached) : Response.error();
+      }),
   );
 });

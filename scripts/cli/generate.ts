@@ -1,6 +1,6 @@
 // npm run -s cli -- generate --model DIR --prompt TEXT --max-new-tokens N [--greedy]
 //   -> {"ids": [new ids only], "text": "the new text"}
-// tfjs CPU backend. No prefix token (design.md): the prompt is encoded as ordinary text.
+// tfjs CPU backend. No prefix token (docs/design.md#model-folders): the prompt is encoded as ordinary text.
 // Without --greedy it samples with the page's settings (--seed, --temperature, --top-k,
 // --top-p, --repetition-penalty, --min-new-tokens override them); --num-samples N > 1
 // prints {"samples": [{"ids", "text"}, ...]}. Stops early at <|endoftext|> (its id is

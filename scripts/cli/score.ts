@@ -1,6 +1,6 @@
 // npm run -s cli -- score --model DIR        (text on stdin)
 //   -> {"tokens": n, "loss": mean next-token cross-entropy, "losses": [per position]}
-// The text is encoded as ordinary text with no prefix token (design.md), so losses[i] is
+// The text is encoded as ordinary text with no prefix token (docs/design.md#model-folders), so losses[i] is
 // -log p(ids[i+1] | ids[0..i]) and there are n-1 of them. tfjs CPU backend.
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs, readStdin, requireOption } from './args.ts';

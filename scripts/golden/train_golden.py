@@ -4,7 +4,7 @@
     /usr/bin/python3 scripts/golden/train_golden.py        (run from the repository root)
 
 The model is model-core's independent float64 GPT-2 (gpt2_ref.py) with tiny deterministic
-weights: the same 32-bit LCG as src/lib/train/synthetic.ts (integer arithmetic, so both
+weights: the same 32-bit LCG as tests/helpers/synthetic.ts (integer arithmetic, so both
 languages produce identical float32 weights and token rows without any checkpoint file).
 
 1. One batch [B, T+1]: the mean next-token loss and the gradient of every parameter.
@@ -29,7 +29,7 @@ from gpt2_ref import GPT2Ref  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
-# Mirrors syntheticConfig({ n_embd: 8 }) in src/lib/train/synthetic.ts.
+# Mirrors syntheticConfig({ n_embd: 8 }) in tests/helpers/synthetic.ts.
 CONFIG = {
     'vocab_size': 101, 'n_positions': 16, 'n_embd': 8, 'n_layer': 2, 'n_head': 2,
     'layer_norm_epsilon': 1e-5, 'activation_function': 'gelu_new',

@@ -9,3 +9,10 @@ export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm',
 export function parseBackendName(value: string | null | undefined): BackendName | undefined {
   return BACKEND_ORDER.find((b) => b === value);
 }
+
+/** Reads ?threads=N; undefined when absent or not a positive integer. */
+export function parseThreads(value: string | null): number | undefined {
+  if (value === null || !/^\d+$/.test(value)) return undefined;
+  const n = Number(value);
+  return n >= 1 ? n : undefined;
+}

@@ -9,7 +9,7 @@ import { checkGpu, type NavigatorLike } from './gpu-info.ts';
 
 import { BACKEND_ORDER, type BackendName } from './backend-names.ts';
 
-export { BACKEND_ORDER, parseBackendName, type BackendName } from './backend-names.ts';
+export { BACKEND_ORDER, parseBackendName, parseThreads, type BackendName } from './backend-names.ts';
 
 /**
  * Rough training-time multiples against WebGPU, from bench/train.ts (distilgpt2 B4xT256): an
@@ -24,6 +24,8 @@ const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', w
 
 export interface BackendChoice {
   name: BackendName;
+  /** WASM's threads (1 unless the context is cross-origin isolated); null on other backends. */
+  threads: number | null;
   /** Rough multiple of WebGPU's training time. */
   slowdown: number;
   /** null on WebGPU; otherwise one line for the page. */
@@ -39,12 +41,33 @@ export interface SelectOptions {
   preferred?: BackendName;
   /** Where tfjs-backend-wasm's .wasm files are served (its setWasmPaths argument). */
   wasmPaths?: string | Record<string, string>;
+  /** WASM threads asked for (the page's ?threads=); default: the cores, at most MAX_WASM_THREADS. */
+  threads?: number;
 }
 
-export function backendNotice(name: BackendName, skipped: BackendChoice['skipped'] = []): string | null {
+/** Past 8, XNNPACK's threads gain little on a training step and take cores from the page and the tokenizer pool. */
+export const MAX_WASM_THREADS = 8;
+
+/**
+ * Threads for tfjs' WASM backend: its threaded build needs SharedArrayBuffer, which only a
+ * cross-origin-isolated context has; 1 means the single-threaded build.
+ */
+export function wasmThreads(asked: number | undefined, isolated: boolean, cores: number): number {
+  if (!isolated) return 1;
+  const wanted = asked !== undefined && Number.isInteger(asked) && asked >= 1 ? asked : cores;
+  return Math.max(1, Math.min(wanted, MAX_WASM_THREADS));
+}
+
+function threadsPhrase(threads: number | null): string {
+  if (threads === null) return '';
+  if (threads > 1) return ` on ${threads} threads`;
+  return globalThis.crossOriginIsolated ? ' on one thread' : ' on one thread (the page is not cross-origin isolated)';
+}
+
+export function backendNotice(name: BackendName, skipped: BackendChoice['skipped'] = [], threads: number | null = null): string | null {
   if (name === 'webgpu') return null;
   const why = skipped.find((s) => s.name === 'webgpu')?.reason ?? 'WebGPU is not available in this browser';
-  return `${why}: training runs on ${LABEL[name]}, roughly ${SLOWDOWN[name]}x slower than on WebGPU.`;
+  return `${why}: training runs on ${LABEL[name]}${threadsPhrase(threads)}, roughly ${SLOWDOWN[name]}x slower than on WebGPU.`;
 }
 
 /** Why WebGPU cannot run here, in the words the page's GPU check uses; null when it can. */
@@ -61,6 +84,12 @@ async function register(name: BackendName, opts: SelectOptions): Promise<string 
   } else if (name === 'wasm') {
     const wasm = await importWasmBackend(); // with the matmul that keeps transposed products on XNNPACK
     if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as Parameters<typeof wasm.setWasmPaths>[0]);
+    const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+    const threads = wasmThreads(opts.threads, globalThis.crossOriginIsolated === true, cores);
+    // One thread is the single-threaded build, not the threaded one with a pool of one.
+    if (threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    else wasm.setThreadsCount(threads);
+    wasmThreadsAsked = threads;
   } else if (name === 'webgl' && typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') {
     return 'WebGL needs a canvas, which this context lacks';
   }
@@ -75,19 +104,46 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
   for (const name of preferred ? [preferred, ...order.filter((n) => n !== preferred)] : order) {
     let reason = await register(name, opts).catch((e: Error) => `${LABEL[name]} failed to load (${e.message})`);
     if (!reason) {
-      const ok = await tf.setBackend(name).catch(() => false);
+      const start = () => tf.setBackend(name).catch(() => false);
+      const ok = name === 'wasm' ? await withLogicalCores(2 * wasmThreadsAsked, start) : await start();
       if (ok) {
         await tf.ready();
+        const threads = name === 'wasm' ? await wasmThreadsInUse() : null;
         const notice = name === preferred && name !== 'webgpu'
-          ? `Training runs on ${LABEL[name]}, as the page was asked (?backend=${name}): roughly ${SLOWDOWN[name]}x slower than on WebGPU.`
-          : backendNotice(name, skipped);
-        return { name, slowdown: SLOWDOWN[name], notice, skipped };
+          ? `Training runs on ${LABEL[name]}${threadsPhrase(threads)}, as the page was asked (?backend=${name}): roughly ${SLOWDOWN[name]}x slower than on WebGPU.`
+          : backendNotice(name, skipped, threads);
+        return { name, threads, slowdown: SLOWDOWN[name], notice, skipped };
       }
       reason = `${LABEL[name]} failed to initialise`;
     }
     skipped.push({ name, reason });
   }
   throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => s.reason).join('; ')}`);
+}
+
+let wasmThreadsAsked = 1;
+
+/**
+ * Runs `start` while navigator.hardwareConcurrency reads `cores`. tfjs' wasm module caps its
+ * thread pool at half the logical cores (tfjs-backend-wasm src/cc/backend.cc, num_cores:
+ * "many x86-64 processors have 2 threads per core"), read once when the module starts: on a
+ * 2-core machine it would run one thread whatever setThreadsCount asked.
+ */
+async function withLogicalCores<T>(cores: number, start: () => Promise<T>): Promise<T> {
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (!nav) return start();
+  Object.defineProperty(nav, 'hardwareConcurrency', { value: cores, configurable: true });
+  try {
+    return await start();
+  } finally {
+    delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency; // the prototype's getter again
+  }
+}
+
+/** The threads the WASM backend started with (tfjs reads the count back from XNNPACK). */
+async function wasmThreadsInUse(): Promise<number> {
+  const wasm = await importWasmBackend();
+  return tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? wasm.getThreadsCount() : 1;
 }
 
 /**

@@ -3,7 +3,7 @@
 import type { Rule } from '../lib/dataset/types.ts';
 import { DEFAULT_RULE } from '../lib/dataset/types.ts';
 import type {
-  AddResult, ArchiveProgress, FloorTiming, PrepCalls, PrepMethod, PrepOutMessage, PrepRequest, PrepTable, RowPage, RowQuery, TrainingTexts,
+  AddResult, ArchiveProgress, PrepCalls, PrepMethod, PrepOutMessage, PrepRequest, PrepTable, RowPage, RowQuery, TrainingTexts,
 } from '../workers/prep-protocol.ts';
 
 export interface ArchiveFailure {
@@ -134,11 +134,6 @@ export class Prep {
   /** Each account's kept, cleaned texts: what training will read. */
   getTrainingTexts(): Promise<TrainingTexts[]> {
     return this.#call('getTrainingTexts', {});
-  }
-
-  /** Bench hook: unzip + JSON.parse of the same members, timed inside the worker. */
-  floorParse(file: Blob): Promise<FloorTiming> {
-    return this.#call('floorParse', { file });
   }
 
   dispose(): void {

@@ -20,7 +20,7 @@ export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; files:
 /** Page -> worker. */
 export type ModelRequest =
   /** Picks the backend (WebGPU first, or `backend` when the page was asked for one); replies 'backend', then 'resumable'. */
-  | { type: 'init'; wasmPaths?: string | Record<string, string>; backend?: BackendName }
+  | { type: 'init'; wasmPaths?: string | Record<string, string>; backend?: BackendName; threads?: number }
   | { type: 'load'; source: ModelSource }
   /**
    * Tokenizes the kept tweets and sizes the corpus; replies 'prepare-progress' events, then
@@ -51,7 +51,7 @@ export interface MemoryInfo {
 
 /** Worker -> page. */
 export type ModelEvent =
-  | { type: 'backend'; name: BackendName; notice: string | null; slowdown: number }
+  | { type: 'backend'; name: BackendName; notice: string | null; slowdown: number; threads: number | null; isolated: boolean }
   /** `etaSec`: time left for this file at its rate so far (the weights take minutes on a slow line); null at first. */
   | { type: 'load-progress'; file: string; loaded: number; total: number; etaSec: number | null }
   /** `source`: the folder URL it came from, or 'files:' and the names of the files picked. */

@@ -3,7 +3,6 @@
 //
 // Heavy data stays in the worker: the page holds the table and at most one screenful of
 // rows, fetched by range, so 100k tweets never cross to the main thread at once.
-import type { FloorResult } from '../lib/archive/floor.ts';
 import type { AccountStats, ClassifiedTweet, Reason, Rule } from '../lib/dataset/types.ts';
 
 /** What the explorer can filter by: one reason, every dropped tweet, or everything. */
@@ -64,12 +63,7 @@ export interface PrepCalls {
   removeAccount: { params: { username: string }; result: PrepTable };
   queryRows: { params: RowQuery; result: RowPage };
   getTrainingTexts: { params: Record<string, never>; result: TrainingTexts[] };
-  /** Bench only: unzip + JSON.parse of the tweet members of `file`, timed in the worker. */
-  floorParse: { params: { file: Blob }; result: FloorTiming };
 }
-
-/** The floor's work and how long it took, in the worker, in milliseconds. */
-export type FloorTiming = FloorResult & { ms: number };
 
 export type PrepMethod = keyof PrepCalls;
 

@@ -1,7 +1,6 @@
 /// <reference lib="webworker" />
 // The prep worker: archives in, the table and pages of rows out (see prep-protocol.ts).
 // All unzipping, parsing and classifying happens here, so the page never freezes.
-import { floorParse } from '../lib/archive/floor.ts';
 import type { PrepCalls, PrepEvent, PrepOutMessage, PrepRequest } from './prep-protocol.ts';
 import { PrepSession, errorLine } from './prep-session.ts';
 
@@ -22,11 +21,6 @@ const handlers: { [M in keyof PrepCalls]: (p: PrepCalls[M]['params']) => Promise
   removeAccount: ({ username }) => session.removeAccount(username),
   queryRows: (q) => session.queryRows(q),
   getTrainingTexts: () => session.trainingTexts(),
-  floorParse: async ({ file }) => {
-    const start = performance.now();
-    const r = await floorParse(file);
-    return { ms: performance.now() - start, ...r };
-  },
 };
 
 scope.onmessage = async (ev: MessageEvent<PrepRequest>) => {

@@ -1,11 +1,11 @@
 /// <reference lib="webworker" />
 // A tokenizer worker: builds the tokenizer from the tables it is sent once, warms up on a sample
-// until data comes (warm-up.ts), then encodes chunks of texts (see tokenizer-protocol.ts; what it
+// until data comes (warm-up.ts), then encodes chunks of texts (see lib/tokenizer/protocol.ts; what it
 // does with each message is in worker-core.ts). The pool in src/lib/tokenizer/pool.ts runs
-// several. The same file runs in Node under worker_threads (src/lib/tokenizer/node-workers.ts
-// gives it a `self`).
+// several. The same file runs in Node under worker_threads (started by src/lib/tokenizer/node-workers.ts;
+// tokenizer-thread.ts gives it a `self`).
 import { TokenizerWorkerCore } from '../lib/tokenizer/worker-core.ts';
-import type { TokenizerRequest } from './tokenizer-protocol.ts';
+import type { TokenizerRequest } from '../lib/tokenizer/protocol.ts';
 
 // Replies transfer their buffers, and the first buffer detached in a thread makes V8 throw away
 // the optimized code of every function that reads typed arrays. Detaching one now, before any is

@@ -51,7 +51,7 @@ describe('bad archives in the page', () => {
         expect(line!).not.toMatch(/\n|at \w+ \(|\[object|undefined|not implemented/);
         expect(line!.replace(`bad-${k}.zip`, '').replace(/\W+/g, ' ').trim().length).toBeGreaterThan(15);
       }
-      // What design.md asks each message to say.
+      // What docs/design.md#hostile-inputs asks each message to say.
       expect(lines.find((l) => l.includes('bad-no-tweet-files'))).toMatch(/tweets?\.js/);
       expect(lines.find((l) => l.includes('bad-bad-json'))).toMatch(/tweets\.js/);
       expect(lines.find((l) => l.includes('bad-encrypted'))).toMatch(/is encrypted \(password-protected\)/);

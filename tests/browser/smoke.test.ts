@@ -8,8 +8,11 @@ describe('the built app in headless Chromium', () => {
       const page = await browser.newPage();
       const rec = recordPage(page);
       await page.goto(appUrl());
-      await expect(page.locator('h1')).toBeDefined();
+      // The page mounted (the heading is the app's, not index.html's), once, without an uncaught error.
       expect(await page.locator('h1').innerText()).toContain('tweetforge');
+      expect(await page.locator('h1').count()).toBe(1);
+      await page.locator('[data-testid=archive-input]').waitFor({ state: 'attached' });
+      expect(rec.logs.filter((l) => l.startsWith('[pageerror]')), rec.logs.join('\n')).toEqual([]);
       const hasAdapter = await page.evaluate(async () => !!(await (navigator as any).gpu?.requestAdapter()));
       expect(hasAdapter, rec.logs.join('\n')).toBe(true);
       await screenshot(page, 'smoke');

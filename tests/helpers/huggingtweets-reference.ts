@@ -129,7 +129,7 @@ function parseYtd(text: string): any {
 
 /**
  * The huggingtweets table for one archive zip, read whole with fflate: tweet files by the
- * names of design.md (tweets.js, tweets-partN.js, tweet.js, tweet-partN.js), note tweets
+ * names of docs/design.md#archive-layouts (tweets.js, tweets-partN.js, tweet.js, tweet-partN.js), note tweets
  * joined by creation second + text prefix, deleted-tweets.js and __MACOSX/ ignored.
  */
 export function referenceStats(zip: Uint8Array): ReferenceStats {

@@ -1,4 +1,4 @@
-// readArchive on real zips built in every layout of design.md; counts checked against the
+// readArchive on real zips built in every layout of docs/design.md#archive-layouts; counts checked against the
 // independent huggingtweets reference (fflate + JSON.parse + the Python port).
 import { describe, expect, it } from 'vitest';
 import { ArchiveError } from '../../src/lib/archive/errors.ts';

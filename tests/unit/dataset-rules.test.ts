@@ -1,4 +1,4 @@
-// The two rules of design.md on hand-picked tweets, with the answers written out.
+// The two rules of docs/design.md#counting-rules on hand-picked tweets, with the answers written out.
 import { describe, expect, it } from 'vitest';
 import { TweetTable } from '../../src/lib/archive/tweet-table.ts';
 import type { ArchiveContent, RawTweet } from '../../src/lib/archive/types.ts';

@@ -6,19 +6,19 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { zipSync } from 'fflate';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
 import { tinyModelDir, tinyConfig, tinyWeights, TINY_MODELS } from '../../scripts/fixtures/tiny-model.ts';
 import {
   clearModelCache,
   listCachedModels,
-  loadModelFromFileList,
   loadModelFromUrl,
   MODEL_FILE_NAMES,
   type LoadProgress,
   type ModelFiles,
 } from '../../src/lib/model/load.ts';
+import { loadModelFromFileList } from '../../src/lib/model/local-files.ts';
 
 const TINY = tinyModelDir('tiny');
 const BARE = tinyModelDir('tiny-bare');
@@ -131,7 +131,7 @@ describe('loadModelFromUrl', () => {
     fs.rmSync(llamaDir, { recursive: true, force: true });
   });
   afterEach(() => {
-    delete (globalThis as { caches?: unknown }).caches;
+    vi.unstubAllGlobals();
     requests.length = 0;
   });
 
@@ -167,7 +167,7 @@ describe('loadModelFromUrl', () => {
   });
 
   it('caches in Cache Storage: the second load uses no network; list and clear', async () => {
-    (globalThis as { caches?: unknown }).caches = new MemoryCacheStorage();
+    vi.stubGlobal('caches', new MemoryCacheStorage());
     await loadModelFromUrl(base + 'tiny/');
     expect(requests).toHaveLength(4);
     const listed = await listCachedModels();

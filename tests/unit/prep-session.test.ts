@@ -1,6 +1,6 @@
 // The prep worker's state machine, run in Node without a worker: real zips in, the table,
 // pages of rows and training texts out. Expected values are written out by hand from the
-// tweets below (design.md's rules), not computed by the modules under test.
+// tweets below (docs/design.md#counting-rules), not computed by the modules under test.
 import { describe, expect, it } from 'vitest';
 import { buildArchiveZip, buildBadArchive, type TweetSpec } from '../../scripts/fixtures/archive.ts';
 import type { ArchiveProgress, PrepTable } from '../../src/workers/prep-protocol.ts';

@@ -4,7 +4,7 @@
 // other can neither resume it nor delete it or its checkpoints; the tab that lets go of a run
 // sees it free at once.
 import 'fake-indexeddb/auto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { holdRun, openRuns } from '../../src/lib/storage/run-locks';
 import { loadModelDir } from '../../scripts/fixtures/model-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
@@ -33,7 +33,10 @@ const harness = () => sessionHarness({ loadUrl: async () => loadModelDir(tinyMod
 const texts = Array.from({ length: 24 }, (_, i) => `my morning ${i} is coffee and code ${i % 5} today`);
 
 beforeAll(() => {
-  Object.defineProperty(globalThis, 'navigator', { value: { locks: new DelayedLocks(300) }, configurable: true });
+  vi.stubGlobal('navigator', { locks: new DelayedLocks(300) });
+});
+afterAll(() => {
+  vi.unstubAllGlobals();
 });
 
 describe('run locks', () => {

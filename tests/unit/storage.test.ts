@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { describe, it, expect, beforeAll, beforeEach } from 'vitest';
+import { describe, it, expect, beforeAll, beforeEach, afterEach, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { db } from '../../src/lib/storage/db';
 import {
@@ -23,7 +23,7 @@ import { GPT2 } from '../../src/lib/model/gpt2';
 import { Corpus, type CorpusAccount } from '../../src/lib/dataset/corpus';
 import { Trainer, type TrainerState } from '../../src/lib/train/trainer';
 import { resolveTrainConfig } from '../../src/lib/train/config';
-import { syntheticTokens, syntheticWeights, syntheticConfig } from '../../src/lib/train/synthetic';
+import { syntheticTokens, syntheticWeights, syntheticConfig } from '../helpers/synthetic.ts';
 
 const modelCfg = syntheticConfig();
 const config = resolveTrainConfig({ blockSize: 8, batchSize: 2, epochs: 2, seed: 9, lr: 1e-3, lossReadEvery: 2 });
@@ -91,6 +91,11 @@ beforeEach(async () => {
 });
 
 describe('IndexedDB checkpoints (fake-indexeddb)', () => {
+  // Some tests stand in for navigator.storage; none may leave its stand-in behind.
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
   it('keeps the last two checkpoints, pointer on the newest, tensors of pruned ones gone', async () => {
     const r = run();
     await putRun(r);
@@ -190,7 +195,7 @@ describe('IndexedDB checkpoints (fake-indexeddb)', () => {
     await putRun(r);
     await saveCheckpoint(r.id, fakeState(3, 1));
     const nav = { storage: { persisted: async () => false, persist: async () => true, estimate: async () => ({ quota: 1000, usage: 400 }) } };
-    Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true });
+    vi.stubGlobal('navigator', nav);
     const ok = await checkStorage(500);
     expect(ok).toMatchObject({ ok: true, persisted: true, availableBytes: 600 });
     const full = await checkStorage(5000);
@@ -204,7 +209,7 @@ describe('IndexedDB checkpoints (fake-indexeddb)', () => {
   it('asks to keep the storage only when it is not kept yet, and does not wait on a browser that never answers', async () => {
     let asked = 0;
     const stub = (persisted: boolean, persist: () => Promise<boolean>) =>
-      Object.defineProperty(globalThis, 'navigator', { value: { storage: { persisted: async () => persisted, persist: () => (asked++, persist()) } }, configurable: true });
+      vi.stubGlobal('navigator', { storage: { persisted: async () => persisted, persist: () => (asked++, persist()) } });
     stub(true, async () => true);
     expect([await askToKeepStorage(), asked]).toEqual([true, 0]);
     stub(false, async () => true);

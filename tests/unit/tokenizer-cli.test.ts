@@ -1,4 +1,4 @@
-// The CLI contract of design.md: `tokenize --model DIR` (stdin text -> JSON array of ids) and
+// The CLI contract of docs/design.md#cli: `tokenize --model DIR` (stdin text -> JSON array of ids) and
 // `--jsonl` (one JSON string per line -> one JSON array per line), checked against js-tiktoken.
 import { describe, it, expect, beforeAll } from 'vitest';
 import path from 'node:path';

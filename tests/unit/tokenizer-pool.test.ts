@@ -8,7 +8,7 @@ import { unpack, type PackedIds } from '../../src/lib/tokenizer/packed-ids.ts';
 import { TokenizerWorkerCore } from '../../src/lib/tokenizer/worker-core.ts';
 import { TokenizerPool, type PoolWorker, type TokenizeProgress } from '../../src/lib/tokenizer/pool.ts';
 import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers.ts';
-import type { TokenizerReply } from '../../src/workers/tokenizer-protocol.ts';
+import type { TokenizerReply } from '../../src/lib/tokenizer/protocol.ts';
 import { GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../../scripts/fixtures/gpt2-tokenizer-files.ts';
 import { tortureStrings, tweetLikeTexts, rng } from '../helpers/torture-strings.ts';
 

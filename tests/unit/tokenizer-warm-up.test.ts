@@ -11,7 +11,7 @@ import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers.ts
 import { unpack } from '../../src/lib/tokenizer/packed-ids.ts';
 import { TokenizerWorkerCore } from '../../src/lib/tokenizer/worker-core.ts';
 import { WARM_UP_CHARS, warmUpTexts } from '../../src/lib/tokenizer/warm-up.ts';
-import type { TokenizerRequest } from '../../src/workers/tokenizer-protocol.ts';
+import type { TokenizerRequest } from '../../src/lib/tokenizer/protocol.ts';
 import { GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../../scripts/fixtures/gpt2-tokenizer-files.ts';
 import { tortureStrings, tweetLikeTexts } from '../helpers/torture-strings.ts';
 

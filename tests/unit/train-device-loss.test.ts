@@ -6,7 +6,7 @@ import 'fake-indexeddb/auto';
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { bytesToUnicode } from '../../src/lib/tokenizer/bpe';
-import { syntheticWeights, syntheticConfig } from '../../src/lib/train/synthetic';
+import { syntheticWeights, syntheticConfig } from '../helpers/synthetic.ts';
 import { setupNodeWebGPU } from '../helpers/node-webgpu';
 import { sessionHarness } from '../helpers/session-harness';
 

@@ -10,7 +10,7 @@ import { parseConfig } from '../../src/lib/model/config';
 import { AdamW } from '../../src/lib/train/adamw';
 import { lossAndGrads, optimizerStep } from '../../src/lib/train/step';
 import { trainableParams } from '../../src/lib/train/trainer';
-import { syntheticTokens, syntheticWeights } from '../../src/lib/train/synthetic';
+import { syntheticTokens, syntheticWeights } from '../helpers/synthetic.ts';
 import { setupNodeWebGPU } from '../helpers/node-webgpu';
 
 interface Stored {

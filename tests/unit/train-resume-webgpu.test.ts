@@ -7,7 +7,7 @@ import { GPT2 } from '../../src/lib/model/gpt2';
 import { Corpus, type CorpusAccount } from '../../src/lib/dataset/corpus';
 import { Trainer } from '../../src/lib/train/trainer';
 import { resolveTrainConfig } from '../../src/lib/train/config';
-import { syntheticTokens, syntheticWeights, syntheticConfig } from '../../src/lib/train/synthetic';
+import { syntheticTokens, syntheticWeights, syntheticConfig } from '../helpers/synthetic.ts';
 import { setupNodeWebGPU } from '../helpers/node-webgpu';
 
 const cfg = syntheticConfig({ n_embd: 8 });

@@ -5,7 +5,7 @@ import { Corpus, type CorpusAccount } from '../../src/lib/dataset/corpus';
 import { Trainer, type TrainerEvent } from '../../src/lib/train/trainer';
 import { resolveTrainConfig, type TrainConfig } from '../../src/lib/train/config';
 import { learningRate } from '../../src/lib/train/schedule';
-import { syntheticWeights, syntheticTokens, syntheticConfig } from '../../src/lib/train/synthetic';
+import { syntheticWeights, syntheticTokens, syntheticConfig } from '../helpers/synthetic.ts';
 import { AdamW } from '../../src/lib/train/adamw';
 import { optimizerStep } from '../../src/lib/train/step';
 import { trainableParams } from '../../src/lib/train/trainer';

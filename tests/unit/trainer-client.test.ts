@@ -1,6 +1,6 @@
 // The page's model-worker client (src/ui/train/trainer.svelte.ts) against a fake Worker: what
 // it remembers of a run must not outlive the weights it describes.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ModelEvent, ModelRequest } from '../../src/workers/model-protocol.ts';
 
 /** A Worker that records requests and lets the test reply. */
@@ -20,7 +20,10 @@ class FakeWorker {
   }
   terminate(): void {}
 }
-(globalThis as unknown as { Worker: unknown }).Worker = FakeWorker;
+vi.stubGlobal('Worker', FakeWorker);
+afterAll(() => {
+  vi.unstubAllGlobals();
+});
 
 const { ModelWorkerClient } = await import('../../src/ui/train/trainer.svelte.ts');
 const loaded: ModelEvent = { type: 'loaded', params: 1, nLayer: 1, nEmbd: 8, vocabSize: 50257, nPositions: 64, source: 'fixture://tiny' };

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { importWasmBackend, planMatMul } from '../../src/lib/wasm-matmul.ts';
-import { lcg } from '../../src/lib/train/synthetic.ts';
+import { lcg } from '../helpers/synthetic.ts';
 
 /** Deterministic values in [-1, 1) so the cpu and wasm runs see the same inputs. */
 function values(n: number, seed: number): Float32Array {

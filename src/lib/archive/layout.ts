@@ -1,4 +1,4 @@
-// Which zip members make up an archive: the tweet files (every layout of design.md),
+// Which zip members make up an archive: the tweet files (every layout of docs/design.md#archive-layouts),
 // note-tweet.js, account.js and manifest.js, wherever the archive's root sits in the zip.
 
 /** What we look for, as told to the person when nothing is found. */

@@ -1,4 +1,4 @@
-// The two counting rules of design.md. Both clean the text the same way (clean.ts) and
+// The two counting rules of docs/design.md#counting-rules. Both clean the text the same way (clean.ts) and
 // set aside the tokens holding `http`, `@` or `#`; they differ in how words are counted.
 //   huggingtweets: whitespace-separated tokens (so most Japanese tweets are "short");
 //   multilingual (default): Intl.Segmenter word-like segments, in the tweet's language.

@@ -14,7 +14,7 @@ import type { GPT2 } from './gpt2.ts';
 import type { GPT2Config } from './config.ts';
 import { writeSafetensors } from './safetensors.ts';
 import { modelCard, type ModelCardInfo } from './model-card.ts';
-import { DEFAULT_SAMPLE_OPTIONS } from '../generate/options.ts';
+import { DEFAULT_SAMPLE_OPTIONS } from './sampling.ts';
 
 export const HF_PREFIX = 'transformer.';
 const EOT = '<|endoftext|>';

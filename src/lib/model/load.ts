@@ -13,7 +13,7 @@ export interface ModelFiles {
   mergesTxt: string;
 }
 
-/** The base model the page fine-tunes unless `?model=URL` says otherwise (design.md). */
+/** The base model the page fine-tunes unless `?model=URL` says otherwise (docs/design.md, URL parameters). */
 export const DEFAULT_MODEL_URL = 'https://huggingface.co/distilbert/distilgpt2/resolve/main/';
 
 export const MODEL_FILE_NAMES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'] as const;
@@ -206,5 +206,3 @@ export async function clearModelCache(baseUrl?: string): Promise<void> {
   const base = normalizeBaseUrl(baseUrl);
   await Promise.all(MODEL_FILE_NAMES.map((f) => cache.delete(new URL(f, base).href)));
 }
-
-export { loadModelFromFileList } from './local-files.ts';

@@ -3,7 +3,7 @@
 // the data table; the training procedure; "How to use"; limitations and bias), written
 // from what this app knows locally. No W&B links: nothing here left the machine.
 import type { AccountStats } from '../dataset/types.ts';
-import { DEFAULT_PROMPT } from '../generate/options.ts';
+import { DEFAULT_PROMPT } from './sampling.ts';
 import { isHubId } from './model-url.ts';
 
 /** One account's column of the data table (the dataset's own stats; replies are not shown). */
@@ -35,14 +35,80 @@ export interface ModelCardInfo {
   widgetText?: string;
 }
 
-/** Escapes a value for one cell of a Markdown table (pipes, line breaks). */
-export function mdCell(s: string | number): string {
-  return String(s).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\s*[\r\n]+\s*/g, ' ');
+// Every string below may come from a shared archive or a picked file's name, and a card is
+// what people publish: names land as literal text, never as HTML, a link, a new block or a
+// front-matter key. The body is CommonMark/GFM read by an HTML renderer, the front matter YAML.
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Line breaks by any reckoning (CommonMark's, YAML 1.1's, Unicode's), with the spaces around them. */
+const LINE_BREAK = /\s*[\r\n\v\f\x85\u2028\u2029]+\s*/g;
+/**
+ * What a reader cannot see or what reorders what they see: C0/C1 controls, DEL, bidi
+ * embeddings, overrides and isolates (a name could flip the text after it), noncharacters.
+ */
+const INVISIBLE = /[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]/g;
+/** ASCII punctuation that opens Markdown inline syntax: escapes, code, emphasis, links, headings' closing #, math. */
+const MD_SPECIAL = /[\\`*~[\]#$]|_(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])_|[<>]|&(?=#?[a-z0-9]+;)/giu;
+const MD_REPLACE: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
+
+/**
+ * A string as inline Markdown text that renders as itself: one line (breaks become a space),
+ * invisible or reordering characters shown as U+FFFD, Markdown syntax backslash-escaped and
+ * `<`, `>` and entity-like `&` written as HTML entities, so neither a Markdown renderer nor a
+ * raw-HTML one finds a tag, link, emphasis or block in it. An intraword `_` (user_name) opens
+ * nothing in CommonMark and is kept as written.
+ */
+export function mdText(s: string | number): string {
+  return String(s)
+    .replace(LONE_SURROGATE, '\uFFFD')
+    .replace(LINE_BREAK, ' ')
+    .replace(/\t/g, ' ')
+    .replace(INVISIBLE, '\uFFFD')
+    .replace(MD_SPECIAL, (c) => MD_REPLACE[c] ?? '\\' + c);
 }
 
-/** A YAML scalar: JSON's double-quoted strings are valid YAML and escape everything. */
-function yamlString(s: string): string {
-  return JSON.stringify(s);
+/** Escapes a value for one cell of a Markdown table: mdText, and pipes (GFM splits cells on them first). */
+export function mdCell(s: string | number): string {
+  return mdText(s).replace(/\|/g, '\\|');
+}
+
+/** An inline code span holding `s` on one line, its fence longer than any run of backticks inside. */
+function mdCode(s: string): string {
+  const t = s.replace(LONE_SURROGATE, '\uFFFD').replace(LINE_BREAK, ' ').replace(INVISIBLE, '\uFFFD');
+  const fence = '`'.repeat(Math.max(0, ...[...t.matchAll(/`+/g)].map((m) => m[0].length)) + 1);
+  const pad = t.startsWith('`') || t.endsWith('`') ? ' ' : '';
+  return fence + pad + t + pad + fence;
+}
+
+/**
+ * What a quoted string writes as an escape beyond JSON's own (C0 controls, quote, backslash, lone
+ * surrogates): what YAML 1.1 (PyYAML) reads as a line break (U+0085, U+2028/9) or refuses as
+ * unprintable (DEL, C1, U+FFFE/F), and what a reader of the file cannot see (bidi controls, BOM).
+ */
+const QUOTE_ESCAPES = /[\x00-\x1f\\\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const SHORT_ESCAPES: Record<string, string> = { '\\': '\\\\', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r' };
+
+/**
+ * `s` in `quote` with JSON's escapes (\\, \", \n, \uNNNN...), which YAML's double-quoted
+ * scalars and Python's string literals read alike, extended to QUOTE_ESCAPES. Text JSON writes
+ * safely comes out as JSON.stringify writes it.
+ */
+function quoted(s: string, quote: '"' | "'"): string {
+  const escaped = s.replace(QUOTE_ESCAPES, (c) => SHORT_ESCAPES[c] ?? '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return quote + escaped.replaceAll(quote, '\\' + quote) + quote;
+}
+
+/**
+ * A YAML double-quoted scalar that YAML 1.1 and 1.2 parsers (PyYAML, the Hub's) read back as
+ * exactly `s`, on one line, so no value can end early and start another key.
+ */
+export function yamlString(s: string): string {
+  return quoted(s, '"');
+}
+
+/** The Hub page of a model id (isHubId's characters only; each segment encoded all the same). */
+function hubUrl(id: string): string {
+  return 'https://huggingface.co/' + id.split('/').map(encodeURIComponent).join('/');
 }
 
 export function defaultModelName(accounts: CardAccount[]): string {
@@ -59,8 +125,8 @@ export function modelCard(info: ModelCardInfo): string {
   const name = info.modelName ?? defaultModelName(info.accounts);
   const langs = info.language === undefined ? ['en'] : [info.language].flat();
   const widget = info.widgetText ?? DEFAULT_PROMPT;
-  const names = info.accounts.map((a) => a.displayName || a.username);
-  const handles = info.accounts.map((a) => '@' + a.username);
+  const names = info.accounts.map((a) => mdText(a.displayName || a.username));
+  const handles = info.accounts.map((a) => '@' + mdText(a.username));
   const L: string[] = [];
 
   L.push('---');
@@ -69,7 +135,7 @@ export function modelCard(info: ModelCardInfo): string {
   L.push('tags:', '- huggingtweets', '- tweetforge', '- text-generation');
   const hub = isHubId(info.baseModel); // the metadata's base_model may name only a Hub model
   if (hub) L.push(`base_model: ${yamlString(info.baseModel)}`);
-  const base = hub ? `[${info.baseModel}](https://huggingface.co/${info.baseModel})` : `a GPT-2 from ${info.baseModel}`;
+  const base = hub ? `[${mdText(info.baseModel)}](${hubUrl(info.baseModel)})` : `a GPT-2 from ${mdText(info.baseModel)}`;
   L.push('pipeline_tag: text-generation');
   L.push('widget:', `- text: ${yamlString(widget)}`);
   L.push('---', '');
@@ -105,22 +171,22 @@ export function modelCard(info: ModelCardInfo): string {
   L.push(
     info.rule === 'huggingtweets'
       ? 'Short tweets: fewer than 3 space-separated words (huggingtweets\' rule).'
-      : `Short tweets: fewer than 3 words, counted with Intl.Segmenter per tweet language (rule "${info.rule}").`,
+      : `Short tweets: fewer than 3 words, counted with Intl.Segmenter per tweet language (rule "${mdText(info.rule)}").`,
   );
   if (info.excludeReplies) L.push('Replies were left out.');
   L.push('');
 
   L.push('## Training procedure', '');
   L.push(
-    `The model is based on a pre-trained ${hub ? `[GPT-2](https://huggingface.co/${info.baseModel})` : `GPT-2 (${info.baseModel})`} which is fine-tuned on ${handles.join(', ')}'s tweets.`,
+    `The model is based on a pre-trained ${hub ? `[GPT-2](${hubUrl(info.baseModel)})` : `GPT-2 (${mdText(info.baseModel)})`} which is fine-tuned on ${handles.join(', ')}'s tweets.`,
     '',
   );
   L.push('| Hyperparameter | Value |', '| --- | --- |');
   for (const [k, v] of Object.entries(info.hyperparameters)) L.push(`| ${mdCell(k)} | ${mdCell(String(v))} |`);
-  L.push(`| Steps | ${info.steps} |`);
+  L.push(`| Steps | ${mdCell(info.steps)} |`);
   L.push('');
   L.push(`Final training loss: ${loss(info.trainLoss)}; final validation loss: ${loss(info.validationLoss)}.`);
-  if (info.date) L.push('', `Exported on ${info.date}.`);
+  if (info.date) L.push('', `Exported on ${mdText(info.date)}.`);
   L.push('');
 
   L.push('## How to use', '');
@@ -128,10 +194,10 @@ export function modelCard(info: ModelCardInfo): string {
   L.push('```python');
   L.push('from transformers import pipeline');
   L.push("generator = pipeline('text-generation',");
-  L.push(`                     model='${name}')`);
-  L.push(`generator(${JSON.stringify(widget)}, num_return_sequences=5)`);
+  L.push(`                     model=${quoted(name, "'")})`);
+  L.push(`generator(${quoted(widget, '"')}, num_return_sequences=5)`);
   L.push('```', '');
-  L.push(`(\`${name}\` is the folder this bundle was unzipped into, or its Hub repo once uploaded.)`, '');
+  L.push(`(${mdCode(name)} is the folder this bundle was unzipped into, or its Hub repo once uploaded.)`, '');
 
   L.push('## Limitations and bias', '');
   L.push(

@@ -12,7 +12,7 @@ import { MAX_WORKERS, TokenizerPool, type PoolOptions, type PoolWorker } from '.
 // bootstrap because Node 20 does not apply an `--import` loader to a worker's entry file.
 const TSX_DIR = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
 const TSX_API = pathToFileURL(path.join(TSX_DIR, 'dist/esm/api/index.mjs')).href; // exports['./esm/api'].import
-const ENTRY = new URL('./node-worker-entry.ts', import.meta.url).href;
+const ENTRY = new URL('../../workers/tokenizer-thread.ts', import.meta.url).href;
 const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(ENTRY)}); })`;
 
 /** A worker_threads Worker running the tokenizer worker, adapted to what the pool needs. */

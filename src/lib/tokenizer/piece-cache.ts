@@ -7,7 +7,7 @@
 //
 // and the table holds (hash, record) pairs side by side. A hit reads the pair, then one record,
 // usually a single cache line, where key strings, hashes and bounds in separate arrays took four
-// or five: on 2 cores, one thread went from 34 to 43 MB/s (README, Benchmarks). There are no
+// or five: on 2 cores, one thread went from 34 to 43 MB/s (docs/benchmarks.md, Tokenizer). There are no
 // strings for the garbage collector to trace, and no tweet is kept alive by a key cut from it.
 import { IdBuffer } from './id-buffer.ts';
 

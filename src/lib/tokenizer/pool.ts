@@ -7,7 +7,7 @@
 // characters; each worker holds up to two chunks, so it never waits for the next one, and a
 // fast worker takes more chunks than a slow one. Each worker warms its JIT on a sample until
 // data comes (warm-up.ts), so a pool made ahead of its data meets the data with compiled code.
-import type { TokenizerReply, TokenizerRequest } from '../../workers/tokenizer-protocol.ts';
+import type { TokenizerReply, TokenizerRequest } from './protocol.ts';
 import type { TokenizerTables } from './bpe.ts';
 import { packedCount, type PackedIds } from './packed-ids.ts';
 import { WARM_UP_CHARS } from './warm-up.ts';
@@ -56,7 +56,7 @@ export interface EncodeAllOptions {
 
 /**
  * Workers beyond this add memory (each holds its own tables and cache) more than speed: on 16
- * vCPUs, 16 workers were no faster than 8 (README, Benchmarks).
+ * vCPUs, 16 workers were no faster than 8 (docs/benchmarks.md, Tokenizer).
  */
 export const MAX_WORKERS = 8;
 const CHUNKS_IN_FLIGHT = 2;

@@ -1,7 +1,7 @@
 // What a tokenizer worker does with each request, without the worker around it: the page's and
 // Node's worker (src/workers/tokenizer.worker.ts) post what this returns, and the pool's tests run
 // it in a fake worker on their own thread.
-import type { TokenizerReply, TokenizerRequest } from '../../workers/tokenizer-protocol.ts';
+import type { TokenizerReply, TokenizerRequest } from './protocol.ts';
 import { GPT2Tokenizer, type TokenizerTables } from './bpe.ts';
 import { encodePacked } from './packed-ids.ts';
 import { WarmUp } from './warm-up.ts';

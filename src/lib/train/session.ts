@@ -10,7 +10,8 @@ import { GPT2, defaultMaxBufferBytes, type GPT2Config } from '../model/gpt2.ts';
 import { innerSize } from '../model/config.ts';
 import { LOSS_PIECE_ROWS } from './loss.ts';
 import { paramCount } from '../model/params.ts';
-import { loadModelFromUrl, loadModelFromFileList, type ModelFiles } from '../model/load.ts';
+import { loadModelFromUrl, type ModelFiles } from '../model/load.ts';
+import { loadModelFromFileList } from '../model/local-files.ts';
 import { exportBundle, exportSafetensors } from '../model/export.ts';
 import { generate, DEFAULT_SAMPLE_OPTIONS, type SampleOptions } from '../generate/generate.ts';
 import type { ModelCardInfo } from '../model/model-card.ts';
@@ -154,7 +155,7 @@ export class TrainingSession {
   private async dispatch(req: ModelRequest): Promise<void> {
     switch (req.type) {
       case 'init':
-        return this.init(req.wasmPaths, req.backend);
+        return this.init(req.wasmPaths, req.backend, req.threads);
       case 'load':
         return this.load(req.source.kind === 'url' ? req.source.url : null, req.source.kind === 'files' ? req.source.files : null);
       case 'prepare':
@@ -227,9 +228,10 @@ export class TrainingSession {
     }
   }
 
-  private async init(wasmPaths?: string | Record<string, string>, preferred?: BackendName): Promise<void> {
-    const choice = await selectBackend({ order: this.deps.backends, wasmPaths, preferred });
-    this.emit({ type: 'backend', name: choice.name, notice: choice.notice, slowdown: choice.slowdown });
+  private async init(wasmPaths?: string | Record<string, string>, preferred?: BackendName, threads?: number): Promise<void> {
+    const choice = await selectBackend({ order: this.deps.backends, wasmPaths, preferred, threads });
+    const isolated = globalThis.crossOriginIsolated === true;
+    this.emit({ type: 'backend', name: choice.name, notice: choice.notice, slowdown: choice.slowdown, threads: choice.threads, isolated });
     watchDeviceLoss((message) => this.onDeviceLost(message));
     const open = await openRuns(); // other tabs' runs: theirs to resume, and maybe mid-write
     await sweepOrphans(open);

@@ -66,7 +66,7 @@ export class ModelWorkerClient {
   #stopReason: string | null = null;
 
   /** `backend`: the page's ?backend= (webgpu, webgl, wasm or cpu), tried first. */
-  constructor(opts: { backend?: BackendName } = {}) {
+  constructor(opts: { backend?: BackendName; threads?: number } = {}) {
     this.#worker = new Worker(new URL('../../workers/model.worker.ts', import.meta.url), { type: 'module', name: 'model' });
     this.#worker.onmessage = (ev: MessageEvent<ModelEvent>) => this.#receive(ev.data);
     this.#worker.onerror = (ev) => {
@@ -74,7 +74,7 @@ export class ModelWorkerClient {
       this.errors = [...this.errors, message];
       for (const w of this.#waiters.splice(0)) w.reject(new Error(message));
     };
-    this.#send({ type: 'init', backend: opts.backend });
+    this.#send({ type: 'init', backend: opts.backend, threads: opts.threads });
   }
 
   #send(req: ModelRequest): void {

@@ -1,7 +1,7 @@
-// The tokenizer worker's typed protocol, shared by both sides (src/lib/tokenizer/pool.ts and
-// src/workers/tokenizer.worker.ts). Messages are handled in order, so a pool may send `init`
-// and its first `encode` at once.
-import type { TokenizerTables } from '../lib/tokenizer/bpe.ts';
+// The tokenizer worker's typed protocol, shared by both sides (pool.ts and worker-core.ts here,
+// src/workers/tokenizer.worker.ts around the latter). Messages are handled in order, so a pool
+// may send `init` and its first `encode` at once.
+import type { TokenizerTables } from './bpe.ts';
 
 /** Requests from the pool to one worker. */
 export type TokenizerRequest =

@@ -1,8 +1,8 @@
-// Node only: a worker_threads entry that gives src/workers/tokenizer.worker.ts the `self` of a
+// Node only: a worker_threads entry that gives tokenizer.worker.ts the `self` of a
 // web worker (postMessage with transfers, 'message' events carrying `data`), then runs it.
 import { parentPort } from 'node:worker_threads';
 
-if (!parentPort) throw new Error('node-worker-entry.ts runs only as a worker thread');
+if (!parentPort) throw new Error('tokenizer-thread.ts runs only as a worker thread');
 const port = parentPort;
 
 (globalThis as unknown as { self: unknown }).self = {
@@ -12,4 +12,4 @@ const port = parentPort;
   },
 };
 
-await import('../../workers/tokenizer.worker.ts');
+await import('./tokenizer.worker.ts');

@@ -1,8 +1,8 @@
-// The bench's floor: unzip the same members readArchive reads and JSON.parse each file
+// bench:ingest's floor: unzip the same members readArchive reads and JSON.parse each file
 // whole. The least any reader can do; readArchive's time is reported against it.
 // (Whole strings: fine for the bench's ~170 MB, impossible past ~512 MB, hence readArchive.)
 import { BlobReader, Uint8ArrayWriter, ZipReader, type FileEntry } from '@zip.js/zip.js';
-import { findMembers, manifestTweetFiles, parseAssignedJson } from './layout.ts';
+import { findMembers, manifestTweetFiles, parseAssignedJson } from '../src/lib/archive/layout.ts';
 
 export interface FloorResult {
   /** Entries in the tweet files. */
