@@ -1,7 +1,18 @@
 // An archive's tweets column-wise: a few big strings and typed arrays for all of them,
 // instead of an object and five strings per tweet, so memory follows the text (a 30-byte
 // entry costs ~25 bytes to keep, not ~300) and the garbage collector has little to walk.
-import type { RawTweet } from './types.ts';
+
+/** One tweet as an object: what TweetTable takes in and hands out one at a time. */
+export interface RawTweet {
+  id: string;
+  createdAt: string;
+  /** The note text when joined to a long post, else full_text (HTML-escaped as the archive has it). */
+  fullText: string;
+  lang?: string;
+  inReplyToStatusId?: string;
+  inReplyToScreenName?: string;
+  noteJoined: boolean;
+}
 
 /** A chunk is sealed into one string once it holds this many characters. */
 const CHUNK_CHARS = 1 << 16;

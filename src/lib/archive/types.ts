@@ -2,6 +2,8 @@
 import type { InflateBudget } from './budget.ts';
 import type { TweetTable } from './tweet-table.ts';
 
+export type { RawTweet } from './tweet-table.ts';
+
 export interface ReadProgress {
   /** The name given to readArchive (usually the file name). */
   archive: string;
@@ -26,18 +28,6 @@ export interface Account {
   username: string;
   displayName: string;
   accountId?: string;
-}
-
-/** One tweet as an object: what TweetTable takes in and hands out one at a time. */
-export interface RawTweet {
-  id: string;
-  createdAt: string;
-  /** The note text when joined to a long post, else full_text (HTML-escaped as the archive has it). */
-  fullText: string;
-  lang?: string;
-  inReplyToStatusId?: string;
-  inReplyToScreenName?: string;
-  noteJoined: boolean;
 }
 
 export interface ArchiveContent {

@@ -1,11 +1,9 @@
 // The dataset's tweets without an object per tweet: each row points at a tweet of an
 // archive's TweetTable (two numbers) and adds its account and reason (five bytes). The
 // cleaned text is not kept: it is cleanText(fullText), made again for the rows asked for.
-import type { TweetTable } from '../archive/tweet-table.ts';
-import type { RawTweet } from '../archive/types.ts';
-import { TweetTable as Table } from '../archive/tweet-table.ts';
+import { TweetTable, type RawTweet } from '../archive/tweet-table.ts';
 import { cleanText } from './clean.ts';
-import type { ClassifiedTweet, Reason } from './types.ts';
+import type { ClassifiedTweet, DatasetRows, Reason } from './types.ts';
 
 /** Reason codes, as stored (index into this list). */
 export const REASONS: readonly Reason[] = ['kept', 'retweet', 'short', 'reply'];
@@ -85,7 +83,7 @@ export class TweetRefs implements Iterable<RawTweet> {
 }
 
 /** Every tweet of a dataset with its account and reason, in table order. */
-export class DatasetTweets implements Iterable<ClassifiedTweet> {
+export class DatasetTweets implements DatasetRows {
   /** Account names, indexed by the rows' account numbers. */
   readonly usernames: string[] = [];
   #refs = new TweetRefs();
@@ -95,7 +93,7 @@ export class DatasetTweets implements Iterable<ClassifiedTweet> {
   /** Rows from objects (tests, small callers); the texts are made from fullText. */
   static from(tweets: Omit<ClassifiedTweet, 'text'>[]): DatasetTweets {
     const out = new DatasetTweets();
-    const table = new Table();
+    const table = new TweetTable();
     const users = new Map<string, number>();
     for (const t of tweets) {
       let u = users.get(t.username);

@@ -1,5 +1,4 @@
 // The dataset: every tweet with the reason it was kept or dropped, and the per-account table.
-import type { DatasetTweets } from './tweet-rows.ts';
 
 /** huggingtweets: words split on spaces (exact port). multilingual: Intl.Segmenter words (default). */
 export type Rule = 'huggingtweets' | 'multilingual';
@@ -32,10 +31,25 @@ export interface AccountStats {
   replies: number;
 }
 
+/** The dataset's tweets, column-wise (DatasetTweets in tweet-rows.ts): no object per tweet. */
+export interface DatasetRows extends Iterable<ClassifiedTweet> {
+  readonly length: number;
+  /** Account names, indexed by user(i). */
+  readonly usernames: readonly string[];
+  reason(i: number): Reason;
+  user(i: number): number;
+  username(i: number): string;
+  id(i: number): string;
+  fullText(i: number): string;
+  /** The cleaned text, made again from fullText. */
+  text(i: number): string;
+  /** Row i as an object (a page of rows, never all of them at once). */
+  at(i: number): ClassifiedTweet;
+}
+
 export interface Dataset {
   rule: Rule;
   excludeReplies: boolean;
   users: AccountStats[];
-  /** Column-wise (tweet-rows.ts): `at(i)` gives row i as a ClassifiedTweet. */
-  tweets: DatasetTweets;
+  tweets: DatasetRows;
 }
