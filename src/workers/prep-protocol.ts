@@ -84,6 +84,8 @@ export interface ArchiveProgress {
   tweets: number;
   /** Seconds left at the current rate; null until there is a rate to go by. */
   etaSeconds: number | null;
+  /** When done: what was skipped but did not stop the read (unsafe member names), one line each. */
+  warnings?: string[];
 }
 
 export type PrepEvent =

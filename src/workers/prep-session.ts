@@ -1,9 +1,11 @@
 // The prep worker's state, apart from the messaging so it reads (and runs) without a worker:
 // the archives loaded so far, the dataset built from them under the current rule, and the
 // filtered views the explorer pages through.
+import { InflateBudget } from '../lib/archive/budget.ts';
 import { readArchive } from '../lib/archive/read-archive.ts';
 import type { ArchiveContent, ReadProgress } from '../lib/archive/types.ts';
-import { buildDataset } from '../lib/dataset/table.ts';
+import { buildDataset, DatasetTweets } from '../lib/dataset/table.ts';
+import { searchMatcher } from '../lib/dataset/clean.ts';
 import { etaSeconds } from '../lib/eta.ts';
 import { DEFAULT_RULE, type Dataset, type Reason, type Rule } from '../lib/dataset/types.ts';
 import type { ArchiveProgress, PrepTable, RowPage, RowQuery, TrainingTexts } from './prep-protocol.ts';
@@ -27,12 +29,16 @@ export class PrepSession {
   #contents: ArchiveContent[] = [];
   #rule: Rule = DEFAULT_RULE;
   #excludeReplies = false;
-  #dataset: Dataset = { rule: DEFAULT_RULE, excludeReplies: false, users: [], tweets: [] };
+  #dataset: Dataset = { rule: DEFAULT_RULE, excludeReplies: false, users: [], tweets: new DatasetTweets() };
+  /** What the archives loaded (and the one being read) may inflate in all: see budget.ts. */
+  #budget: InflateBudget;
   #version = 0;
   /** The last filtered view: indices into #dataset.tweets, reused while the page scrolls. */
   #view: { key: string; indices: Uint32Array } | null = null;
 
-  constructor(private readonly events: SessionEvents) {}
+  constructor(private readonly events: SessionEvents, budget = new InflateBudget()) {
+    this.#budget = budget;
+  }
 
   /** Reads each archive in turn; a refused one is reported and skipped, the others still load. */
   async addArchives(files: File[]): Promise<{ loaded: string[]; failed: string[] }> {
@@ -47,7 +53,7 @@ export class PrepSession {
       this.#contents.push(content);
       this.#rebuild();
       this.events.progress({ archive: file.name, phase: 'done', bytesRead: file.size, bytesTotal: file.size,
-        tweets: content.tweets.length, etaSeconds: 0 });
+        tweets: content.tweets.length, etaSeconds: 0, ...(content.warnings?.length ? { warnings: content.warnings } : {}) });
       loaded.push(file.name);
     }
     return { loaded, failed };
@@ -62,6 +68,7 @@ export class PrepSession {
     report({ archive: file.name, bytesRead: 0, bytesTotal: file.size, tweets: 0 }, 'reading');
     try {
       const content = await readArchive(file, file.name, {
+        budget: this.#budget,
         onProgress: (p) => {
           const now = performance.now();
           if (now - last < PROGRESS_EVERY_MS && p.bytesRead < p.bytesTotal) return;
@@ -89,7 +96,9 @@ export class PrepSession {
   removeAccount(username: string): PrepTable {
     // Case-insensitive, as mergeArchives (and Twitter) compare usernames.
     const key = username.toLowerCase();
-    this.#contents = this.#contents.filter((c) => c.account.username.toLowerCase() !== key);
+    const gone = (c: ArchiveContent) => c.account.username.toLowerCase() === key;
+    for (const c of this.#contents) if (gone(c)) this.#budget.release(c.charged ?? 0);
+    this.#contents = this.#contents.filter((c) => !gone(c));
     return this.#rebuild();
   }
 
@@ -126,10 +135,7 @@ export class PrepSession {
     const offset = Math.max(0, Math.min(q.offset, indices.length));
     const end = Math.min(indices.length, offset + Math.max(0, q.limit));
     const rows = [];
-    for (let i = offset; i < end; i++) {
-      const t = tweets[indices[i]];
-      rows.push({ index: i, id: t.id, username: t.username, createdAt: t.createdAt, fullText: t.fullText, text: t.text, reason: t.reason });
-    }
+    for (let i = offset; i < end; i++) rows.push({ index: i, ...tweets.at(indices[i]) });
     return { version: this.#version, total: indices.length, rows };
   }
 
@@ -140,12 +146,14 @@ export class PrepSession {
     if (this.#view?.key === key) return this.#view.indices;
     const tweets = this.#dataset.tweets;
     const out = new Uint32Array(tweets.length);
+    const user = q.username === undefined ? -1 : tweets.usernames.indexOf(q.username);
+    const matches = search ? searchMatcher(search) : undefined;
     let n = 0;
     for (let i = 0; i < tweets.length; i++) {
-      const t = tweets[i];
-      if (q.reason === 'dropped' ? t.reason === 'kept' : q.reason !== 'all' && t.reason !== q.reason) continue;
-      if (q.username !== undefined && t.username !== q.username) continue;
-      if (search && !t.fullText.toLowerCase().includes(search) && !t.text.toLowerCase().includes(search)) continue;
+      const reason = tweets.reason(i);
+      if (q.reason === 'dropped' ? reason === 'kept' : q.reason !== 'all' && reason !== q.reason) continue;
+      if (q.username !== undefined && tweets.user(i) !== user) continue;
+      if (matches && !matches(tweets.fullText(i))) continue;
       out[n++] = i;
     }
     const indices = out.slice(0, n);
@@ -156,7 +164,8 @@ export class PrepSession {
   /** The training texts: each account's kept tweets, cleaned, in the table's column order. */
   trainingTexts(): TrainingTexts[] {
     const byUser = new Map<string, string[]>(this.#dataset.users.map((u) => [u.username, []]));
-    for (const t of this.#dataset.tweets) if (t.reason === 'kept') byUser.get(t.username)?.push(t.text);
+    const { tweets } = this.#dataset;
+    for (let i = 0; i < tweets.length; i++) if (tweets.reason(i) === 'kept') byUser.get(tweets.username(i))?.push(tweets.text(i));
     return [...byUser].map(([username, texts]) => ({ username, texts }));
   }
 }

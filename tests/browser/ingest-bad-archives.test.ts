@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBadArchive, buildTwoAccountArchives, type BadArchiveKind } from '../../scripts/fixtures/archive.ts';
+import { buildArchiveZip, buildBadArchive, buildTwoAccountArchives, makeTweets, type BadArchiveKind } from '../../scripts/fixtures/archive.ts';
 import { appUrl, expectReadable, launchBrowser, recordPage, screenshot } from '../helpers/browser';
 
 const DIR = path.resolve('.fixtures/ingest-ui/bad');
-const KINDS: BadArchiveKind[] = ['not-zip', 'truncated', 'no-tweet-files', 'no-tweets', 'bad-json', 'bad-shape', 'not-utf8'];
+const KINDS: BadArchiveKind[] = ['not-zip', 'truncated', 'no-tweet-files', 'no-tweets', 'bad-json', 'bad-shape', 'not-utf8', 'encrypted'];
 
 describe('bad archives in the page', () => {
   let browser: Browser;
@@ -54,6 +54,7 @@ describe('bad archives in the page', () => {
       // What docs/design.md#hostile-inputs asks each message to say.
       expect(lines.find((l) => l.includes('bad-no-tweet-files'))).toMatch(/tweets?\.js/);
       expect(lines.find((l) => l.includes('bad-bad-json'))).toMatch(/tweets\.js/);
+      expect(lines.find((l) => l.includes('bad-encrypted'))).toMatch(/is encrypted \(password-protected\)/);
       expect(await page.locator('[data-testid=stats-table] thead th[data-user]').count()).toBe(1);
       expect(await page.locator('[data-testid=stats-table] td[data-user="hiro_test"][data-stat="downloaded"]').innerText()).toBe('80');
       await screenshot(page, 'ingest-bad-archives');
@@ -63,6 +64,22 @@ describe('bad archives in the page', () => {
       expect(await page.locator('[data-testid=error]').count()).toBe(0);
       expect(await page.locator('[data-testid=stats-table]').count()).toBe(1);
       expect(rec.logs.filter((l) => l.startsWith('[pageerror]'))).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('skips a member named ../ and says so under the archive, which loads', async () => {
+    const trap = path.join(DIR, 'trap.zip');
+    fs.writeFileSync(trap, buildArchiveZip({ username: 'trap_user', tweets: makeTweets(6), files: { '../evil.js': 'window.YTD.tweets.part9 = []' } }));
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    try {
+      await page.goto(appUrl());
+      await page.setInputFiles('[data-testid=archive-input]', trap);
+      await page.waitForSelector('[data-testid=progress] li[data-phase=done]');
+      expect(await page.locator('[data-testid=archive-warnings] li').allInnerTexts()).toEqual(['trap.zip: skipped "../evil.js": an unsafe name for a file in a zip']);
+      expect(await page.locator('[data-testid=error]').count()).toBe(0);
+      expect(await page.locator('[data-testid=stats-table] td[data-user="trap_user"][data-stat="downloaded"]').innerText()).toBe('6');
     } finally {
       await page.close();
     }

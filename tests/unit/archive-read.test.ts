@@ -1,11 +1,11 @@
 // readArchive on real zips built in every layout of docs/design.md#archive-layouts; counts checked against the
 // independent huggingtweets reference (fflate + JSON.parse + the Python port).
 import { describe, expect, it } from 'vitest';
-import { ArchiveError, type ArchiveErrorCode } from '../../src/lib/archive/errors.ts';
+import { ArchiveError } from '../../src/lib/archive/errors.ts';
 import { readArchive, type ReadProgress } from '../../src/lib/archive/read-archive.ts';
 import { buildDataset } from '../../src/lib/dataset/table.ts';
 import {
-  buildArchiveZip, buildBadArchive, buildTwoAccountArchives, escapeHtml, makeTweets, type ArchiveSpec, type TweetLayout,
+  buildArchiveZip, buildBadArchive, buildTwoAccountArchives, escapeHtml, makeTweets, type ArchiveSpec, type BadArchiveKind, type TweetLayout,
 } from '../../scripts/fixtures/archive.ts';
 import { referenceStats } from '../helpers/huggingtweets-reference.ts';
 
@@ -36,8 +36,8 @@ describe('layouts', () => {
         const zip = buildArchiveZip({ username: 'ada', displayName: 'Ada L.', tweets, layout, ...v });
         const content = await read(zip);
         expect(content.account).toEqual({ username: 'ada', displayName: 'Ada L.', accountId: '1000' });
-        expect(content.tweets.map((t) => t.id)).toEqual(tweets.map((t) => t.id));
-        expect(content.tweets.map((t) => t.fullText)).toEqual(tweets.map((t) => escapeHtml(t.text)));
+        expect([...content.tweets].map((t) => t.id)).toEqual(tweets.map((t) => t.id));
+        expect([...content.tweets].map((t) => t.fullText)).toEqual(tweets.map((t) => escapeHtml(t.text)));
         const ref = referenceStats(zip);
         expect(ref.downloaded).toBe(90);
         expect(await productionRow(zip)).toEqual({ username: ref.username, displayName: ref.displayName,
@@ -57,15 +57,15 @@ describe('layouts', () => {
     const c = await read(buildArchiveZip({ tweets: [
       { id: '1', text: 'a reply', replyToStatusId: '77', replyToScreenName: 'bob', lang: 'fr' }, { id: '2', text: 'not one' },
     ] }));
-    expect(c.tweets[0]).toMatchObject({ lang: 'fr', inReplyToStatusId: '77', inReplyToScreenName: 'bob', noteJoined: false });
-    expect(c.tweets[1].inReplyToStatusId).toBeUndefined();
+    expect(c.tweets.at(0)).toMatchObject({ lang: 'fr', inReplyToStatusId: '77', inReplyToScreenName: 'bob', noteJoined: false });
+    expect(c.tweets.at(1).inReplyToStatusId).toBeUndefined();
   });
 
   it('reads tweet files that only manifest.js names', async () => {
     const t = makeTweets(10);
     const c = await read(buildArchiveZip({ tweets: t.slice(0, 6), manifest: ['data/tweets.js', 'data/tweets-extra.js'],
       files: { 'data/tweets-extra.js': `window.YTD.tweets.part1 = ${JSON.stringify(t.slice(6).map((x) => ({ tweet: { id_str: x.id, full_text: x.text } })))}` } }));
-    expect(c.tweets.map((x) => x.id)).toEqual(t.map((x) => x.id));
+    expect([...c.tweets].map((x) => x.id)).toEqual(t.map((x) => x.id));
   });
 
   it('never counts deleted-tweets.js, and ignores __MACOSX/ junk named like tweet files', async () => {
@@ -101,23 +101,23 @@ describe('note tweets (long posts)', () => {
   it('joins a cut tweet to the note of the same second whose text it begins', async () => {
     const zip = buildArchiveZip({ tweets: [], files: files(cut, at), notes: [{ id: '900', createdAt: '2023-03-15T12:34:56.000Z', text: whole }] });
     const c = await read(zip);
-    expect(c.tweets[1]).toMatchObject({ id: '11', fullText: whole, noteJoined: true });
-    expect(c.tweets[0].noteJoined).toBe(false);
+    expect(c.tweets.at(1)).toMatchObject({ id: '11', fullText: whole, noteJoined: true });
+    expect(c.tweets.at(0).noteJoined).toBe(false);
     const d = buildDataset([c], 'huggingtweets');
-    expect(d.tweets[1].text).toBe(whole.replace(' https://example.com/x', ''));
-    expect(referenceStats(zip).keptTexts).toEqual(d.tweets.filter((t) => t.reason === 'kept').map((t) => t.text));
+    expect(d.tweets.at(1).text).toBe(whole.replace(' https://example.com/x', ''));
+    expect(referenceStats(zip).keptTexts).toEqual([...d.tweets].filter((t) => t.reason === 'kept').map((t) => t.text));
   });
 
   it('joins when a t.co link follows the ellipsis', async () => {
     const zip = buildArchiveZip({ tweets: [], files: files(`${cut} https://t.co/abc`, at), notes: [{ id: '900', createdAt: '2023-03-15T12:34:56.000Z', text: whole }] });
-    expect((await read(zip)).tweets[1].noteJoined).toBe(true);
+    expect((await read(zip)).tweets.at(1).noteJoined).toBe(true);
   });
 
   it('does not join across seconds or when the text differs', async () => {
     const other = buildArchiveZip({ tweets: [], files: files(cut, 'Wed Mar 15 12:34:57 +0000 2023'), notes: [{ id: '900', createdAt: '2023-03-15T12:34:56.000Z', text: whole }] });
-    expect((await read(other)).tweets[1]).toMatchObject({ fullText: cut, noteJoined: false });
+    expect((await read(other)).tweets.at(1)).toMatchObject({ fullText: cut, noteJoined: false });
     const differs = buildArchiveZip({ tweets: [], files: files(cut, at), notes: [{ id: '900', createdAt: '2023-03-15T12:34:56.000Z', text: `Another ${whole}` }] });
-    expect((await read(differs)).tweets[1].noteJoined).toBe(false);
+    expect((await read(differs)).tweets.at(1).noteJoined).toBe(false);
   });
 });
 
@@ -147,7 +147,7 @@ describe('progress and cancellation', () => {
 });
 
 describe('bad input: one readable message each', () => {
-  const cases: [ArchiveErrorCode, RegExp][] = [
+  const cases: [BadArchiveKind, RegExp][] = [
     ['not-zip', /^bad\.zip is not a zip file/],
     ['truncated', /^bad\.zip is a truncated zip/],
     ['no-tweet-files', /^bad\.zip holds no tweet files: looked for data\/tweets\.js, data\/tweets-partN\.js, data\/tweet\.js, data\/tweet-partN\.js/],
@@ -156,6 +156,7 @@ describe('bad input: one readable message each', () => {
     ['bad-shape', /^bad\.zip: data\/tweets\.js: entry 2 is not a tweet/],
     ['too-large', /^bad\.zip: data\/tweets\.js inflates past the cap of 97\.7 KiB per file/],
     ['not-utf8', /^bad\.zip: data\/tweets\.js is not UTF-8 text \(entry 1, at byte \d+\)$/],
+    ['encrypted', /^bad\.zip is encrypted \(password-protected\): export the archive again without a password$/],
   ];
   for (const [code, message] of cases) {
     it(code, async () => {
@@ -194,7 +195,7 @@ describe('the two-account fixture', () => {
       const ref = referenceStats(bytes);
       const { replies: _r, ...row } = buildDataset([c], 'huggingtweets').users[0];
       expect(row).toEqual({ username: ref.username, displayName: ref.displayName, downloaded: ref.downloaded, retweets: ref.retweets, short: ref.short, kept: ref.kept });
-      if (name.startsWith('ada')) expect(c.tweets.filter((t) => t.noteJoined)).toHaveLength(1);
+      if (name.startsWith('ada')) expect([...c.tweets].filter((t) => t.noteJoined)).toHaveLength(1);
     }
   });
 });

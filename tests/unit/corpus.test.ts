@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Corpus, charCount, keptTextsByAccount, corpusAccounts, type CorpusAccount } from '../../src/lib/dataset/corpus';
 import type { Dataset } from '../../src/lib/dataset/types';
+import { DatasetTweets } from '../../src/lib/dataset/tweet-rows';
 
 const EOT = 50256;
 
@@ -149,11 +150,11 @@ describe('Corpus (huggingtweets packing)', () => {
         { username: 'a', displayName: 'A', downloaded: 2, retweets: 0, short: 1, kept: 1, replies: 0 },
         { username: 'b', displayName: 'B', downloaded: 1, retweets: 0, short: 0, kept: 1, replies: 0 },
       ],
-      tweets: [
-        { id: '1', username: 'a', createdAt: '', fullText: 'x', text: 'keep me please', reason: 'kept' },
-        { id: '2', username: 'a', createdAt: '', fullText: 'x', text: 'no', reason: 'short' },
-        { id: '3', username: 'b', createdAt: '', fullText: 'x', text: 'b says hi', reason: 'kept' },
-      ],
+      tweets: DatasetTweets.from([
+        { id: '1', username: 'a', createdAt: '', fullText: 'keep me  please https://t.co/x', reason: 'kept' },
+        { id: '2', username: 'a', createdAt: '', fullText: 'no', reason: 'short' },
+        { id: '3', username: 'b', createdAt: '', fullText: 'b says hi', reason: 'kept' },
+      ]),
     };
     const groups = keptTextsByAccount(ds);
     expect(groups).toEqual([

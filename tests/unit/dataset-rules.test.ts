@@ -1,10 +1,12 @@
 // The two rules of docs/design.md#counting-rules on hand-picked tweets, with the answers written out.
 import { describe, expect, it } from 'vitest';
+import { TweetTable } from '../../src/lib/archive/tweet-table.ts';
 import type { ArchiveContent, RawTweet } from '../../src/lib/archive/types.ts';
-import { cleanText, decodeEntities } from '../../src/lib/dataset/clean.ts';
+import { cleanText, decodeEntities, searchMatcher } from '../../src/lib/dataset/clean.ts';
 import { classifyTweet, countWords } from '../../src/lib/dataset/rules.ts';
 import { buildDataset, keptTexts, mergeArchives } from '../../src/lib/dataset/table.ts';
 import { boring_tweet, clean_tweet, fix_text } from '../helpers/huggingtweets-reference.ts';
+import { rng, tortureStrings } from '../helpers/torture-strings.ts';
 
 const tweet = (id: string, fullText: string, extra: Partial<RawTweet> = {}): RawTweet =>
   ({ id, createdAt: 'Wed Mar 15 12:34:56 +0000 2023', fullText, noteJoined: false, ...extra });
@@ -80,7 +82,7 @@ describe('a Japanese tweet under both rules', () => {
 
 describe('the table', () => {
   const archive = (username: string, tweets: RawTweet[], name = `${username}.zip`): ArchiveContent =>
-    ({ name, account: { username, displayName: username.toUpperCase() }, tweets });
+    ({ name, account: { username, displayName: username.toUpperCase() }, tweets: TweetTable.from(tweets) });
 
   const tweets = [
     tweet('1', 'RT @x: a retweet of many words'),
@@ -93,14 +95,14 @@ describe('the table', () => {
   it('counts each reason; downloaded = retweets + short + kept', () => {
     const d = buildDataset([archive('ada', tweets)], 'huggingtweets');
     expect(d.users).toEqual([{ username: 'ada', displayName: 'ADA', downloaded: 5, retweets: 2, short: 1, kept: 2, replies: 0 }]);
-    expect(d.tweets.map((t) => t.reason)).toEqual(['retweet', 'short', 'kept', 'kept', 'retweet']);
+    expect([...d.tweets].map((t) => t.reason)).toEqual(['retweet', 'short', 'kept', 'kept', 'retweet']);
     expect(keptTexts(d)).toEqual(['this one has enough words', '@pal this reply has enough words']);
   });
 
   it('leaves out replies that are not retweets when asked; downloaded = retweets + short + kept + replies', () => {
     const d = buildDataset([archive('ada', tweets)], 'multilingual', { excludeReplies: true });
     expect(d.users[0]).toMatchObject({ downloaded: 5, retweets: 2, short: 1, kept: 1, replies: 1 });
-    expect(d.tweets.find((t) => t.id === '4')?.reason).toBe('reply');
+    expect([...d.tweets].find((t) => t.id === '4')?.reason).toBe('reply');
     expect(d.excludeReplies).toBe(true);
   });
 
@@ -111,12 +113,34 @@ describe('the table', () => {
     const merged = mergeArchives([a1, b, a2]);
     expect(merged.map((c) => c.account.username)).toEqual(['ada', 'bob']);
     expect(merged[0].name).toBe('old.zip + new.zip');
-    expect(merged[0].tweets.map((t) => t.id)).toEqual(['1', '2', '3', '4']);
+    expect([...merged[0].tweets].map((t) => t.id)).toEqual(['1', '2', '3', '4']);
     // A copy joined to its long post wins over the cut copy.
-    expect(merged[0].tweets[2].fullText).toBe('joined long text of the same post');
+    expect(merged[0].tweets.at(2).fullText).toBe('joined long text of the same post');
     const d = buildDataset([a1, b, a2], 'huggingtweets');
     expect(d.users.map((u) => [u.username, u.downloaded])).toEqual([['ada', 4], ['bob', 1]]);
     // Merging what is merged changes nothing.
-    expect(mergeArchives(merged)).toEqual(merged);
+    const plain = (ms: typeof merged) => ms.map((m) => ({ name: m.name, account: m.account, tweets: [...m.tweets] }));
+    expect(plain(mergeArchives(merged))).toEqual(plain(merged));
+  });
+});
+
+describe('the explorer search (searchMatcher)', () => {
+  it('finds what the plain definition finds: the search in the text as archived or as cleaned', () => {
+    const texts = [...tortureStrings(600), 'ΟΔΟΣ\tκαι', 'a &amp; b', 'foohttp://x bar', 'x  y', ' lead', 'trail ', 'nel\u0085line', 'a\u3000b c',
+      'ΣΑ&amp;x', 'a&lt;b  c', '&amp;lt;tag&gt; x', 'x https://t.co/a y', 'R&amp;D\nteam'];
+    const r = rng(5);
+    for (const text of texts) {
+      const searches = [' ', 'a b', 'x y', 'a & b', 'foobar', 'ς', 'σ', 'και', 'σα&', '<b c', '<tag>', 'x y', 'r&d team', 'd t', text.slice(0, 3), text.slice(2, 9)];
+      for (let k = 0; k < 3; k++) {
+        const at = Math.floor(r() * text.length);
+        searches.push(text.slice(at, at + 1 + Math.floor(r() * 6)));
+      }
+      for (const raw of searches) {
+        const search = raw.trim().toLowerCase();
+        if (!search) continue;
+        const plain = text.toLowerCase().includes(search) || cleanText(text).toLowerCase().includes(search);
+        expect(searchMatcher(search)(text), `${JSON.stringify(text)} ~ ${JSON.stringify(search)}`).toBe(plain);
+      }
+    }
   });
 });

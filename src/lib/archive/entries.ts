@@ -1,5 +1,6 @@
 // One parsed JSON entry -> the typed record we keep (tweets, note tweets, the account).
 import { ArchiveError } from './errors.ts';
+import { MAX_FIELD_CHARS } from './tweet-table.ts';
 import type { Account, RawTweet } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -25,6 +26,12 @@ export function toRawTweet(entry: unknown, file: string, index: number): RawTwee
   if (replyTo) tweet.inReplyToStatusId = replyTo;
   const replyName = str(t.in_reply_to_screen_name);
   if (replyName) tweet.inReplyToScreenName = replyName;
+  // Ids, times, languages and names run a few dozen characters; TweetTable keeps them short.
+  for (const [key, v] of [['id_str', id], ['created_at', tweet.createdAt], ['lang', lang], ['in_reply_to_status_id_str', replyTo], ['in_reply_to_screen_name', replyName]]) {
+    if (v !== undefined && v.length > MAX_FIELD_CHARS) {
+      throw new ArchiveError('bad-shape', `${file}: entry ${index + 1} is not a tweet (its ${key} runs ${v.length} characters)`, file);
+    }
+  }
   return tweet;
 }
 

@@ -29,6 +29,8 @@ export class EntrySplitter {
   private offset = 0;
   /** Entries emitted so far. */
   count = 0;
+  /** True while everything pushed was whitespace (or nothing). */
+  blank = true;
 
   constructor(private readonly file: string, private readonly onEntry: EntryHandler) {}
 
@@ -41,6 +43,7 @@ export class EntrySplitter {
           // Skip `window.YTD.x.partN = ` (and a BOM) up to the array's `[`.
           for (; i < n; i++) {
             const c = chunk[i];
+            if (!isSpace(c)) this.blank = false;
             if (c === LBRACKET) break;
             if (c === LBRACE) throw this.shapeError('holds a JSON object where an array of entries was expected');
           }

@@ -9,6 +9,8 @@ export type ArchiveErrorCode =
   | 'bad-json'
   | 'bad-shape'
   | 'too-large'
+  | 'over-budget'
+  | 'encrypted'
   | 'not-utf8';
 
 export class ArchiveError extends Error {

@@ -14,6 +14,8 @@ export interface MemberRef {
 }
 
 export interface ArchiveLayout<M extends MemberRef> {
+  /** Names no archive has (`../`, absolute, backslashes, NUL): skipped, to be told. */
+  unsafe: string[];
   tweetFiles: M[];
   noteFiles: M[];
   account?: M;
@@ -33,6 +35,14 @@ function archivePath(filename: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A name that climbs out of the folder it is unzipped to (`..`), starts at a root (`/`, `C:`),
+ * uses Windows separators or holds a NUL: no export writes one, so it is someone's trap.
+ */
+export function isUnsafeName(filename: string): boolean {
+  return filename.startsWith('/') || /^[a-zA-Z]:/.test(filename) || /[\\\u0000]/.test(filename) || filename.split('/').includes('..');
+}
+
 function partNumber(filename: string): number {
   const base = filename.slice(filename.lastIndexOf('/') + 1);
   const m = TWEET_FILE.exec(base);
@@ -44,9 +54,13 @@ function partNumber(filename: string): number {
  * tweet files the name patterns would miss, and sets the order.
  */
 export function findMembers<M extends MemberRef>(members: M[], manifestFiles: string[] = []): ArchiveLayout<M> {
-  const layout: ArchiveLayout<M> = { tweetFiles: [], noteFiles: [] };
+  const layout: ArchiveLayout<M> = { unsafe: [], tweetFiles: [], noteFiles: [] };
   const listed = new Set(manifestFiles.map((f) => f.replace(/^\.?\//, '')));
   for (const m of members) {
+    if (isUnsafeName(m.filename)) {
+      layout.unsafe.push(m.filename);
+      continue;
+    }
     const path = archivePath(m.filename);
     if (path === undefined) continue;
     const base = path.slice(path.lastIndexOf('/') + 1);
@@ -55,11 +69,18 @@ export function findMembers<M extends MemberRef>(members: M[], manifestFiles: st
     else if (base === 'account.js') layout.account ??= m;
     else if (base === 'manifest.js') layout.manifest ??= m;
   }
-  // The manifest's order first; then tweets before tweet, then by part number.
-  const order = [...listed];
-  const listedAt = (m: M) => { const i = order.indexOf(archivePath(m.filename) ?? ''); return i < 0 ? order.length : i; };
-  const rank = (m: M) => (/(^|\/)tweets[-.]/.test(m.filename) ? 0 : 1);
-  layout.tweetFiles.sort((a, b) => listedAt(a) - listedAt(b) || rank(a) - rank(b) || partNumber(a.filename) - partNumber(b.filename) || (a.filename < b.filename ? -1 : 1));
+  // The manifest's order first; then tweets before tweet, then by part number. The keys are
+  // computed once per member (a Map, not indexOf): a manifest may list thousands of files.
+  const position = new Map<string, number>();
+  for (const path of listed) position.set(path, position.size);
+  const keyed = layout.tweetFiles.map((m) => ({
+    m,
+    listedAt: position.get(archivePath(m.filename) ?? '') ?? position.size,
+    rank: /(^|\/)tweets[-.]/.test(m.filename) ? 0 : 1,
+    part: partNumber(m.filename),
+  }));
+  keyed.sort((a, b) => a.listedAt - b.listedAt || a.rank - b.rank || a.part - b.part || (a.m.filename < b.m.filename ? -1 : a.m.filename > b.m.filename ? 1 : 0));
+  layout.tweetFiles = keyed.map((k) => k.m);
   return layout;
 }
 

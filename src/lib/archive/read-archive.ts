@@ -3,13 +3,15 @@
 // a multi-GB archive full of media is never loaded whole; only the members we need are
 // inflated, each streamed through a byte counter (the cap) and the entry splitter.
 import { BlobReader, ZipReader, type Entry, type FileEntry } from '@zip.js/zip.js';
+import { InflateBudget, type BudgetMeter } from './budget.ts';
 import { EntrySplitter, parseEntry } from './entry-splitter.ts';
 import { toAccount, toNoteTweet, toRawTweet, type NoteTweet } from './entries.ts';
 import { ArchiveError } from './errors.ts';
 import { formatBytes } from '../bytes.ts';
-import { findMembers, manifestAccount, manifestTweetFiles, parseAssignedJson, TWEET_FILE_NAMES } from './layout.ts';
+import { findMembers, manifestAccount, type ArchiveLayout, manifestTweetFiles, parseAssignedJson, TWEET_FILE_NAMES } from './layout.ts';
 import { joinNoteTweets } from './note-join.ts';
-import type { Account, ArchiveContent, RawTweet, ReadOptions, ReadProgress } from './types.ts';
+import { TweetTable } from './tweet-table.ts';
+import type { Account, ArchiveContent, ReadOptions, ReadProgress } from './types.ts';
 
 export type { Account, ArchiveContent, RawTweet, ReadOptions, ReadProgress } from './types.ts';
 
@@ -22,14 +24,18 @@ const ZIP_LOCAL_HEADER = [0x50, 0x4b, 0x03, 0x04];
 
 export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {}): Promise<ArchiveContent> {
   const maxMember = opts.maxMemberBytes ?? DEFAULT_MAX_MEMBER_BYTES;
-  const reader = new ZipReader(new BlobReader(zip), { useWebWorkers: false });
+  const meter = (opts.budget ?? new InflateBudget()).meter(name);
+  // Names are checked by findMembers, which skips the unsafe ones instead of refusing the zip.
+  const reader = new ZipReader(new BlobReader(zip), { useWebWorkers: false, filenameValidation: 'tolerant' });
   try {
     const files = (await listEntries(reader, zip, name)).filter((e): e is FileEntry => !e.directory);
     let layout = findMembers(files);
+    const warnings = layout.unsafe.map((f) => `${name}: skipped ${JSON.stringify(f)}: an unsafe name for a file in a zip`);
+    refuseEncrypted(layout, name);
     let manifestFiles: string[] = [];
     let fromManifest: Account | undefined;
     if (layout.manifest) {
-      const text = await inflateText(layout.manifest, Math.min(maxMember, SMALL_MEMBER_BYTES), opts.signal);
+      const text = await inflateText(layout.manifest, Math.min(maxMember, SMALL_MEMBER_BYTES), meter, opts.signal);
       try {
         const manifest = parseAssignedJson(text);
         manifestFiles = manifestTweetFiles(manifest);
@@ -38,13 +44,14 @@ export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {
         // A broken manifest is no reason to refuse the archive: the file names still tell.
       }
       if (manifestFiles.length > 0) layout = findMembers(files, manifestFiles);
+      refuseEncrypted(layout, name);
     }
     if (layout.tweetFiles.length === 0) {
       throw new ArchiveError('no-tweet-files', `${name} holds no tweet files: looked for ${TWEET_FILE_NAMES.join(', ')} (also inside a top-level folder)`);
     }
 
     const account = layout.account
-      ? await readAccount(layout.account, Math.min(maxMember, SMALL_MEMBER_BYTES), opts.signal)
+      ? await readAccount(layout.account, Math.min(maxMember, SMALL_MEMBER_BYTES), meter, opts.signal)
       : (fromManifest ?? fallbackAccount(name));
 
     const progress: ReadProgress = {
@@ -56,10 +63,11 @@ export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {
     const report = () => opts.onProgress?.({ ...progress });
     report();
 
-    const tweets: RawTweet[] = [];
+    const tweets = new TweetTable();
     for (const member of layout.tweetFiles) {
       const done = progress.bytesRead;
-      await streamEntries(member, maxMember, opts.signal, (bytes, index, offset) => {
+      await streamEntries(member, maxMember, meter, opts.signal, (bytes, index, offset) => {
+        meter.entry();
         tweets.push(toRawTweet(parseEntry(member.filename, bytes, index, offset), member.filename, index));
         progress.tweets = tweets.length;
         if ((tweets.length & 1023) === 0) report();
@@ -77,7 +85,8 @@ export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {
     const notes: NoteTweet[] = [];
     for (const member of layout.noteFiles) {
       const done = progress.bytesRead;
-      await streamEntries(member, maxMember, opts.signal, (bytes, index, offset) => {
+      await streamEntries(member, maxMember, meter, opts.signal, (bytes, index, offset) => {
+        meter.entry();
         notes.push(toNoteTweet(parseEntry(member.filename, bytes, index, offset), member.filename, index));
       }, (compressed) => {
         progress.bytesRead = done + compressed;
@@ -86,8 +95,9 @@ export async function readArchive(zip: Blob, name: string, opts: ReadOptions = {
     }
     joinNoteTweets(tweets, notes);
     report();
-    return { name, account, tweets };
+    return { name, account, tweets, warnings, charged: meter.charged };
   } catch (e) {
+    meter.release();
     // Several archives load at once: every message names the one at fault.
     if (e instanceof ArchiveError && !e.message.startsWith(name)) throw new ArchiveError(e.code, `${name}: ${e.message}`, e.file);
     throw e;
@@ -100,13 +110,24 @@ async function listEntries(reader: ZipReader<unknown>, zip: Blob, name: string):
   try {
     return await reader.getEntries();
   } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    if (/encrypted/i.test(why)) throw encrypted(name);
     // Without its central directory a zip that starts like one was cut short.
     const head = new Uint8Array(await zip.slice(0, 4).arrayBuffer());
     const looksLikeZip = head.length === 4 && ZIP_LOCAL_HEADER.every((b, i) => head[i] === b);
-    const why = e instanceof Error ? e.message : String(e);
     if (looksLikeZip) throw new ArchiveError('truncated', `${name} is a truncated zip (${why}): was the download complete?`);
     throw new ArchiveError('not-zip', `${name} is not a zip file: expected your Twitter/X archive (.zip)`);
   }
+}
+
+function encrypted(name: string): ArchiveError {
+  return new ArchiveError('encrypted', `${name} is encrypted (password-protected): export the archive again without a password`);
+}
+
+/** An encrypted member we read would fail to inflate as "damaged": say what it is instead. */
+function refuseEncrypted(layout: ArchiveLayout<FileEntry>, name: string): void {
+  const read = [layout.manifest, layout.account, ...layout.tweetFiles, ...layout.noteFiles];
+  if (read.some((f) => f?.encrypted)) throw encrypted(name);
 }
 
 function fallbackAccount(name: string): Account {
@@ -115,8 +136,8 @@ function fallbackAccount(name: string): Account {
   return { username, displayName: username };
 }
 
-async function readAccount(member: FileEntry, cap: number, signal?: AbortSignal): Promise<Account> {
-  const text = await inflateText(member, cap, signal);
+async function readAccount(member: FileEntry, cap: number, meter: BudgetMeter, signal?: AbortSignal): Promise<Account> {
+  const text = await inflateText(member, cap, meter, signal);
   let json: unknown;
   try {
     json = parseAssignedJson(text);
@@ -132,10 +153,10 @@ function tooLarge(member: FileEntry, cap: number): ArchiveError {
 }
 
 /**
- * Inflates one member into `onChunk`, counting inflated bytes against `cap`.
+ * Inflates one member into `onChunk`, counting inflated bytes against `cap` and the budget.
  * `onCompressed` receives the compressed bytes consumed so far (zip.js' progress).
  */
-async function inflate(member: FileEntry, cap: number, signal: AbortSignal | undefined,
+async function inflate(member: FileEntry, cap: number, meter: BudgetMeter, signal: AbortSignal | undefined,
   onChunk: (chunk: Uint8Array) => void, onCompressed?: (bytes: number) => void): Promise<void> {
   // The central directory's size can lie; it is only a shortcut for an early refusal.
   if (member.uncompressedSize > cap) throw tooLarge(member, cap);
@@ -147,6 +168,7 @@ async function inflate(member: FileEntry, cap: number, signal: AbortSignal | und
         signal?.throwIfAborted();
         inflated += chunk.length;
         if (inflated > cap) throw tooLarge(member, cap);
+        meter.inflate(chunk.length);
         onChunk(chunk);
       } catch (e) {
         failure = e;
@@ -165,9 +187,9 @@ async function inflate(member: FileEntry, cap: number, signal: AbortSignal | und
   }
 }
 
-async function inflateText(member: FileEntry, cap: number, signal?: AbortSignal): Promise<string> {
+async function inflateText(member: FileEntry, cap: number, meter: BudgetMeter, signal?: AbortSignal): Promise<string> {
   const chunks: Uint8Array[] = [];
-  await inflate(member, cap, signal, (c) => chunks.push(c.slice()));
+  await inflate(member, cap, meter, signal, (c) => chunks.push(c.slice()));
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(concat(chunks));
   } catch {
@@ -175,11 +197,12 @@ async function inflateText(member: FileEntry, cap: number, signal?: AbortSignal)
   }
 }
 
-async function streamEntries(member: FileEntry, cap: number, signal: AbortSignal | undefined,
+async function streamEntries(member: FileEntry, cap: number, meter: BudgetMeter, signal: AbortSignal | undefined,
   onEntry: (bytes: Uint8Array, index: number, offset: number) => void, onCompressed: (bytes: number) => void): Promise<void> {
   const splitter = new EntrySplitter(member.filename, onEntry);
-  await inflate(member, cap, signal, (chunk) => splitter.push(chunk), onCompressed);
-  splitter.end();
+  await inflate(member, cap, meter, signal, (chunk) => splitter.push(chunk), onCompressed);
+  // An empty or blank part file (tweets-part1.js of 0 bytes) is a part with no tweets.
+  if (!splitter.blank) splitter.end();
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {

@@ -1,4 +1,8 @@
 // What an archive reads into: the account and its raw tweets, nothing classified yet.
+import type { InflateBudget } from './budget.ts';
+import type { TweetTable } from './tweet-table.ts';
+
+export type { RawTweet } from './tweet-table.ts';
 
 export interface ReadProgress {
   /** The name given to readArchive (usually the file name). */
@@ -12,8 +16,10 @@ export interface ReadProgress {
 }
 
 export interface ReadOptions {
-  /** Cap on the inflated size of one tweet member; other members get min(this, 64 MiB). */
+  /** Cap on the inflated size of one tweet member; other members get min(this, 16 MiB). */
   maxMemberBytes?: number;
+  /** The session's budget across members and archives (budget.ts); a fresh default one if none. */
+  budget?: InflateBudget;
   onProgress?: (p: ReadProgress) => void;
   signal?: AbortSignal;
 }
@@ -24,19 +30,12 @@ export interface Account {
   accountId?: string;
 }
 
-export interface RawTweet {
-  id: string;
-  createdAt: string;
-  /** The note text when joined to a long post, else full_text (HTML-escaped as the archive has it). */
-  fullText: string;
-  lang?: string;
-  inReplyToStatusId?: string;
-  inReplyToScreenName?: string;
-  noteJoined: boolean;
-}
-
 export interface ArchiveContent {
   name: string;
   account: Account;
-  tweets: RawTweet[];
+  tweets: TweetTable;
+  /** What was skipped but did not stop the read (unsafe member names), one line each. */
+  warnings?: string[];
+  /** Bytes this archive charged to the session's budget (given back when it is removed). */
+  charged?: number;
 }

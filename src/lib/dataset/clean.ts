@@ -50,3 +50,24 @@ export function isBoringToken(word: string): boolean {
 export function isRetweet(fullText: string): boolean {
   return fullText.startsWith('RT @');
 }
+
+const PY_SPACE_RE = new RegExp(`[${PY_SPACE}]`);
+/** Whitespace cleanText would change: a Python space other than ' ', two in a row, or one at an end. */
+const ODD_SPACING = new RegExp(`[${PY_SPACE.replace(' ', '')}]|  |^ | $`);
+
+/**
+ * The explorer's search: whether `search` (lower case) is in a tweet as the archive has it,
+ * or in its cleaned text. Cleaning costs microseconds a tweet, so it is skipped where it
+ * cannot find more: cleaning decodes entities into `&`, `<` and `>` (only a search holding
+ * one of them can gain), collapses odd spacing (only a search holding a space can gain)
+ * and cuts URLs out, gluing what was around them (any search can gain: always cleaned).
+ */
+export function searchMatcher(search: string): (fullText: string) => boolean {
+  const entities = /[&<>]/.test(search);
+  const spaces = PY_SPACE_RE.test(search);
+  return (fullText) => {
+    if (fullText.toLowerCase().includes(search)) return true;
+    const mayGain = fullText.includes('http') || (entities && fullText.includes('&')) || (spaces && ODD_SPACING.test(fullText));
+    return mayGain && cleanText(fullText).toLowerCase().includes(search);
+  };
+}

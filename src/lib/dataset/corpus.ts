@@ -60,11 +60,13 @@ export function charCount(text: string): number {
 export function keptTextsByAccount(dataset: Dataset): { username: string; texts: string[] }[] {
   const by = new Map<string, string[]>();
   for (const u of dataset.users) by.set(u.username, []);
-  for (const t of dataset.tweets) {
-    if (t.reason !== 'kept') continue;
-    let list = by.get(t.username);
-    if (!list) by.set(t.username, (list = []));
-    list.push(t.text);
+  const { tweets } = dataset;
+  for (let i = 0; i < tweets.length; i++) {
+    if (tweets.reason(i) !== 'kept') continue;
+    const username = tweets.username(i);
+    let list = by.get(username);
+    if (!list) by.set(username, (list = []));
+    list.push(tweets.text(i));
   }
   return [...by].map(([username, texts]) => ({ username, texts })).filter((a) => a.texts.length > 0);
 }

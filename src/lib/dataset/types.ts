@@ -8,6 +8,7 @@ export const RULES: readonly Rule[] = ['huggingtweets', 'multilingual'];
 /** 'reply' only appears when excludeReplies is on. */
 export type Reason = 'kept' | 'retweet' | 'short' | 'reply';
 
+/** One dataset row as an object: what the explorer shows, a page at a time. */
 export interface ClassifiedTweet {
   id: string;
   username: string;
@@ -30,9 +31,25 @@ export interface AccountStats {
   replies: number;
 }
 
+/** The dataset's tweets, column-wise (DatasetTweets in tweet-rows.ts): no object per tweet. */
+export interface DatasetRows extends Iterable<ClassifiedTweet> {
+  readonly length: number;
+  /** Account names, indexed by user(i). */
+  readonly usernames: readonly string[];
+  reason(i: number): Reason;
+  user(i: number): number;
+  username(i: number): string;
+  id(i: number): string;
+  fullText(i: number): string;
+  /** The cleaned text, made again from fullText. */
+  text(i: number): string;
+  /** Row i as an object (a page of rows, never all of them at once). */
+  at(i: number): ClassifiedTweet;
+}
+
 export interface Dataset {
   rule: Rule;
   excludeReplies: boolean;
   users: AccountStats[];
-  tweets: ClassifiedTweet[];
+  tweets: DatasetRows;
 }
