@@ -184,9 +184,13 @@ export function f32ToF16(x: number): number {
   return sign | half;
 }
 
+const bf16Scratch = new Float32Array(1);
+const bf16Bits = new Uint32Array(bf16Scratch.buffer);
+
 /** float -> bfloat16 (the top half of the float32), round to nearest even; NaN stays NaN. */
 export function f32ToBf16(x: number): number {
-  const u = new Uint32Array(new Float32Array([x]).buffer)[0];
+  bf16Scratch[0] = x;
+  const u = bf16Bits[0];
   if ((u & 0x7fffffff) > 0x7f800000) return (u >>> 16) | 0x40;
   return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
 }
