@@ -156,6 +156,7 @@ def family(name):
         base_model = LlamaRef(c, hf_base)
         weight_seed = lt.WEIGHT_SEED
     assert all(m[0].split('.')[-1] in TARGETS[name] for m in modules)
+    base_sha = lt.sha256_f32(base.values() if name == 'gpt2' else hf_base.values())  # in synthetic order
     vocab = c['vocab_size']
     grad_rows = lt.rows(gt.GRAD_BATCH_SEED, vocab)
 
@@ -176,7 +177,7 @@ def family(name):
         merged_loss = lt.batch_loss(make_merged(m), grad_rows).item()
     assert abs(after - merged_loss) < 1e-12, (after, merged_loss)  # merging must not change the model
     return {
-        'config': c, 'weight_seed': weight_seed,
+        'config': c, 'weight_seed': weight_seed, 'base_init_sha256': base_sha,
         'lora': {'r': R, 'lora_alpha': ALPHA, 'scaling': SCALING, 'lora_dropout': 0.0, 'seed': LORA_SEED, 'b_scale': B_SCALE,
                  'init_sha256': init_sha,
                  'b_init': f'U(-{B_SCALE}, {B_SCALE}) from the LCG (PEFT: zeros)',

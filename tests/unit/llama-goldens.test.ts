@@ -14,7 +14,7 @@ import {
 } from '../../scripts/fixtures/tiny-llama.ts';
 import { SYNTHETIC_LLAMAS, syntheticLlamaWeights } from '../helpers/synthetic-llama.ts';
 import { gpt2LoraModules, llamaLoraModules, syntheticLora } from '../helpers/synthetic-lora.ts';
-import { syntheticConfig } from '../helpers/synthetic.ts';
+import { syntheticConfig, syntheticWeights } from '../helpers/synthetic.ts';
 
 const read = (f: string) => JSON.parse(fs.readFileSync(path.join('tests/golden', f), 'utf8'));
 const modelGolden = read('llama-tiny.json');
@@ -145,6 +145,9 @@ describe('golden token ids equal Tokenizers.js today', () => {
       expect(tok.encode(q.prompt, { add_special_tokens: false }).ids, q.prompt).toEqual(ids);
     }
     expect(tok.token_to_id('<|endoftext|>')).toBe(modelGolden.eot_id);
+    // Both files name the same end of text, as Qwen2.5-0.5B's do.
+    expect(json('config.json').eos_token_id).toBe(modelGolden.eot_id);
+    expect(json('tokenizer_config.json').eos_token).toBe('<|endoftext|>');
   });
 });
 
@@ -161,8 +164,11 @@ describe('synthetic weights agree with the Python goldens bit for bit', () => {
 
   it.each(['gpt2', 'qwen2'])('lora-tiny.json: %s', (family) => {
     const g = loraGolden.families[family];
-    const modules = family === 'gpt2' ? gpt2LoraModules(syntheticConfig(g.config)) : llamaLoraModules(g.config);
-    if (family === 'qwen2') expect(g.config).toEqual(SYNTHETIC_LLAMAS.qwen2);
+    const gpt2 = family === 'gpt2';
+    const modules = gpt2 ? gpt2LoraModules(syntheticConfig(g.config)) : llamaLoraModules(g.config);
+    if (!gpt2) expect(g.config).toEqual(SYNTHETIC_LLAMAS.qwen2);
+    const base = gpt2 ? syntheticWeights(syntheticConfig(g.config), g.weight_seed) : syntheticLlamaWeights(g.config, g.weight_seed);
+    expect(sha256F32([...base.values()].map((t) => t.data))).toBe(g.base_init_sha256);
     expect(modules.map((m) => ({ path: m.path, in: m.in, out: m.out, lora_A: m.loraA, lora_B: m.loraB }))).toEqual(g.modules);
     const lora = syntheticLora(modules, g.lora.r, g.lora.seed, g.lora.b_scale);
     expect(sha256F32([...lora.values()].map((t) => t.data))).toBe(g.lora.init_sha256);
