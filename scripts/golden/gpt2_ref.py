@@ -68,6 +68,11 @@ class GPT2Ref:
                 continue
             self.w[k] = v
 
+    def conv1d(self, x, name):
+        # transformers' Conv1D: y = x W + b, W stored [in, out]. A method so lora_golden.py
+        # can add its adapter path to every projection.
+        return x @ self.w[name + '.weight'] + self.w[name + '.bias']
+
     def forward(self, ids):
         """ids: list[int] -> logits [T, V] (float64)."""
         c = self.cfg
@@ -81,16 +86,16 @@ class GPT2Ref:
         for l in range(c['n_layer']):
             p = f'h.{l}.'
             a = layer_norm(x, w[p + 'ln_1.weight'], w[p + 'ln_1.bias'], eps)
-            qkv = a @ w[p + 'attn.c_attn.weight'] + w[p + 'attn.c_attn.bias']  # [T, 3C]; Conv1D is [in, out]
+            qkv = self.conv1d(a, p + 'attn.c_attn')  # [T, 3C]
             q, k, v = qkv.split(C, dim=1)
             q, k, v = (t.view(T, nh, hs).transpose(0, 1) for t in (q, k, v))  # [nh, T, hs]
             att = (q @ k.transpose(1, 2)) / math.sqrt(hs)  # [nh, T, T]
             att = att.masked_fill(~causal, float('-inf')).softmax(-1)
             y = (att @ v).transpose(0, 1).reshape(T, C)
-            x = x + y @ w[p + 'attn.c_proj.weight'] + w[p + 'attn.c_proj.bias']
+            x = x + self.conv1d(y, p + 'attn.c_proj')
             m = layer_norm(x, w[p + 'ln_2.weight'], w[p + 'ln_2.bias'], eps)
-            m = gelu_new(m @ w[p + 'mlp.c_fc.weight'] + w[p + 'mlp.c_fc.bias'])
-            x = x + m @ w[p + 'mlp.c_proj.weight'] + w[p + 'mlp.c_proj.bias']
+            m = gelu_new(self.conv1d(m, p + 'mlp.c_fc'))
+            x = x + self.conv1d(m, p + 'mlp.c_proj')
         x = layer_norm(x, w['ln_f.weight'], w['ln_f.bias'], eps)
         return x @ w['wte.weight'].T  # tied head: [T, V]
 

@@ -245,13 +245,24 @@ export function f32ToF16(x: number): number {
   return sign | half;
 }
 
+const bf16Scratch = new Float32Array(1);
+const bf16Bits = new Uint32Array(bf16Scratch.buffer);
+
+/** float -> bfloat16 (the top half of the float32), round to nearest even; NaN stays NaN. */
+export function f32ToBf16(x: number): number {
+  bf16Scratch[0] = x;
+  const u = bf16Bits[0];
+  if ((u & 0x7fffffff) > 0x7f800000) return (u >>> 16) | 0x40;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
 /**
- * Writes tensors as safetensors, in the map's order. F32 by default; `dtype: 'F16'` per
- * tensor for small fixtures. The header is padded with spaces to a multiple of 8 bytes, as
+ * Writes tensors as safetensors, in the map's order. F32 by default; `dtype: 'F16'` or
+ * `'BF16'` per tensor for small fixtures. The header is padded with spaces to a multiple of 8 bytes, as
  * the reference implementation does, so the data stays aligned.
  */
 export function writeSafetensors(
-  tensors: Map<string, TensorData & { dtype?: 'F32' | 'F16' }>,
+  tensors: Map<string, TensorData & { dtype?: 'F32' | 'F16' | 'BF16' }>,
   metadata?: Record<string, string>,
 ): Uint8Array {
   const header: Record<string, unknown> = {};
@@ -282,7 +293,8 @@ export function writeSafetensors(
       out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
       pos += t.data.byteLength;
     } else {
-      for (let i = 0; i < t.data.length; i++, pos += 2) view.setUint16(pos, f32ToF16(t.data[i]), true);
+      const encode = t.dtype === 'BF16' ? f32ToBf16 : f32ToF16;
+      for (let i = 0; i < t.data.length; i++, pos += 2) view.setUint16(pos, encode(t.data[i]), true);
     }
   }
   return out;
