@@ -12,6 +12,8 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TokenizerJsonBPE } from '../src/lib/tokenizer/tokenizer-json.ts';
+import { GPT2Tokenizer } from '../src/lib/tokenizer/bpe.ts';
+import { GPT2_MERGES_TXT, GPT2_VOCAB_JSON } from '../scripts/fixtures/gpt2-tokenizer-files.ts';
 import { createNodeTokenizerPool } from '../src/lib/tokenizer/node-workers.ts';
 import { unpack } from '../src/lib/tokenizer/packed-ids.ts';
 import { qwenFiles } from '../tests/helpers/tokenizer-json-files.ts';
@@ -27,6 +29,7 @@ const { json, config } = qwenFiles();
 let t0 = performance.now();
 const tables = TokenizerJsonBPE.fromFiles(json, config).tables;
 const oursLoadMs = performance.now() - t0;
+const gpt2Tables = GPT2Tokenizer.fromFiles(fs.readFileSync(GPT2_VOCAB_JSON, 'utf8'), fs.readFileSync(GPT2_MERGES_TXT, 'utf8')).tables;
 const file = { ...JSON.parse(json), added_tokens: [] };
 const cfg = JSON.parse(config);
 t0 = performance.now();
@@ -45,13 +48,15 @@ function japanese(bytes: number): string[] {
   return out;
 }
 
-interface Row { text: string; encoder: string; mbps: number; tokensPerSecond: number }
+interface Row { text: string; encoder: string; mbps: number; tokensPerSecond: number; perChar?: number }
 const rows: Row[] = [];
 for (const [name, texts] of [['tweet-like', tweetLikeTexts(MB * 1e6, 7)], ['Japanese tweets', japanese(MB * 1e6)]] as const) {
   const bytes = texts.reduce((a, t) => a + Buffer.byteLength(t), 0);
   const encoders: [string, () => (s: string) => ArrayLike<number>][] = [
     ['tweetforge (ours)', () => { const t = TokenizerJsonBPE.fromTables(tables); return (s) => t.encode(s); }],
     ['Tokenizers.js 0.2.0', () => { const t = new Tokenizer(file, cfg); return (s) => t.encode(s, { add_special_tokens: false }).ids; }],
+    // For scale: GPT-2's tokenizer (ours) on the same text; other ids, so not checked.
+    ['GPT-2 vocab.json + merges.txt (ours)', () => { const t = GPT2Tokenizer.fromTables(gpt2Tables); return (s) => t.encode(s); }],
   ];
   const best = new Map<string, { seconds: number; tokens: number; ids: string }>();
   for (let round = 0; round < ROUNDS; round++) {
@@ -69,9 +74,10 @@ for (const [name, texts] of [['tweet-like', tweetLikeTexts(MB * 1e6, 7)], ['Japa
   }
   const [ours, theirs] = encoders.map(([e]) => best.get(e)!);
   if (ours.ids !== theirs.ids) throw new Error(`${name}: our ids differ from Tokenizers.js'`);
+  const chars = texts.reduce((a, t) => a + [...t].length, 0);
   for (const [encoder] of encoders) {
     const b = best.get(encoder)!;
-    rows.push({ text: name, encoder, mbps: bytes / 1e6 / b.seconds, tokensPerSecond: b.tokens / b.seconds });
+    rows.push({ text: name, encoder, mbps: bytes / 1e6 / b.seconds, tokensPerSecond: b.tokens / b.seconds, perChar: b.tokens / chars });
   }
   for (const n of THREADS) {
     let bestSeconds = Infinity;
@@ -86,16 +92,16 @@ for (const [name, texts] of [['tweet-like', tweetLikeTexts(MB * 1e6, 7)], ['Japa
     }
     rows.push({ text: name, encoder: `our pool, ${n} worker threads`, mbps: bytes / 1e6 / bestSeconds, tokensPerSecond: ours.tokens / bestSeconds });
   }
-  console.error(`${name}: ${(bytes / 1e6).toFixed(2)} MB, ${texts.length} texts, ${ours.tokens} tokens (${(ours.tokens / [...texts.join('')].length).toFixed(2)} a character)`);
+  console.error(`${name}: ${(bytes / 1e6).toFixed(2)} MB, ${texts.length} texts, ${ours.tokens} tokens`);
 }
 
 const lines = [
   `Qwen2.5 tokenizer.json throughput, ${MB} MB of each text, one tweet per call, empty caches, best of ${ROUNDS}; ` +
     `${os.cpus()[0]?.model ?? 'CPU'}, ${os.availableParallelism()} cores, Node ${process.version}:`,
   '',
-  '| text | encoder | MB/s | tokens/s |',
-  '| --- | --- | ---: | ---: |',
-  ...rows.map((r) => `| ${r.text} | ${r.encoder} | ${r.mbps.toFixed(2)} | ${(r.tokensPerSecond / 1e6).toFixed(2)} M |`),
+  '| text | encoder | MB/s | tokens/s | tokens a character |',
+  '| --- | --- | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.text} | ${r.encoder} | ${r.mbps.toFixed(2)} | ${(r.tokensPerSecond / 1e6).toFixed(2)} M | ${r.perChar?.toFixed(2) ?? ''} |`),
   '',
   `Loading tokenizer.json + tokenizer_config.json: ours ${oursLoadMs.toFixed(0)} ms (JSON.parse included), ` +
     `Tokenizers.js ${theirsLoadMs.toFixed(0)} ms (from the parsed object).`,

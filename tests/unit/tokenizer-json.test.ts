@@ -150,6 +150,13 @@ describe('tokenizer.json around GPT-2\'s vocabulary', () => {
     }
   });
 
+  it('with Digits in runs (individual_digits false), gives Tokenizers.js\'s ids', () => {
+    const file = gpt2TokenizerJson({ type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: false }, { type: 'ByteLevel', use_regex: true }] });
+    const tok = TokenizerJsonBPE.fromFiles(JSON.stringify(file));
+    expect(mismatches(ALL.filter((s) => !JS_QUIRKS.test(s)), (s) => tok.encode(s), referenceWithoutAddedTokens(file))).toEqual([]);
+    expect(tok.encode('x 2026 ١٢٣')).toEqual([...tok.encode('x '), ...tok.encode('2026'), ...tok.encode(' '), ...tok.encode('١٢٣')]);
+  });
+
   it('with ByteLevel(add_prefix_space) and NFKC, gives Tokenizers.js\'s ids', () => {
     const file = gpt2TokenizerJson({ type: 'ByteLevel', add_prefix_space: true, use_regex: true }, { type: 'Sequence', normalizers: [{ type: 'NFKC' }] });
     const tok = TokenizerJsonBPE.fromFiles(JSON.stringify(file));

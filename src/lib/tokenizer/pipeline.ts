@@ -20,7 +20,7 @@
  */
 
 import { compileOniguruma } from './oniguruma.ts';
-import { pieceEnd as gpt2PieceEnd } from './pretokenize.ts';
+import { classAt, NUMBER, pieceEnd as gpt2PieceEnd } from './pretokenize.ts';
 import { QWEN2_PATTERN, qwen2PieceEnd } from './qwen2-pretokenize.ts';
 
 /** One pre-tokenizer that cuts pieces. */
@@ -144,25 +144,29 @@ export function stageFunction(stage: StageSpec): PieceEnd {
   }
 }
 
-/** \p{N}, the class Rust's char::is_numeric tests. */
-const NUMBER = /\p{N}/u;
-const isNumberAt = (text: string, i: number): boolean => {
-  const c = text.charCodeAt(i);
-  return c < 0x80 ? c >= 0x30 && c <= 0x39 : NUMBER.test(String.fromCodePoint(text.codePointAt(i)!));
-};
-const unitsAt = (text: string, i: number): number => (text.codePointAt(i)! > 0xffff ? 2 : 1);
+// Digits: Rust's char::is_numeric is \p{N}, pretokenize.ts' NUMBER class (a code point is never
+// both a letter and a number, so that class is exactly \p{N}).
 
 function digitPieceEnd(text: string, start: number, limit: number): number {
-  if (isNumberAt(text, start)) return start + unitsAt(text, start);
-  let i = start;
-  while (i < limit && !isNumberAt(text, i)) i += unitsAt(text, i);
+  const at = classAt(text, start);
+  if (at >> 2 === NUMBER) return start + (at & 3);
+  let i = start + (at & 3);
+  while (i < limit) {
+    const next = classAt(text, i);
+    if (next >> 2 === NUMBER) break;
+    i += next & 3;
+  }
   return i;
 }
 
 function digitRunPieceEnd(text: string, start: number, limit: number): number {
-  const number = isNumberAt(text, start);
+  const number = classAt(text, start) >> 2 === NUMBER;
   let i = start;
-  while (i < limit && isNumberAt(text, i) === number) i += unitsAt(text, i);
+  while (i < limit) {
+    const next = classAt(text, i);
+    if ((next >> 2 === NUMBER) !== number) break;
+    i += next & 3;
+  }
   return i;
 }
 
