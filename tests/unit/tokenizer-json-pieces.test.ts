@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { SplitPreTokenizer } from '@huggingface/tokenizers';
 import { QWEN2_PATTERN, qwen2PieceEnd } from '../../src/lib/tokenizer/qwen2-pretokenize.ts';
 import { compileOniguruma } from '../../src/lib/tokenizer/oniguruma.ts';
-import { regexCuts } from '../../src/lib/tokenizer/pipeline.ts';
+import { mayChangeUnderNfc, regexCuts } from '../../src/lib/tokenizer/pipeline.ts';
 import { TokenizerJsonBPE } from '../../src/lib/tokenizer/tokenizer-json.ts';
 import { tortureStrings, tweetLikeTexts, LONE_SURROGATES } from '../helpers/torture-strings.ts';
 import { gpt2TokenizerJson, MULTILINGUAL, qwenFiles, referenceWithoutAddedTokens } from '../helpers/tokenizer-json-files.ts';
@@ -77,6 +77,26 @@ describe("Qwen2's pre-tokenizer", () => {
     expect(inputs.filter((s) => llama3.encode(s).join() !== ref(s).join()).slice(0, 5).map((s) => JSON.stringify(s))).toEqual([]);
     const stage = llama3.tables.pipeline!.stages[0];
     expect(stage.type === 'regex' && regexCuts(new RegExp(stage.source, 'gu'), '1234567')).toEqual([3, 6, 7]);
+  });
+});
+
+describe('the NFC shortcut', () => {
+  it('skips normalize() only where it would change nothing: every code point, alone, after a base, before a mark', () => {
+    const contexts = (c: string): string[] => [c, `a${c}`, `${c}\u0301`, `\u1100${c}`, `${c}\u1161`, `\uac00${c}`, `か${c}`, `${c}\u3099`, `e${c}\u0301`];
+    const wrong: string[] = [];
+    let skipped = 0;
+    const check = (c: string): void => {
+      for (const s of contexts(c)) {
+        if (mayChangeUnderNfc(s)) continue;
+        skipped++;
+        if (s.normalize('NFC') !== s && wrong.push(JSON.stringify(s)) >= 5) return;
+      }
+    };
+    for (let cp = 0; cp < 0x110000 && wrong.length < 5; cp += cp < 0x30000 ? 1 : 61) check(String.fromCodePoint(cp));
+    expect(wrong).toEqual([]);
+    expect(skipped).toBeGreaterThan(500_000); // it does skip: most characters are stable
+    expect(mayChangeUnderNfc('東京でラーメン🍜 hello')).toBe(false);
+    expect(mayChangeUnderNfc('cafe\u0301')).toBe(true);
   });
 });
 

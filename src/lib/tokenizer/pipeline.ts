@@ -112,7 +112,7 @@ function parseSplit(p: Json): StageSpec {
   return { type: 'regex', source: compileOniguruma(pattern.Regex) };
 }
 
-/** Applies the normalizers; NFC leaves text below U+0300 as it is, so that is not even asked. */
+/** Applies the normalizers; NFC is skipped for text it would leave as it is, known without running it. */
 export function normalize(text: string, forms: readonly NormalForm[]): string {
   for (const form of forms) {
     if (form === 'NFC' && !mayChangeUnderNfc(text)) continue;
@@ -121,9 +121,41 @@ export function normalize(text: string, forms: readonly NormalForm[]): string {
   return text;
 }
 
-/** False when every UTF-16 unit is below U+0300: no such character composes or decomposes in NFC. */
-function mayChangeUnderNfc(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x300) return true;
+/**
+ * Code point -> 1: NFC leaves it as it is, and it never joins the character before it (its
+ * NFC quick check is Yes, its combining class 0); 2: it may change; 0: not asked yet. Filled
+ * the first time a code point is met, with the engine's own normalizer, so it follows the same
+ * Unicode version as text.normalize().
+ */
+const nfcStable = new Uint8Array(0x110000);
+
+function stableUnderNfc(cp: number): boolean {
+  let state = nfcStable[cp];
+  if (state === 0) {
+    const ch = String.fromCodePoint(cp);
+    // Characters that may join the one before them (quick check Maybe, or a non-zero combining
+    // class) are all marks, except Hangul's medial vowels and final consonants.
+    const joins = /\p{M}/u.test(ch) || (cp >= 0x1161 && cp <= 0x1175) || (cp >= 0x11a8 && cp <= 0x11c2);
+    nfcStable[cp] = state = !joins && ch.normalize('NFC') === ch ? 1 : 2;
+  }
+  return state === 1;
+}
+
+/**
+ * False when NFC would return `text` unchanged because every character is stable (a text of
+ * characters whose quick check is Yes and combining class 0 is in NFC). Tweets are mostly such
+ * characters (ASCII, kana, kanji, emoji), and asking costs less than text.normalize().
+ */
+export function mayChangeUnderNfc(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x300) continue; // nothing below U+0300 changes or joins
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low < 0xe000) (c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00)), i++;
+    }
+    if (!stableUnderNfc(c)) return true;
+  }
   return false;
 }
 

@@ -42,6 +42,11 @@ function classify(cp: number): number {
   return k;
 }
 
+/** The class of a UTF-16 unit that is not a surrogate (so a whole code point): small enough to inline. */
+export function unitClass(cu: number): number {
+  return classes[cu] || classify(cu);
+}
+
 /**
  * The class of the code point at `i` times 4, plus its length in UTF-16 units (1, or 2 for a
  * surrogate pair), packed so the scanner gets both from one call.

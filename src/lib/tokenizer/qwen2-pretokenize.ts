@@ -6,7 +6,7 @@
  * Tokenizers.js) on every code point in several contexts.
  */
 
-import { classAt, LETTER, NUMBER, OTHER, SPACE } from './pretokenize.ts';
+import { classAt, LETTER, NUMBER, OTHER, SPACE, unitClass } from './pretokenize.ts';
 
 /** The pattern exactly as Qwen2's tokenizer.json spells it (Oniguruma syntax). */
 export const QWEN2_PATTERN =
@@ -42,37 +42,42 @@ export function qwen2PieceEnd(text: string, start: number, limit = text.length):
   const at = classAt(text, start);
   const k = at >> 2;
   let i = start + (at & 3);
-  if (k === LETTER) return letterRunEnd(text, i, n);
+  if (k === LETTER) return runEnd(text, i, n, LETTER);
   if (k === NUMBER) return i;
-  if (c !== CR && c !== LF && i < n && classAt(text, i) >> 2 === LETTER) return letterRunEnd(text, i, n);
+  if (c !== CR && c !== LF && i < n && classAt(text, i) >> 2 === LETTER) return runEnd(text, i, n, LETTER);
 
   i = start;
   if (c === 0x20 && i + 1 < n && classAt(text, i + 1) >> 2 === OTHER) i++;
   if (classAt(text, i) >> 2 === OTHER) {
-    while (i < n) {
-      const next = classAt(text, i);
-      if (next >> 2 !== OTHER) break;
-      i += next & 3;
-    }
+    i = runEnd(text, i, n, OTHER);
     while (i < n && (text.charCodeAt(i) === CR || text.charCodeAt(i) === LF)) i++;
     return i;
   }
 
   // A whitespace run; every White_Space character is one UTF-16 unit.
   let lastBreak = -1;
-  for (i = start; i < n && classAt(text, i) >> 2 === SPACE; i++) {
+  for (i = start; i < n; i++) {
     const u = text.charCodeAt(i);
     if (u === CR || u === LF) lastBreak = i;
+    else if (u >= 0xd800 && u < 0xe000 ? true : unitClass(u) !== SPACE) break;
   }
   if (lastBreak >= 0) return lastBreak + 1;
   return i < n && i - start >= 2 ? i - 1 : i;
 }
 
-function letterRunEnd(text: string, i: number, n: number): number {
+/** The end of the run of class `k` from i (the code point at i is of class k, or i = n). */
+function runEnd(text: string, i: number, n: number, k: number): number {
   while (i < n) {
-    const next = classAt(text, i);
-    if (next >> 2 !== LETTER) break;
-    i += next & 3;
+    const cu = text.charCodeAt(i);
+    if (cu < 0xd800 || cu >= 0xe000) {
+      // Not a surrogate (nearly every character): one unit, looked up straight.
+      if (unitClass(cu) !== k) break;
+      i++;
+    } else {
+      const next = classAt(text, i);
+      if (next >> 2 !== k) break;
+      i += next & 3;
+    }
   }
   return i;
 }
