@@ -2,12 +2,13 @@
 //   text on stdin              -> one JSON array of ids
 //   --jsonl: each stdin line a JSON string -> one JSON array of ids per line, in order
 //   --threads N (with --jsonl): encode on N worker threads, the page's pool; default 1
-// Only DIR/vocab.json and DIR/merges.txt are read. "<|endoftext|>" in the text is ordinary text.
-import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
+// DIR: a folder with tokenizer.json (+ tokenizer_config.json: Llama/Qwen2 families), or GPT-2's
+// vocab.json + merges.txt; nothing else is read. "<|endoftext|>", "<|im_start|>" and any other
+// added token's text in the input is ordinary text.
 import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers.ts';
 import { unpack } from '../../src/lib/tokenizer/packed-ids.ts';
 import { parseArgs, readStdin, requireOption } from './args.ts';
-import { readModelFiles } from '../fixtures/model-dir.ts';
+import { loadTokenizerDir } from '../fixtures/tokenizer-dir.ts';
 
 /** stdin lines -> texts; a final newline ends the last line rather than starting an empty one. */
 function parseJsonLines(input: string): string[] {
@@ -34,8 +35,7 @@ export async function run(args: string[]): Promise<void> {
   }
   const threads = Number(parsed.options.get('threads') ?? 1);
   if (!Number.isInteger(threads) || threads < 1) throw new Error('--threads needs a whole number >= 1');
-  const [vocabJson, mergesTxt] = (await readModelFiles(dir, ['vocab.json', 'merges.txt'])).map((b) => b.toString('utf8'));
-  const tok = GPT2Tokenizer.fromFiles(vocabJson, mergesTxt);
+  const tok = await loadTokenizerDir(dir);
   const input = await readStdin();
 
   if (!parsed.flags.has('jsonl')) {

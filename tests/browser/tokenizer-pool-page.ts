@@ -1,6 +1,8 @@
 // The page module of tests/browser/tokenizer-pool.test.ts: Vite bundles it (with the app's
 // tokenizer worker) into .fixtures/tokenizer-pool-page/, and the test drives it in Chromium.
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
+import type { ByteLevelBPE } from '../../src/lib/tokenizer/byte-level-bpe.ts';
+import { TokenizerJsonBPE } from '../../src/lib/tokenizer/tokenizer-json.ts';
 import { createBrowserTokenizerPool } from '../../src/lib/tokenizer/browser-workers.ts';
 import { unpack } from '../../src/lib/tokenizer/packed-ids.ts';
 
@@ -20,11 +22,15 @@ export interface PoolRun {
   abortOutcome: string;
 }
 
-async function run(base: string, texts: string[]): Promise<PoolRun> {
-  const [vocabJson, mergesTxt] = await Promise.all(
-    ['vocab.json', 'merges.txt'].map(async (f) => (await fetch(base + f)).text()),
-  );
-  const tok = GPT2Tokenizer.fromFiles(vocabJson, mergesTxt);
+/** The folder's tokenizer: GPT-2's vocab.json + merges.txt, or (tokenizerJson) tokenizer.json + tokenizer_config.json. */
+async function load(base: string, tokenizerJson: boolean): Promise<ByteLevelBPE> {
+  const files = tokenizerJson ? ['tokenizer.json', 'tokenizer_config.json'] : ['vocab.json', 'merges.txt'];
+  const [a, b] = await Promise.all(files.map(async (f) => (await fetch(base + f)).text()));
+  return tokenizerJson ? TokenizerJsonBPE.fromFiles(a, b) : GPT2Tokenizer.fromFiles(a, b);
+}
+
+async function run(base: string, texts: string[], tokenizerJson = false): Promise<PoolRun> {
+  const tok = await load(base, tokenizerJson);
   const pool = createBrowserTokenizerPool(tok.tables);
   await pool.ready;
   let progressCalls = 0;

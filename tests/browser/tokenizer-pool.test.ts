@@ -10,11 +10,14 @@ import { writeGpt2TokenizerFiles, GPT2_VOCAB_JSON, GPT2_MERGES_TXT } from '../..
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
 import { tortureStrings, tweetLikeTexts } from '../helpers/torture-strings.ts';
 import type { PoolRun } from './tokenizer-pool-page.ts';
+import { TokenizerJsonBPE } from '../../src/lib/tokenizer/tokenizer-json.ts';
+import { MULTILINGUAL, qwenFiles, writeQwenTokenizerFiles } from '../helpers/tokenizer-json-files.ts';
 
 const PAGE_DIR = path.resolve('.fixtures/tokenizer-pool-page');
 
 beforeAll(async () => {
   writeGpt2TokenizerFiles(path.resolve('.fixtures/tokenizer-gpt2'));
+  writeQwenTokenizerFiles(path.resolve('.fixtures/tokenizer-qwen2'));
   // Rebuilt every run (a few seconds), so the page always holds the current worker.
   await build({
     configFile: false,
@@ -59,6 +62,32 @@ describe('tokenizer pool in Chromium (web workers)', () => {
       const nodeFlat = texts.flatMap((t) => tok.encode(t));
       expect(flat.length).toBe(nodeFlat.length);
       expect(flat.findIndex((id, i) => id !== nodeFlat[i])).toBe(-1);
+      expect(rec.logs.filter((l) => l.startsWith('[pageerror]'))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("carries Qwen2.5's tokenizer.json tables to its workers: the ids of one thread and of Node, in order", async () => {
+    const texts = [...tweetLikeTexts(3e5, 22), ...tortureStrings(), ...MULTILINGUAL];
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const rec = recordPage(page);
+      await page.goto(new URL('fixtures/tokenizer-pool-page/index.html', appUrl()).href);
+      await page.waitForFunction(() => 'tokenizerPool' in window);
+      const result = await page.evaluate(
+        ([base, texts]) => (window as unknown as { tokenizerPool: { run(b: string, t: string[], j: boolean): Promise<PoolRun> } }).tokenizerPool.run(base, texts, true),
+        [new URL('fixtures/tokenizer-qwen2/', appUrl()).href, texts] as const,
+      );
+      expect(result.firstMismatch, rec.logs.join('\n')).toBe(-1);
+      expect(result.poolSize).toBe(Math.min(8, result.hardwareConcurrency));
+      expect(result.lastProgress?.texts).toBe(texts.length);
+      const { json, config } = qwenFiles();
+      const tok = TokenizerJsonBPE.fromFiles(json, config);
+      const nodeFlat = texts.flatMap((t) => tok.encode(t));
+      expect(result.flat.length).toBe(nodeFlat.length);
+      expect(result.flat.findIndex((id, i) => id !== nodeFlat[i])).toBe(-1);
       expect(rec.logs.filter((l) => l.startsWith('[pageerror]'))).toEqual([]);
     } finally {
       await browser.close();

@@ -1,7 +1,7 @@
 // The page's tokenizer pool: web Workers running src/workers/tokenizer.worker.ts.
 // `new Worker(new URL(..., import.meta.url))` written inline is the form Vite recognises and
 // bundles as a separate worker file.
-import type { TokenizerTables } from './bpe.ts';
+import type { TokenizerTables } from './byte-level-bpe.ts';
 import { TokenizerPool, type PoolOptions, type PoolWorker } from './pool.ts';
 
 /** A web Worker, adapted to what the pool needs. */

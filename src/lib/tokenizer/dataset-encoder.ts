@@ -3,7 +3,7 @@
 // is made by start() or on first use, and kept until terminate() (the model worker makes one
 // encoder per loaded model and starts its pool then, so the workers have warmed up before the
 // data comes); a pool that fails is dropped for good and the texts are encoded here instead.
-import type { GPT2Tokenizer, TokenizerTables } from './bpe.ts';
+import type { ByteLevelBPE, TokenizerTables } from './byte-level-bpe.ts';
 import { IdBuffer } from './id-buffer.ts';
 import type { PackedIds } from './packed-ids.ts';
 import type { EncodeAllOptions, TokenizerPool } from './pool.ts';
@@ -26,7 +26,7 @@ export class DatasetEncoder {
   #poolFailed = false;
 
   constructor(
-    private readonly tok: GPT2Tokenizer,
+    private readonly tok: ByteLevelBPE,
     private readonly createPool?: TokenizerPoolFactory,
   ) {}
 
@@ -71,7 +71,7 @@ export class DatasetEncoder {
 }
 
 /** The pool's contract on one thread: progress after each slice of SLICE_MS, abortable between slices. */
-async function encodeOnThread(tok: GPT2Tokenizer, texts: readonly string[], { signal, onProgress }: EncodeAllOptions): Promise<PackedIds[]> {
+async function encodeOnThread(tok: ByteLevelBPE, texts: readonly string[], { signal, onProgress }: EncodeAllOptions): Promise<PackedIds[]> {
   const out = new IdBuffer();
   const offsets = new Int32Array(texts.length + 1);
   let sliceStart = performance.now();

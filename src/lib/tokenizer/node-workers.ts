@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { TokenizerTables } from './bpe.ts';
+import type { TokenizerTables } from './byte-level-bpe.ts';
 import { MAX_WORKERS, TokenizerPool, type PoolOptions, type PoolWorker } from './pool.ts';
 
 // Threads load TypeScript through tsx's loader, as the CLI does; it is registered by a small

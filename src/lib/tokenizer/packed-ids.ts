@@ -2,7 +2,7 @@
 // chunk of tweets, and what the pool hands its caller, one per chunk. Two arrays cross
 // between threads as plain memory (transferred, not copied), where one small array per tweet
 // would cost an object each on both sides and work for the garbage collector.
-import type { GPT2Tokenizer } from './bpe.ts';
+import type { ByteLevelBPE } from './byte-level-bpe.ts';
 import { IdBuffer } from './id-buffer.ts';
 
 export interface PackedIds {
@@ -16,7 +16,7 @@ export interface PackedIds {
 const buffer = new IdBuffer(1 << 14);
 
 /** Texts in, their ids packed. */
-export function encodePacked(tok: GPT2Tokenizer, texts: readonly string[]): PackedIds {
+export function encodePacked(tok: ByteLevelBPE, texts: readonly string[]): PackedIds {
   buffer.length = 0;
   const offsets = new Int32Array(texts.length + 1);
   for (let i = 0; i < texts.length; i++) {

@@ -8,7 +8,7 @@
 // fast worker takes more chunks than a slow one. Each worker warms its JIT on a sample until
 // data comes (warm-up.ts), so a pool made ahead of its data meets the data with compiled code.
 import type { TokenizerReply, TokenizerRequest } from './protocol.ts';
-import type { TokenizerTables } from './bpe.ts';
+import type { TokenizerTables } from './byte-level-bpe.ts';
 import { packedCount, type PackedIds } from './packed-ids.ts';
 import { WARM_UP_CHARS } from './warm-up.ts';
 

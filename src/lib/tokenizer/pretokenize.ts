@@ -26,7 +26,7 @@ export function pretokenize(text: string): string[] {
 }
 
 // The pattern sorts code points into four classes. A lone surrogate is OTHER, as in the regex.
-const OTHER = 1, LETTER = 2, NUMBER = 3, SPACE = 4;
+export const OTHER = 1, LETTER = 2, NUMBER = 3, SPACE = 4;
 
 /**
  * Class of each code point, looked up with the regex engine's own Unicode tables the first time
@@ -42,11 +42,16 @@ function classify(cp: number): number {
   return k;
 }
 
+/** The class of a UTF-16 unit that is not a surrogate (so a whole code point): small enough to inline. */
+export function unitClass(cu: number): number {
+  return classes[cu] || classify(cu);
+}
+
 /**
  * The class of the code point at `i` times 4, plus its length in UTF-16 units (1, or 2 for a
  * surrogate pair), packed so the scanner gets both from one call.
  */
-function classAt(text: string, i: number): number {
+export function classAt(text: string, i: number): number {
   let cp = text.charCodeAt(i);
   let units = 1;
   if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < text.length) {
@@ -69,9 +74,11 @@ function classAt(text: string, i: number): number {
  *     follows (" word" keeps its space);
  *   '\s+'  a single whitespace character before a non-space, which the alternative above cannot
  *     match.
+ * With `limit`, text[start .. limit) is taken as the whole text (a piece an earlier
+ * pre-tokenizer cut, pipeline.ts).
  */
-export function pieceEnd(text: string, start: number): number {
-  const n = text.length;
+export function pieceEnd(text: string, start: number, limit = text.length): number {
+  const n = limit;
   const c = text.charCodeAt(start);
   if (c === 0x27 && start + 1 < n) {
     const d = text.charCodeAt(start + 1);

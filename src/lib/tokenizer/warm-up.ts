@@ -14,7 +14,8 @@
 //
 // The sample is encoded with a throwaway tokenizer: the worker's own cache starts empty, so the
 // dataset's merges are all still done, and counted, for the dataset.
-import { GPT2Tokenizer, type TokenizerTables } from './bpe.ts';
+import type { ByteLevelBPE, TokenizerTables } from './byte-level-bpe.ts';
+import { tokenizerFromTables } from './from-tables.ts';
 import { encodePacked } from './packed-ids.ts';
 
 /** Characters a pool's workers encode while they wait for data (~100 ms each on one core). */
@@ -28,7 +29,7 @@ const SLICE_TEXTS = 16;
  * newlines, punctuation, pieces of multi-byte characters, many distinct pieces to merge), and
  * in every eighth text a run of 40 CJK characters, a piece long enough for the heap merge.
  */
-export function warmUpTexts(tok: GPT2Tokenizer, chars: number): string[] {
+export function warmUpTexts(tok: ByteLevelBPE, chars: number): string[] {
   const texts: string[] = [];
   let state = 1; // Park-Miller: the same texts on every thread and every run
   const next = (): number => (state = (state * 48271) % 2147483647);
@@ -36,7 +37,7 @@ export function warmUpTexts(tok: GPT2Tokenizer, chars: number): string[] {
     const ids: number[] = [];
     while (ids.length < 24) {
       const id = next() % tok.vocabSize;
-      if (id !== tok.eotId) ids.push(id);
+      if (id !== tok.eotId && tok.tables.tokenLengths[id] >= 0) ids.push(id);
     }
     let text = tok.decode(ids);
     if (texts.length % 8 === 0) {
@@ -53,7 +54,7 @@ export function warmUpTexts(tok: GPT2Tokenizer, chars: number): string[] {
  * made at the first slice, so a worker sent data at once never pays for them.
  */
 export class WarmUp {
-  private tok: GPT2Tokenizer | undefined;
+  private tok: ByteLevelBPE | undefined;
   private texts: string[] = [];
   private next = 0;
 
@@ -65,7 +66,7 @@ export class WarmUp {
   /** Encodes the next slice; false once the whole sample is done. */
   step(): boolean {
     if (!this.tok) {
-      this.tok = GPT2Tokenizer.fromTables(this.tables);
+      this.tok = tokenizerFromTables(this.tables);
       this.texts = warmUpTexts(this.tok, this.chars);
     }
     const end = Math.min(this.texts.length, this.next + SLICE_TEXTS);

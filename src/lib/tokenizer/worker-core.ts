@@ -2,7 +2,8 @@
 // Node's worker (src/workers/tokenizer.worker.ts) post what this returns, and the pool's tests run
 // it in a fake worker on their own thread.
 import type { TokenizerReply, TokenizerRequest } from './protocol.ts';
-import { GPT2Tokenizer, type TokenizerTables } from './bpe.ts';
+import type { ByteLevelBPE, TokenizerTables } from './byte-level-bpe.ts';
+import { tokenizerFromTables } from './from-tables.ts';
 import { encodePacked } from './packed-ids.ts';
 import { WarmUp } from './warm-up.ts';
 
@@ -12,7 +13,7 @@ export interface Answer {
 }
 
 export class TokenizerWorkerCore {
-  private tok: GPT2Tokenizer | undefined;
+  private tok: ByteLevelBPE | undefined;
   private initError = 'the worker got no tokenizer tables (init)';
   /** The warm-up still to do, until its last slice or the first data. */
   private warmUp: WarmUp | undefined;
@@ -47,7 +48,7 @@ export class TokenizerWorkerCore {
 
   private init(tables: TokenizerTables, warmUpChars: number): Answer {
     try {
-      this.tok = GPT2Tokenizer.fromTables(tables);
+      this.tok = tokenizerFromTables(tables);
       this.warmUp = warmUpChars > 0 ? new WarmUp(tables, warmUpChars) : undefined;
       return { reply: { type: 'ready' }, transfer: [] };
     } catch (err) {
