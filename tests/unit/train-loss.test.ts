@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { chunkedCrossEntropy, chunkedNll } from '../../src/lib/train/loss';
+import { chunkedCrossEntropy, chunkedNll } from '../../src/lib/model/loss';
 
 // Deterministic pseudo-random data without tf's RNG (so values do not depend on op order).
 function data(n: number, seed: number, scale = 1): Float32Array {
