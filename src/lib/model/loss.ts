@@ -44,9 +44,14 @@ function pieceWeight(w: tf.Tensor2D, p: { offset: number; size: number }, whole:
   return whole ? w : (tf.slice(w, [p.offset, 0], [p.size, -1]) as tf.Tensor2D); // [size, C]
 }
 
-/** The target's one-hot within a chunk: rows whose target is outside the chunk are all zero. */
+/**
+ * The target's one-hot within a chunk: rows whose target is outside the chunk are all zero.
+ * Made as int32, then cast: tfjs-backend-wasm 4.22's OneHot writes int32 whatever the dtype, so
+ * a float32 one-hot holds 1.4e-45 (the bits of int 1) where the 1 should be, and the loss
+ * silently loses its target term.
+ */
 function chunkOneHot(targets: tf.Tensor1D, start: number, size: number): tf.Tensor2D {
-  return tf.oneHot(tf.sub(targets, tf.scalar(start, 'int32')), size, 1, 0, 'float32') as tf.Tensor2D; // [N, Vc]
+  return tf.cast(tf.oneHot(tf.sub(targets, tf.scalar(start, 'int32')), size, 1, 0, 'int32'), 'float32') as tf.Tensor2D; // [N, Vc]
 }
 
 /**
