@@ -15,13 +15,13 @@ export const BLOCK_PARAMS = [
   'ln_2.weight', 'ln_2.bias', 'mlp.c_fc.weight', 'mlp.c_fc.bias', 'mlp.c_proj.weight', 'mlp.c_proj.bias',
 ] as const;
 
-export function pieceParams(config: GPT2Config): PieceParams {
+/** The same for every GPT-2 config: the head is ln_f and the tied wte. */
+export function pieceParams(): PieceParams {
   return {
     embed: ['wte.weight', 'wpe.weight'],
     block: (l) => BLOCK_PARAMS.map((p) => `h.${l}.${p}`),
     head: ['ln_f.weight', 'ln_f.bias', 'wte.weight'],
   };
-  void config;
 }
 
 /** Token embedding plus positions past..past+T-1, then embedding dropout: ids [B*T] -> [B*T, C]. */
