@@ -1,6 +1,6 @@
 // What the model benches (train, generate) share: the GPT-2 shapes they build, their
 // options, and which wasm matmul they measure.
-import { parseConfig, type GPT2Config } from '../src/lib/model/config.ts';
+import { parseConfig, type GPT2Config } from '../src/lib/model/gpt2/config.ts';
 import { importWasmBackend } from '../src/lib/wasm-matmul.ts';
 import { parseArgs } from '../scripts/cli/args.ts';
 

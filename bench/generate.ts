@@ -10,8 +10,8 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { benchOptions, importBenchWasm, shapeConfig } from './common.ts';
-import { GPT2 } from '../src/lib/model/gpt2.ts';
-import { paramCount } from '../src/lib/model/params.ts';
+import { GPT2 } from '../src/lib/model/gpt2/index.ts';
+import { paramCount } from '../src/lib/model/gpt2/params.ts';
 import { syntheticWeights } from '../tests/helpers/synthetic.ts';
 import { DEFAULT_SAMPLE_OPTIONS, generateIds, type SampleOptions } from '../src/lib/generate/generate.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';

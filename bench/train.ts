@@ -10,10 +10,10 @@
 // Also prints the peak memory of one step (tf.profile) and, on paper from paramTable, the
 // peak for distilgpt2 at B4 x T256.
 import * as tf from '@tensorflow/tfjs';
-import { paramCount, trainingFlopsPerToken } from '../src/lib/model/params.ts';
-import type { GPT2Config } from '../src/lib/model/config.ts';
+import { paramCount, trainingFlopsPerToken } from '../src/lib/model/gpt2/params.ts';
+import type { GPT2Config } from '../src/lib/model/gpt2/config.ts';
 import { vocabChunkSizes } from '../src/lib/model/embedding.ts';
-import { LOSS_PIECE_ROWS } from '../src/lib/train/loss.ts';
+import { LOSS_PIECE_ROWS } from '../src/lib/model/loss.ts';
 import { benchOptions, importBenchWasm, shapeConfig, type ShapeName } from './common.ts';
 import { syntheticTraining, timeSteps } from './training-step.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';

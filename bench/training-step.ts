@@ -1,8 +1,8 @@
 // What the training benches (train, profile) share: a real optimizer step on a random model,
 // and steps timed back to back with one read-back at the end, as the trainer runs them.
 import * as tf from '@tensorflow/tfjs';
-import { GPT2 } from '../src/lib/model/gpt2.ts';
-import type { GPT2Config } from '../src/lib/model/config.ts';
+import { GPT2 } from '../src/lib/model/gpt2/index.ts';
+import type { GPT2Config } from '../src/lib/model/gpt2/config.ts';
 import { AdamW } from '../src/lib/train/adamw.ts';
 import { optimizerStep } from '../src/lib/train/step.ts';
 import { trainableParams } from '../src/lib/train/trainer.ts';

@@ -44,7 +44,6 @@ export type Pending = { from: string; to: string; why: string } | { cycle: strin
 export const PENDING: readonly Pending[] = [
   { from: 'src/lib/storage/checkpoints.ts', to: 'src/lib/train/', why: 'storage owns its persisted types (issue 20, point 5)' },
   { from: 'src/lib/storage/db.ts', to: 'src/lib/train/', why: 'storage owns its persisted types (issue 20, point 5)' },
-  { cycle: ['src/lib/train/recompute.ts', 'src/lib/train/step.ts'], why: 'broken on another branch of issue 20 (import cycles)' },
   { from: 'src/lib/train/session.ts', to: 'src/workers/', why: 'the session moves to src/workers/model/ (issue 20, point 3)' },
   { from: 'src/lib/train/session.ts', to: 'src/lib/generate/', why: 'the session moves to src/workers/model/ (issue 20, point 3)' },
 ];

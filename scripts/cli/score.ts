@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs, readStdin, requireOption } from './args.ts';
 import { loadModelDir } from '../fixtures/model-dir.ts';
-import { GPT2 } from '../../src/lib/model/gpt2.ts';
+import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
 
 /**

@@ -46,3 +46,18 @@ export function sampleSeed(seed: number, i: number): number {
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
   return (z ^ (z >>> 16)) >>> 0;
 }
+
+/**
+ * A 32-bit hash of several numbers (murmur3's finaliser applied after each): seeds derived
+ * from a run's seed and a position (step, epoch, account, dropout site) without correlation.
+ */
+export function mixSeed(...parts: number[]): number {
+  let z = 0x9e3779b9;
+  for (const p of parts) {
+    z = (z ^ (p >>> 0)) >>> 0;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    z = (z ^ (z >>> 16)) >>> 0;
+  }
+  return z;
+}

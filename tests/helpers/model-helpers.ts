@@ -1,7 +1,7 @@
 // Shared by the model tests: losses and greedy decoding straight from the GPT2 API, kept
 // free of the generation module so these tests check the model alone.
 import * as tf from '@tensorflow/tfjs';
-import type { GPT2 } from '../../src/lib/model/gpt2.ts';
+import type { GPT2 } from '../../src/lib/model/gpt2/index.ts';
 
 /** Next-token losses of ids (length n -> n-1 values), one forward pass. */
 export async function lossesOf(model: GPT2, ids: number[]): Promise<number[]> {
@@ -36,34 +36,30 @@ export async function greedyIds(model: GPT2, ids: number[], n: number, useCache:
   return out;
 }
 
-/** Mean next-token loss over ids [B, T] -> targets [B*T] and its gradient for every variable (by our name). */
+/**
+ * Mean next-token loss over ids [B, T] -> targets [B*T] and its gradient for every logical
+ * parameter (a parameter held in row slices gets its slices' gradients end to end).
+ */
 export async function lossAndGrads(
   model: GPT2,
   ids: number[][],
   targets: number[],
   opts: { training?: boolean; seed?: number } = {},
 ): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
-  const vars = [...model.variables.values()];
-  const { value, grads } = tf.variableGrads(() => {
-    const h = model.hidden(tf.tensor2d(ids, undefined, 'int32'), opts);
-    return tf.mean(model.tokenLosses(h, tf.tensor1d(targets, 'int32'))) as tf.Scalar;
-  }, vars);
+  const vars = model.parameters.flatMap((p) => p.slices);
+  const y = tf.tensor1d(targets, 'int32'); // outlives the forward pass: the loss's backward reads it
+  const { value, grads } = tf.variableGrads(() => model.meanLoss(model.hidden(tf.tensor2d(ids, undefined, 'int32'), opts), y), vars);
+  y.dispose();
   const out = new Map<string, Float32Array>();
-  for (const [name, v] of model.variables) out.set(name, (await grads[v.name].data()) as Float32Array);
+  for (const p of model.parameters) {
+    const parts = await Promise.all(p.slices.map(async (v) => (await grads[v.name].data()) as Float32Array));
+    const whole = new Float32Array(parts.reduce((n, g) => n + g.length, 0));
+    parts.reduce((at, g) => (whole.set(g, at), at + g.length), 0);
+    out.set(p.name, whole);
+  }
   const loss = (await value.data())[0];
   tf.dispose([value, ...Object.values(grads)]);
   return { loss, grads: out };
-}
-
-/** The gradient of the whole tied embedding: the chunk gradients laid end to end. */
-export function wholeWteGrad(model: GPT2, grads: Map<string, Float32Array>): Float32Array {
-  const C = model.config.n_embd;
-  const out = new Float32Array(model.config.vocab_size * C);
-  for (const [name, v] of model.variables) {
-    const chunk = model.vocabChunks.find((c) => c.weight === v);
-    if (chunk) out.set(grads.get(name)!, chunk.start * C);
-  }
-  return out;
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

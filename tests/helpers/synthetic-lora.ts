@@ -1,7 +1,7 @@
 // Deterministic LoRA adapters from the LCG of synthetic.ts, reproducible bit for bit in Python
 // (scripts/golden/lora_golden.py), so the LoRA goldens need no checkpoint file. Modules in
 // PEFT's order (the model's named_modules), keys as PeftModel.save_pretrained writes them.
-import type { GPT2Config } from '../../src/lib/model/gpt2.ts';
+import type { GPT2Config } from '../../src/lib/model/gpt2/index.ts';
 import type { HFLlamaConfig } from '../../scripts/fixtures/tiny-llama.ts';
 import { lcg } from './synthetic.ts';
 

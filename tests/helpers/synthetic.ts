@@ -2,7 +2,7 @@
 // Python (scripts/golden/train_golden.py computes the same numbers with integer arithmetic),
 // so golden tests need no checkpoint file, and benchmarks can build any shape (distilgpt2's
 // included) without a download.
-import { paramTable, type GPT2Config } from '../../src/lib/model/gpt2.ts';
+import { paramTable, type GPT2Config } from '../../src/lib/model/gpt2/index.ts';
 
 /** Numerical Recipes' LCG: s <- (1664525 s + 1013904223) mod 2^32; yields uniform [-1, 1). */
 export function lcg(seed: number): () => number {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
 import { activeDeviceLimits, checkFitsActiveDevice } from '../../src/lib/model/device-fit.ts';
-import { parseConfig } from '../../src/lib/model/config.ts';
+import { parseConfig } from '../../src/lib/model/gpt2/config.ts';
 import { formatSize } from '../../src/lib/model/memory-estimate.ts';
 
 const available = await setupNodeWebGPU();

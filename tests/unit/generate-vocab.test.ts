@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GPT2 } from '../../src/lib/model/gpt2.ts';
-import { parseConfig } from '../../src/lib/model/config.ts';
+import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
+import { parseConfig } from '../../src/lib/model/gpt2/config.ts';
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
 import { DEFAULT_SAMPLE_OPTIONS, decodableIds, generateAll, generateIds, type SampleOptions } from '../../src/lib/generate/generate.ts';
 import { maskUndecodable, pickToken } from '../../src/lib/generate/samplers.ts';

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import golden from '../golden/model-tiny.json';
 import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
-import { GPT2 } from '../../src/lib/model/gpt2.ts';
+import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
 import { DEFAULT_SAMPLE_OPTIONS, generateAll } from '../../src/lib/generate/generate.ts';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';

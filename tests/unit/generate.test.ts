@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GPT2 } from '../../src/lib/model/gpt2.ts';
+import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
 import {
   DEFAULT_PROMPT,
@@ -111,7 +111,7 @@ describe('generate on a tiny GPT-2 (CPU)', () => {
 });
 
 /**
- * A stand-in for GPT2 whose next-token logits come from a script: step s (0 = after the
+ * A stand-in for a model whose next-token logits come from a script: step s (0 = after the
  * prompt) gives every row script[s]. It checks what generate feeds it, too.
  */
 function scripted(script: number[][], nPositions = 1024) {
@@ -119,7 +119,7 @@ function scripted(script: number[][], nPositions = 1024) {
   const fed: number[][][] = [];
   let step = 0;
   const fake = {
-    config: { vocab_size: V, n_positions: nPositions },
+    dims: { vocab: V, positions: nPositions },
     newCache: (batch: number) => ({ length: 0, batch, dispose: () => {} }),
     hidden(ids: tf.Tensor2D) {
       fed.push(ids.arraySync());

@@ -10,7 +10,7 @@ import { sessionHarness } from '../helpers/session-harness.ts';
 import { runKernelSelfCheck } from '../../src/lib/webgpu/self-check.ts';
 import { KERNEL_NAMES, kernelEnabled, kernelStates, type KernelName } from '../../src/lib/webgpu/registry.ts';
 import { elementwise, runProgram } from '../../src/lib/webgpu/programs.ts';
-import { GPT2 } from '../../src/lib/model/gpt2.ts';
+import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
 import { AdamW } from '../../src/lib/train/adamw.ts';
 import { optimizerStep } from '../../src/lib/train/step.ts';
 import { trainableParams } from '../../src/lib/train/trainer.ts';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
-import { chunkedCrossEntropy, chunkedNll } from '../../src/lib/train/loss.ts';
+import { chunkedCrossEntropy, chunkedNll } from '../../src/lib/model/loss.ts';
 
 const available = await setupNodeWebGPU();
 const N = 70, C = 12, V = 1000, CHUNK = 300, PIECE = 128;
@@ -24,7 +24,7 @@ async function run(backend: string): Promise<Float32Array[]> {
   const h = tf.tensor2d(data(N * C, 2, 2), [N, C]);
   const w = tf.tensor2d(data(V * C, 1, 0.5), [V, C]);
   const targets = tf.tensor1d(TARGETS, 'int32');
-  const chunks: { start: number; size: number; weight: tf.Variable }[] = [];
+  const chunks: { start: number; size: number; weight: tf.Variable<tf.Rank.R2> }[] = [];
   for (let start = 0; start < V; start += CHUNK) {
     const size = Math.min(CHUNK, V - start);
     const rows = tf.slice(w, [start, 0], [size, -1]) as tf.Tensor2D;

@@ -1,7 +1,7 @@
 // The memory a model needs, from config.json alone, against published parameter counts and the
 // README's on-paper figure for distilgpt2; and the verdict against a device's limits.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/lib/model/config.ts';
+import { parseConfig } from '../../src/lib/model/gpt2/config.ts';
 import { deviceFit, estimateMemory, TAB_MEMORY_CEILING } from '../../src/lib/model/memory-estimate.ts';
 import { TRAIN_DEFAULTS } from '../../src/lib/train/config.ts';
 

@@ -3,8 +3,8 @@
 // continue from cache.length; misuse is refused; nothing leaks.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { GPT2 } from '../../src/lib/model/gpt2.ts';
-import { parseConfig } from '../../src/lib/model/config.ts';
+import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
+import { parseConfig } from '../../src/lib/model/gpt2/config.ts';
 import { tinyConfig, tinyWeights } from '../../scripts/fixtures/tiny-model.ts';
 
 const config = parseConfig({ ...tinyConfig({ nLayer: 2, nEmbd: 16, nHead: 4, nPositions: 12 }), vocab_size: 300 });
@@ -78,7 +78,7 @@ describe('KV cache', () => {
     tf.dispose(tf.tidy(() => model.hidden(tf.tensor2d(SEQS.map((s) => s.slice(0, 10)), undefined, 'int32'), { cache })));
     expect(tf.memory().numTensors).toBe(before + 2 * config.n_layer); // K and V per layer
     expect(() => tf.tidy(() => model.hidden(tf.tensor2d([[1, 2, 3], [1, 2, 3]], undefined, 'int32'), { cache }))).toThrow(
-      /13 positions exceed the model's n_positions \(12\)/,
+      /13 positions exceed the model's context \(12 positions\)/
     );
     expect(() => tf.tidy(() => model.hidden(tf.tensor2d([[1]], undefined, 'int32'), { cache }))).toThrow(/cache is for batch 2/);
     const other = GPT2.fromWeights(config, weights);

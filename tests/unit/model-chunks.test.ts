@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { importWasmBackend } from '../../src/lib/wasm-matmul.ts';
-import { GPT2 } from '../../src/lib/model/gpt2.ts';
+import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
 import { vocabChunkSizes } from '../../src/lib/model/embedding.ts';
-import { parseConfig } from '../../src/lib/model/config.ts';
+import { parseConfig } from '../../src/lib/model/gpt2/config.ts';
 import { tinyConfig, tinyWeights } from '../../scripts/fixtures/tiny-model.ts';
-import { lossAndGrads, maxAbsDiff, wholeWteGrad } from '../helpers/model-helpers.ts';
+import { lossAndGrads, maxAbsDiff } from '../helpers/model-helpers.ts';
 
 await importWasmBackend(); // the page's wasm backend, matmul plan included
 
@@ -24,7 +24,6 @@ const IDS = [[5, 999, 5, 250, 251, 5, 749], [0, 500, 998, 249, 750, 5, 5]];
 const TARGETS = [999, 5, 250, 251, 5, 749, 3, 500, 998, 249, 750, 5, 5, 0];
 
 const gradsOf = (model: GPT2, training = false, seed?: number) => lossAndGrads(model, IDS, TARGETS, { training, seed });
-const wteGrad = wholeWteGrad;
 const maxDiff = maxAbsDiff;
 
 describe('vocabulary chunks', () => {
@@ -52,9 +51,10 @@ describe.each(['cpu', 'wasm'])('split vs whole tied embedding on %s', (backend) 
   });
 
   it('keeps every variable within the limit', () => {
-    expect(whole.vocabChunks).toHaveLength(1);
-    expect(split.vocabChunks.map((c) => [c.start, c.size])).toEqual([[0, 250], [250, 250], [500, 250], [750, 250]]);
-    for (const v of split.variables.values()) expect(v.size * 4).toBeLessThanOrEqual(SMALL_LIMIT);
+    expect(whole.parameter('wte.weight').slices).toHaveLength(1);
+    expect(split.parameter('wte.weight').slices.map((v) => v.shape)).toEqual([[250, C], [250, C], [250, C], [250, C]]);
+    expect(split.parameter('wte.weight').shape).toEqual([1000, C]);
+    for (const p of split.parameters) for (const v of p.slices) expect(v.size * 4).toBeLessThanOrEqual(SMALL_LIMIT);
   });
 
   it('gives the same logits and losses', async () => {
@@ -80,7 +80,7 @@ describe.each(['cpu', 'wasm'])('split vs whole tied embedding on %s', (backend) 
       expect(maxDiff(g, b.grads.get(name)!), name).toBeLessThan(1e-5);
     }
     const gw = a.grads.get('wte.weight')!;
-    expect(maxDiff(gw, wteGrad(split, b.grads))).toBeLessThan(1e-5);
+    expect(maxDiff(gw, b.grads.get('wte.weight')!)).toBeLessThan(1e-5);
     // The embedding rows of ids never seen still get head gradients: all rows are non-zero.
     expect(gw.every((x, i) => i % C !== 0 || x !== 0 || gw[i + 1] !== 0)).toBe(true);
   });
@@ -88,7 +88,7 @@ describe.each(['cpu', 'wasm'])('split vs whole tied embedding on %s', (backend) 
   it('matches a finite difference on a repeated token\'s embedding row', async () => {
     // Independent of any gradient code: d loss / d wte[5][3] numerically (id 5 appears 5 times).
     const base = (await gradsOf(split)).grads;
-    const analytic = wteGrad(split, base)[5 * C + 3];
+    const analytic = base.get('wte.weight')![5 * C + 3];
     const eps = 1e-2;
     const lossWith = async (delta: number) => {
       const w = new Map(weights);
@@ -96,7 +96,7 @@ describe.each(['cpu', 'wasm'])('split vs whole tied embedding on %s', (backend) 
       data[5 * C + 3] += delta;
       w.set('wte.weight', { shape: [config.vocab_size, C], data });
       const m = GPT2.fromWeights(config, w, { maxBufferBytes: SMALL_LIMIT });
-      const l = tf.tidy(() => tf.mean(m.tokenLosses(m.hidden(tf.tensor2d(IDS, undefined, 'int32')), tf.tensor1d(TARGETS, 'int32'))));
+      const l = tf.tidy(() => m.meanLoss(m.hidden(tf.tensor2d(IDS, undefined, 'int32')), tf.tensor1d(TARGETS, 'int32')));
       const v = (await l.data())[0];
       l.dispose();
       m.dispose();

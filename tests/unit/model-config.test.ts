@@ -1,7 +1,7 @@
 // config.json parsing, the parameter table and the checkpoint name mapping.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/lib/model/config.ts';
-import { normalizeWeights, paramCount, paramTable, trainingFlopsPerToken } from '../../src/lib/model/params.ts';
+import { parseConfig } from '../../src/lib/model/gpt2/config.ts';
+import { normalizeWeights, paramCount, paramTable, trainingFlopsPerToken } from '../../src/lib/model/gpt2/params.ts';
 
 // distilbert/distilgpt2's config.json as published on the Hub (abridged task params).
 const DISTILGPT2 = {
@@ -91,7 +91,7 @@ describe('paramTable', () => {
     const c = parseConfig(DISTILGPT2);
     expect(paramCount(c)).toBe(81_912_576);
     const t = paramTable(c);
-    expect(t[0]).toEqual({ name: 'wte.weight', shape: [50257, 768], decay: true });
+    expect(t[0]).toEqual({ name: 'wte.weight', shape: [50257, 768], decay: true, vocabRows: true });
     expect(t.find((s) => s.name === 'h.5.mlp.c_fc.weight')!.shape).toEqual([768, 3072]);
     expect(t.find((s) => s.name === 'h.0.ln_1.bias')!.decay).toBe(false);
     expect(t.at(-1)!.name).toBe('ln_f.bias');

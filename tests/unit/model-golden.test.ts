@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import golden from '../golden/model-tiny.json';
-import { GPT2 } from '../../src/lib/model/gpt2.ts';
+import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
 import { TINY_MODELS, tinyModelDir, type TinyModelName } from '../../scripts/fixtures/tiny-model.ts';
 import { greedyIds, lossesOf } from '../helpers/model-helpers.ts';

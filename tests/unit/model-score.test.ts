@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import golden from '../golden/model-tiny.json';
 import { tinyConfig, tinyModelDir, tinyWeights } from '../../scripts/fixtures/tiny-model.ts';
 import { scoreIds } from '../../scripts/cli/score.ts';
-import { GPT2 } from '../../src/lib/model/gpt2.ts';
-import { parseConfig } from '../../src/lib/model/config.ts';
+import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
+import { parseConfig } from '../../src/lib/model/gpt2/config.ts';
 import { lossesOf } from '../helpers/model-helpers.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;

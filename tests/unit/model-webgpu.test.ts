@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import golden from '../golden/model-tiny.json';
 import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
-import { GPT2, defaultMaxBufferBytes } from '../../src/lib/model/gpt2.ts';
+import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
+import { defaultMaxBufferBytes } from '../../src/lib/model/causal-lm.ts';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
-import { greedyIds, lossAndGrads, lossesOf, maxAbsDiff, wholeWteGrad } from '../helpers/model-helpers.ts';
-import { parseConfig } from '../../src/lib/model/config.ts';
+import { greedyIds, lossAndGrads, lossesOf, maxAbsDiff } from '../helpers/model-helpers.ts';
+import { parseConfig } from '../../src/lib/model/gpt2/config.ts';
 import { tinyConfig, tinyWeights } from '../../scripts/fixtures/tiny-model.ts';
 
 const available = await setupNodeWebGPU();
@@ -59,7 +60,7 @@ describe.skipIf(!available)('tiny GPT-2 vs PyTorch on the WebGPU backend', () =>
 
   it('a forced small buffer limit splits the head and changes nothing', async () => {
     const model = await load('tiny', 1_000_000); // 50257 x 64 floats = 12.9 MB -> 13 chunks
-    expect(model.vocabChunks.length).toBe(13);
+    expect(model.parameter('wte.weight').slices.length).toBe(13);
     const t = golden.models.tiny.texts[0];
     const losses = await lossesOf(model, t.ids);
     expect(Math.max(...losses.map((l, i) => Math.abs(l - t.losses[i])))).toBeLessThan(1e-4);
@@ -74,7 +75,7 @@ describe.skipIf(!available)('tiny GPT-2 vs PyTorch on the WebGPU backend', () =>
     const targets = [599, 5, 200, 201, 5, 9, 300, 598, 199, 5, 5, 0];
     const onGpu = GPT2.fromWeights(config, weights, { maxBufferBytes: 200 * 16 * 4 }); // 3 chunks
     const gpu = await lossAndGrads(onGpu, ids, targets);
-    const gpuWte = wholeWteGrad(onGpu, gpu.grads);
+    const gpuWte = gpu.grads.get('wte.weight')!;
     onGpu.dispose();
     await tf.setBackend('cpu');
     try {

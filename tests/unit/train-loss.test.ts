@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { chunkedCrossEntropy, chunkedNll } from '../../src/lib/train/loss';
+import { chunkedCrossEntropy, chunkedNll } from '../../src/lib/model/loss';
+import { importWasmBackend } from '../../src/lib/wasm-matmul';
 
 // Deterministic pseudo-random data without tf's RNG (so values do not depend on op order).
 function data(n: number, seed: number, scale = 1): Float32Array {
@@ -114,5 +115,39 @@ describe('chunked cross-entropy', () => {
     step();
     step();
     expect(tf.memory().numTensors).toBe(n);
+  });
+});
+
+describe('chunked cross-entropy on wasm', () => {
+  it('equals log-softmax at the target computed in plain JavaScript (tfjs-wasm OneHot ignores float32)', async () => {
+    await importWasmBackend();
+    expect(await tf.setBackend('wasm')).toBe(true);
+    try {
+      const N = 6, C = 4, V = 50;
+      const hData = data(N * C, 7, 2), wData = data(V * C, 8, 0.5);
+      const T = [0, 49, 17, 16, 33, 5];
+      // float64 reference, no tfjs at all
+      const want = T.map((t, n) => {
+        const logits = Array.from({ length: V }, (_, v) => {
+          let s = 0;
+          for (let c = 0; c < C; c++) s += hData[n * C + c] * wData[v * C + c];
+          return s;
+        });
+        const m = Math.max(...logits);
+        return m + Math.log(logits.reduce((a, l) => a + Math.exp(l - m), 0)) - logits[t];
+      });
+      const w = tf.variable(tf.tensor2d(wData, [V, C]), true);
+      const chunks = chunksOf(w, 16); // 16, 16, 16, 2 rows, each walked in pieces of 8
+      const h = tf.tensor2d(hData, [N, C]);
+      const targets = tf.tensor1d(T, 'int32');
+      const nll = chunkedNll(h, chunks, targets, 8);
+      const mean = chunkedCrossEntropy(h, chunks, targets, 8);
+      const got = Array.from(await nll.data());
+      for (let n = 0; n < N; n++) expect(Math.abs(got[n] - want[n]), `row ${n}`).toBeLessThan(1e-4);
+      expect(Math.abs((await mean.data())[0] - want.reduce((a, b) => a + b) / N)).toBeLessThan(1e-4);
+      tf.dispose([w, h, targets, nll, mean, ...chunks.map((c) => c.weight)]);
+    } finally {
+      await tf.setBackend('cpu');
+    }
   });
 });

@@ -5,9 +5,9 @@
 import 'fake-indexeddb/auto';
 import { describe, it, expect } from 'vitest';
 import { trainingChunkBytes } from '../../src/lib/train/session';
-import { parseConfig } from '../../src/lib/model/config';
+import { parseConfig } from '../../src/lib/model/gpt2/config';
 import { vocabChunkSizes } from '../../src/lib/model/embedding';
-import { LOSS_PIECE_ROWS } from '../../src/lib/train/loss';
+import { LOSS_PIECE_ROWS } from '../../src/lib/model/loss';
 import { loadModelDir } from '../../scripts/fixtures/model-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
 import { sessionHarness } from '../helpers/session-harness';

@@ -10,7 +10,7 @@
 // Everything derives from (seed, epoch), so the sizes are known before training and a data
 // position (epoch, step) is all a checkpoint needs to resume exactly.
 import type { Dataset } from './types.ts';
-import { mulberry32 } from '../rng.ts';
+import { mixSeed, mulberry32 } from '../rng.ts';
 
 export const EOT_ID = 50256;
 
@@ -81,16 +81,7 @@ export function corpusAccounts(groups: { username: string; texts: string[] }[], 
 
 // The shuffles draw from the project's RNG (mulberry32); seeds are mixed with splitmix32-style
 // hashing so that (seed, epoch, account) streams do not overlap.
-export function mixSeed(...parts: number[]): number {
-  let z = 0x9e3779b9;
-  for (const p of parts) {
-    z = (z ^ (p >>> 0)) >>> 0;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    z = (z ^ (z >>> 16)) >>> 0;
-  }
-  return z;
-}
+export { mixSeed };
 
 /** Fisher-Yates, in place. */
 export function shuffle<T>(a: T[], rand: () => number): T[] {

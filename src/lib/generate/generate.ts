@@ -4,8 +4,7 @@
 // the full-recompute path (kvCache: false) feeds the whole sequence every step and exists
 // to check the cache (same greedy tokens) and to measure what it saves (bench/generate.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { GPT2 } from '../model/gpt2.ts';
-import type { KVCache } from '../model/cache.ts';
+import type { CausalLM, KVCache } from '../model/causal-lm.ts';
 import { StreamingDecoder, type GPT2Tokenizer } from '../tokenizer/bpe.ts';
 import { pickToken } from './samplers.ts';
 import { Rng, sampleSeed } from '../rng.ts';
@@ -35,7 +34,7 @@ function throwIfAborted(signal?: AbortSignal): void {
  * Logits of the last position of each row of `rows` ([B, T] ids): [B, V] as one
  * Float32Array. With `cache`, `rows` holds only the positions the cache lacks.
  */
-async function lastLogits(model: GPT2, rows: number[][], cache?: KVCache): Promise<Float32Array> {
+async function lastLogits(model: CausalLM, rows: number[][], cache?: KVCache): Promise<Float32Array> {
   const B = rows.length;
   const T = rows[0].length;
   const logits = tf.tidy(() => {
@@ -74,7 +73,7 @@ export function decodableIds(tok: GPT2Tokenizer, V: number): Uint8Array | undefi
  * outside it is ever picked.
  */
 export async function* generateIds(
-  model: GPT2,
+  model: CausalLM,
   prompt: number[],
   opts: SampleOptions,
   eotId: number,
@@ -83,12 +82,12 @@ export async function* generateIds(
 ): AsyncGenerator<{ sample: number; id: number; done: boolean }> {
   const B = opts.numSamples;
   const P = prompt.length;
-  const V = model.config.vocab_size;
+  const { vocab: V, positions } = model.dims;
   checkSampleOptions(opts);
-  if (P >= model.config.n_positions) {
-    throw new Error(`the prompt is ${P} tokens; this model sees at most ${model.config.n_positions}, leaving no room to generate`);
+  if (P >= positions) {
+    throw new Error(`the prompt is ${P} tokens; this model sees at most ${positions}, leaving no room to generate`);
   }
-  const maxNew = Math.min(opts.maxNewTokens, model.config.n_positions - P);
+  const maxNew = Math.min(opts.maxNewTokens, positions - P);
   const rngs = Array.from({ length: B }, (_, b) => new Rng(sampleSeed(opts.seed, b)));
   const seqs = Array.from({ length: B }, () => prompt.slice()); // what each sample's model input holds
   const done = new Array<boolean>(B).fill(false);
@@ -125,7 +124,7 @@ export async function* generateIds(
  * <|endoftext|> yields the EOT id with the decoder's remaining text (never the EOT text).
  */
 export async function* generate(
-  model: GPT2,
+  model: CausalLM,
   tok: GPT2Tokenizer,
   prompt: string,
   opts: SampleOptions,
@@ -133,7 +132,7 @@ export async function* generate(
 ): AsyncGenerator<GenerateEvent> {
   const decoders = Array.from({ length: opts.numSamples }, () => new StreamingDecoder(tok));
   const ids = promptIds(tok, prompt, opts.prefixEot ?? false);
-  const decodable = decodableIds(tok, model.config.vocab_size);
+  const decodable = decodableIds(tok, model.dims.vocab);
   for await (const e of generateIds(model, ids, opts, tok.eotId, signal, decodable)) {
     const dec = decoders[e.sample];
     let text = e.id === tok.eotId ? '' : dec.push(e.id);
@@ -144,7 +143,7 @@ export async function* generate(
 
 /** Runs generate() to the end: per sample, the new ids (EOT included if drawn) and text. */
 export async function generateAll(
-  model: GPT2,
+  model: CausalLM,
   tok: GPT2Tokenizer,
   prompt: string,
   opts: SampleOptions,

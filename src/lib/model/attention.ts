@@ -1,13 +1,14 @@
-// GPT-2's building blocks as plain functions of tensors: LayerNorm, the MLP with gelu_new,
-// and causal self-attention (optionally reading and extending a KV cache). Every weight
-// matmul is 2-D ([B*T, C] x [C, N]): tfjs' BatchMatMul gradient does not sum over broadcast
-// batch dimensions, and Hugging Face's Conv1D weights are already [in, out].
+// The layers families share, as plain functions of tensors: LayerNorm, the activations,
+// linear maps, the causal mask, scaled dot-product attention (optionally reading and extending
+// a KV cache) and the pre-norm residual block. Every weight matmul is 2-D ([B*T, C] x [C, N]):
+// tfjs' BatchMatMul gradient does not sum over broadcast batch dimensions, and Hugging Face's
+// Conv1D weights are already [in, out].
 import * as tf from '@tensorflow/tfjs';
-import type { LayerKV } from './cache.ts';
+import type { Dropout, KVAppend } from './family.ts';
 import { gpuGeluNew } from '../webgpu/gelu.ts';
 import { gpuLayerNorm } from '../webgpu/layernorm.ts';
 
-export type Dropout = (x: tf.Tensor, rate: number) => tf.Tensor;
+export type { Dropout } from './family.ts';
 
 /**
  * y = (x - mean) / sqrt(var + eps) * g + b over the last axis; x [N, C]. The backward pass is
@@ -69,13 +70,6 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tenso
   return tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
 }
 
-export interface AttentionWeights {
-  cAttnW: tf.Tensor2D; // [C, 3C]
-  cAttnB: tf.Tensor1D; // [3C]
-  cProjW: tf.Tensor2D; // [C, C]
-  cProjB: tf.Tensor1D; // [C]
-}
-
 /**
  * Additive causal mask for T queries at positions past..past+T-1 over past+T keys:
  * 0 where key j <= query position, -1e9 after it (softmax gives exactly 0 there).
@@ -88,57 +82,35 @@ export function causalMask(T: number, past: number): tf.Tensor2D {
 }
 
 /**
- * Multi-head causal self-attention. x [B*T, C] -> [B*T, C].
- * With `kv`, this layer's keys/values are appended to the cache and attention covers all
- * cached positions; `mask` is [T, past+T] (null when T == 1: a lone new token sees all).
+ * Scaled dot-product attention over heads, the part every family shares: q [B, nh, T, hs] and
+ * k, v [B, nh, T, hs] (appended to a KV cache by `kv`, then [B, nh, past+T, hs]); mask
+ * [T, past+T] (null when T == 1: a lone new token sees all). Returns the heads merged, [B*T, nh*hs].
  */
-export function selfAttention(
-  x: tf.Tensor2D,
-  w: AttentionWeights,
-  B: number,
-  T: number,
-  nHead: number,
+export function attend(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
   mask: tf.Tensor2D | null,
   dropout: Dropout,
   attnPdrop: number,
-  residPdrop: number,
-  kv?: (k: tf.Tensor4D, v: tf.Tensor4D) => LayerKV,
+  kv?: KVAppend,
 ): tf.Tensor2D {
   return tf.tidy(() => {
-    const C = x.shape[1];
-    const hs = C / nHead;
-    const qkv = linear(x, w.cAttnW, w.cAttnB); // [B*T, 3C]
-    // q, k, v as contiguous thirds: a 3-D transpose, then slices along the first axis. (A split
-    // of the last axis strides through every row: 0.9 s for [1024, 2304] on tfjs' cpu backend,
-    // against 0.1 s; one 5-D transpose to [3, B, nh, T, hs] would be 15x slower on wasm.)
-    const [q2, k2, v2] = tf.unstack(tf.transpose(tf.reshape(qkv, [B * T, 3, C]), [1, 0, 2])); // [B*T, C] each
-    const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, nHead, hs]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nh, T, hs]
-    const q = heads(q2);
-    let k = heads(k2);
-    let v = heads(v2);
+    const [B, nh, T, hs] = q.shape;
     if (kv) ({ k, v } = kv(k, v)); // [B, nh, past+T, hs]
     let att = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)); // [B, nh, T, past+T]
     if (mask) att = tf.add(att, mask); // mask [T, past+T] broadcasts over [B, nh]
     att = dropout(tf.softmax(att), attnPdrop);
     const y = tf.matMul(att, v); // [B, nh, T, hs]
-    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D; // [B*T, C]
-    return dropout(linear(merged, w.cProjW, w.cProjB), residPdrop) as tf.Tensor2D;
+    return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, nh * hs]) as tf.Tensor2D; // [B*T, C]
   });
 }
 
-/** The position-wise MLP: x [N, C] -> gelu(x W_fc + b) W_proj + b -> [N, C]. */
-export function mlp(
-  x: tf.Tensor2D,
-  fcW: tf.Tensor2D,
-  fcB: tf.Tensor1D,
-  projW: tf.Tensor2D,
-  projB: tf.Tensor1D,
-  act: string,
-  dropout: Dropout,
-  residPdrop: number,
-): tf.Tensor2D {
-  return tf.tidy(() => {
-    const hidden = activation(act, linear(x, fcW, fcB)) as tf.Tensor2D; // [N, 4C]
-    return dropout(linear(hidden, projW, projB), residPdrop) as tf.Tensor2D; // [N, C]
-  });
+/**
+ * The pre-norm residual block every family shares (nanoGPT's Block): x + attn(x), then + mlp(.)
+ * of that, where attn and mlp each include their own norm. x [B*T, C] -> [B*T, C].
+ */
+export function residualBlock(x: tf.Tensor2D, attn: (x: tf.Tensor2D) => tf.Tensor2D, mlp: (x: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
+  const h = tf.add(x, attn(x)) as tf.Tensor2D; // [B*T, C] residual
+  return tf.add(h, mlp(h)) as tf.Tensor2D; // [B*T, C] residual
 }

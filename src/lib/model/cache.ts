@@ -14,7 +14,7 @@ export interface LayerKV {
   v: tf.Tensor4D;
 }
 
-export class GPT2KVCache implements KVCache {
+export class LayerKVCache implements KVCache {
   /** Per layer; null until the first forward pass fills it. */
   readonly layers: (LayerKV | null)[];
   private len = 0;

@@ -3,7 +3,7 @@
 // limits gpu-info.ts shows the person), and the check load.ts runs on config.json before any
 // weight is downloaded.
 import * as tf from '@tensorflow/tfjs';
-import type { GPT2Config } from './config.ts';
+import type { GPT2Config } from './gpt2/config.ts';
 import { deviceFit, estimateMemory, type DeviceLimits } from './memory-estimate.ts';
 
 /** The active WebGPU device's limits; null on every other backend. */

@@ -8,15 +8,10 @@
 // exists on cpu, wasm, webgl and webgpu. No one-hot matrix is ever built.
 import * as tf from '@tensorflow/tfjs';
 import { gpuChunkedLookup } from '../webgpu/embedding.ts';
+import type { RowSlices } from './family.ts';
 
-export interface VocabChunk {
-  /** First token id in this chunk. */
-  start: number;
-  /** Rows (token ids) in this chunk. */
-  size: number;
-  /** [size, C] rows of wte for ids start .. start+size-1. */
-  weight: tf.Variable;
-}
+/** One row slice of a vocabulary table. */
+type Slice = RowSlices[number];
 
 const F32 = 4;
 
@@ -38,13 +33,8 @@ export function vocabChunkSizes(V: number, C: number, maxBufferBytes: number): n
   return sizes;
 }
 
-/** Rows of an [N, cols] float32 result that fit under the buffer limit (at least 1). */
-export function rowsPerBlock(cols: number, maxBufferBytes: number): number {
-  return Math.max(1, Math.floor(maxBufferBytes / (cols * F32)));
-}
-
 /** Looks rows of one chunk up; rows whose id falls outside the chunk come back as zeros. */
-function lookupChunk(chunk: VocabChunk, ids: tf.Tensor1D, whole: boolean): tf.Tensor2D {
+function lookupChunk(chunk: Slice, ids: tf.Tensor1D, whole: boolean): tf.Tensor2D {
   const { start, size } = chunk;
   // Intermediates here are freed by the enclosing tidy (forward) or the tape's (backward).
   const local = (ids: tf.Tensor1D) => {
@@ -76,9 +66,9 @@ function lookupChunk(chunk: VocabChunk, ids: tf.Tensor1D, whole: boolean): tf.Te
 }
 
 /** wte[ids] over the chunks: ids [N] int32 -> [N, C]. */
-export function embeddingLookup(chunks: VocabChunk[], ids: tf.Tensor1D): tf.Tensor2D {
+export function embeddingLookup(chunks: RowSlices, ids: tf.Tensor1D): tf.Tensor2D {
   return tf.tidy(() => {
-    const fused = gpuChunkedLookup(chunks, ids);
+    const fused = gpuChunkedLookup([...chunks], ids);
     if (fused) return fused;
     if (chunks.length === 1) return lookupChunk(chunks[0], ids, true);
     let out = lookupChunk(chunks[0], ids, false);
@@ -88,38 +78,9 @@ export function embeddingLookup(chunks: VocabChunk[], ids: tf.Tensor1D): tf.Tens
 }
 
 /** Logits of the tied head: h [N, C] -> [N, V], one vocabulary chunk at a time. */
-export function headLogits(chunks: VocabChunk[], h: tf.Tensor2D): tf.Tensor2D {
+export function headLogits(chunks: RowSlices, h: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const parts = chunks.map((c) => tf.matMul(h, c.weight, false, true)); // [N, Vc] each
     return (parts.length === 1 ? parts[0] : tf.concat(parts, 1)) as tf.Tensor2D; // [N, V]
-  });
-}
-
-/**
- * Per-position next-token cross-entropy, -log softmax(h @ wte^T)[target], without ever
- * holding [N, V] at once: log-sum-exp per vocabulary chunk and row block, combined with one
- * more log-sum-exp; the target logit is h . wte[target] through the chunked lookup.
- * h [N, C], targets [N] int32 -> [N] float32. Differentiable.
- */
-export function tokenCrossEntropy(
-  chunks: VocabChunk[],
-  h: tf.Tensor2D,
-  targets: tf.Tensor1D,
-  maxBufferBytes = Infinity,
-): tf.Tensor1D {
-  return tf.tidy(() => {
-    const N = h.shape[0];
-    const widest = Math.max(...chunks.map((c) => c.size));
-    const block = Math.min(N, rowsPerBlock(widest, maxBufferBytes));
-    const pieces: tf.Tensor1D[] = [];
-    for (let r = 0; r < N; r += block) {
-      const rows = Math.min(block, N - r);
-      const hb = block === N ? h : tf.slice(h, [r, 0], [rows, -1]); // [rows, C]
-      const lses = chunks.map((c) => tf.logSumExp(tf.matMul(hb, c.weight, false, true), 1)); // [rows] each
-      pieces.push(lses.length === 1 ? (lses[0] as tf.Tensor1D) : (tf.logSumExp(tf.stack(lses), 0) as tf.Tensor1D));
-    }
-    const lse = pieces.length === 1 ? pieces[0] : tf.concat(pieces); // [N]
-    const target = tf.sum(tf.mul(h, embeddingLookup(chunks, targets)), 1); // [N]
-    return tf.sub(lse, target) as tf.Tensor1D;
   });
 }

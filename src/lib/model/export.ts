@@ -9,31 +9,22 @@
 // - attn.bias / attn.masked_bias are non-persistent buffers and are not written;
 // - header `__metadata__` is {"format": "pt"}; tensors sorted by name (safetensors' Rust
 //   serializer sorts by dtype, then name; all ours are F32).
+// The tensor names and order are the family's (gpt2/params.ts' toHF); config.json, the
+// generation config and the tokenizer files below are GPT-2's.
 import { zipSync, strToU8, type Zippable } from 'fflate';
-import type { GPT2 } from './gpt2.ts';
-import type { GPT2Config } from './config.ts';
+import type { CausalLM } from './causal-lm.ts';
+import type { GPT2 } from './gpt2/index.ts';
+import type { GPT2Config } from './gpt2/config.ts';
 import { writeSafetensors } from './safetensors.ts';
 import { modelCard, type ModelCardInfo } from './model-card.ts';
 import { DEFAULT_SAMPLE_OPTIONS } from './sampling.ts';
 
-export const HF_PREFIX = 'transformer.';
 const EOT = '<|endoftext|>';
 
-type Weights = Map<string, { shape: number[]; data: Float32Array }>;
-
-/**
- * save_pretrained's tensor set and order from the model's own weights (exportWeights gives
- * exactly the parameter table: no prefix, no tied lm_head, no attention buffers). Names are
- * ASCII, so sort()'s UTF-16 order is the byte order Rust's serializer uses (h.10 before h.2).
- */
-export function savePretrainedTensors(weights: Weights): Weights {
-  return new Map([...weights.keys()].sort().map((n) => [HF_PREFIX + n, weights.get(n)!]));
-}
-
-/** model.safetensors as GPT2LMHeadModel.save_pretrained writes it (see the file comment). */
-export async function exportSafetensors(model: GPT2): Promise<Uint8Array> {
+/** model.safetensors as save_pretrained writes it: the family's names and order (see the file comment). */
+export async function exportSafetensors(model: CausalLM): Promise<Uint8Array> {
   const weights = await model.exportWeights(); // GPU read-back of every parameter
-  return writeSafetensors(savePretrainedTensors(weights), { format: 'pt' });
+  return writeSafetensors(model.family.toHF(model.config, weights), { format: 'pt' });
 }
 
 /**

@@ -1,8 +1,8 @@
 // Loading a Hugging Face GPT-2 folder (config.json, model.safetensors, vocab.json,
 // merges.txt) from bytes, whatever their source: HTTP (with a Cache Storage copy),
 // files a person picked or dropped, or a directory on disk (Node, scripts/fixtures/model-dir.ts).
-import { parseConfig, type GPT2Config } from './config.ts';
-import { normalizeWeights } from './params.ts';
+import { parseConfig, type GPT2Config } from './gpt2/config.ts';
+import { normalizeWeights } from './gpt2/params.ts';
 import { decodeTensor, readSafetensorsHeader, type TensorData } from './safetensors.ts';
 
 export interface ModelFiles {

@@ -4,8 +4,8 @@
 // Training memory is the README's "on paper" figure for this code: weights, gradients and two
 // AdamW moments (16 bytes a parameter), the activations of per-block recomputation, one chunk of
 // the chunked loss, and the tied embedding's gradient arriving from two paths.
-import { innerSize, type GPT2Config } from './config.ts';
-import { paramTable } from './params.ts';
+import { innerSize, type GPT2Config } from './gpt2/config.ts';
+import { paramTable } from './gpt2/params.ts';
 
 const F32 = 4;
 

@@ -9,6 +9,13 @@ import { db, type CheckpointRecord, type RunRecord, type StoredAccount } from '.
 
 export const KEEP_CHECKPOINTS = 2;
 
+/**
+ * How a checkpoint's tensors are laid out. 1: one record per logical parameter (its whole
+ * value, `wte.weight` included). 0 (no `format` field): a vocabulary table too big for one GPU
+ * buffer stored as its row slices, keys `wte.weight#0`, `wte.weight#1`, ... in row order.
+ */
+export const CHECKPOINT_FORMAT = 1;
+
 export function checkpointId(runId: string, step: number): string {
   return `${runId}@${String(step).padStart(8, '0')}`;
 }
@@ -103,6 +110,7 @@ export async function saveCheckpoint(runId: string, state: TrainerState, keep = 
     position: state.position,
     rng: state.rng,
     paramKeys: state.params.map((p) => p.key),
+    format: CHECKPOINT_FORMAT,
     losses: state.losses,
     valLosses: state.valLosses,
   };
@@ -136,12 +144,15 @@ export async function loadCheckpoint(id: string): Promise<{ record: CheckpointRe
   if (!record) return undefined;
   const tensors = await tx.objectStore('tensors').index('byCheckpoint').getAll(id);
   await tx.done;
+  const format = record.format ?? 0;
+  if (format > CHECKPOINT_FORMAT) throw new Error(`checkpoint ${id} was written by a newer version of this app (format ${format})`);
   const byKey = new Map(tensors.map((t) => [t.key, t]));
-  const params = record.paramKeys.map((key) => {
+  const stored = record.paramKeys.map((key) => {
     const t = byKey.get(key);
     if (!t) throw new Error(`checkpoint ${id} is missing tensor ${key}`);
     return { key, shape: t.shape, data: t.data, m: t.m, v: t.v };
   });
+  const params = format === 0 ? joinRowSlices(stored) : stored;
   return {
     record,
     state: {
@@ -154,6 +165,40 @@ export async function loadCheckpoint(id: string): Promise<{ record: CheckpointRe
       valLosses: record.valLosses,
     },
   };
+}
+
+type StoredParam = TrainerState['params'][number];
+
+/** Format 0 -> 1: the row slices `name#i` of a parameter joined, in order, into `name`. */
+export function joinRowSlices(params: StoredParam[]): StoredParam[] {
+  const sliced = new Map<string, StoredParam[]>();
+  const out: StoredParam[] = [];
+  for (const p of params) {
+    const m = /^(.+)#(\d+)$/.exec(p.key);
+    if (!m) {
+      out.push(p);
+      continue;
+    }
+    const parts = sliced.get(m[1]) ?? [];
+    parts[Number(m[2])] = p;
+    if (!sliced.has(m[1])) out.push({ ...p, key: m[1] }); // a placeholder, at the first slice's place
+    sliced.set(m[1], parts);
+  }
+  return out.map((p) => {
+    const parts = sliced.get(p.key);
+    if (!parts) return p;
+    if (Object.keys(parts).length !== parts.length) {
+      throw new Error(`checkpoint: the row slices of ${p.key} are not numbered 0..${parts.length - 1}`);
+    }
+    const concat = (field: 'data' | 'm' | 'v') => {
+      const all = new Float32Array(parts.reduce((n, s) => n + s[field].length, 0));
+      let at = 0;
+      for (const s of parts) all.set(s[field], (at += s[field].length) - s[field].length);
+      return all;
+    };
+    const rows = parts.reduce((n, s) => n + s.shape[0], 0);
+    return { key: p.key, shape: [rows, ...parts[0].shape.slice(1)], data: concat('data'), m: concat('m'), v: concat('v') };
+  });
 }
 
 export interface RunSummary {

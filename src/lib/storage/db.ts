@@ -46,6 +46,8 @@ export interface CheckpointRecord {
   position: DataPosition;
   rng: { seed: number; step: number };
   paramKeys: string[];
+  /** Layout of the tensors (checkpoints.ts' CHECKPOINT_FORMAT); absent in the first layout, 0. */
+  format?: number;
   losses: { step: number; loss: number }[];
   valLosses: { step: number; epoch: number; loss: number }[];
 }

@@ -14,7 +14,7 @@ export interface AdamWOptions {
 export const ADAMW_DEFAULTS: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 
 export interface Param {
-  key: string; // stable name for checkpoints (HF name, or wte.weight@start for a vocabulary chunk)
+  key: string; // names the tensor within a run (its variable's name); checkpoints store logical parameters
   variable: tf.Variable;
   decay: boolean; // weights with 2 or more dimensions decay; biases and norms don't
 }

@@ -8,10 +8,11 @@ import { selectBackend, type BackendName } from '../backend.ts';
 import { watchDeviceLoss } from '../webgpu/device.ts';
 import { runKernelSelfCheck } from '../webgpu/self-check.ts';
 import { Corpus, corpusAccounts, type CorpusAccount } from '../dataset/corpus.ts';
-import { GPT2, defaultMaxBufferBytes, type GPT2Config } from '../model/gpt2.ts';
-import { innerSize } from '../model/config.ts';
-import { LOSS_PIECE_ROWS } from './loss.ts';
-import { paramCount } from '../model/params.ts';
+import { GPT2, type GPT2Config } from '../model/gpt2/index.ts';
+import { defaultMaxBufferBytes } from '../model/causal-lm.ts';
+import { innerSize } from '../model/gpt2/config.ts';
+import { LOSS_PIECE_ROWS } from '../model/loss.ts';
+import { paramCount } from '../model/gpt2/params.ts';
 import { loadModelFromUrl, type ModelFiles } from '../model/load.ts';
 import { loadModelFromFileList } from '../model/local-files.ts';
 import { exportBundle, exportSafetensors } from '../model/export.ts';
@@ -43,7 +44,7 @@ import {
 import { checkStorage, quotaMessage } from '../storage/quota.ts';
 import { holdRun, openRuns, type RunHold } from '../storage/run-locks.ts';
 import { resolveTrainConfig, type TrainConfig } from './config.ts';
-import { Trainer, isVocabChunkKey, tableSlice, vocabChunksInOrder, type TrainerState } from './trainer.ts';
+import { Trainer, weightsFromState } from './trainer.ts';
 
 export interface SessionDeps {
   emit(e: ModelEvent, transfer?: Transferable[]): void;
@@ -70,17 +71,6 @@ const PROGRESS_EVERY_MS = 100;
 export function trainingChunkBytes(config: GPT2Config): number {
   const C = config.n_embd;
   return Math.min(defaultMaxBufferBytes(), Math.max(LOSS_PIECE_ROWS * C, C * innerSize(config)) * 4);
-}
-
-/** HF-named weights from a training state (vocabulary chunks joined back into wte). */
-export function weightsFromState(state: TrainerState): Map<string, { shape: number[]; data: Float32Array }> {
-  const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  const chunks = vocabChunksInOrder(state.params);
-  const C = chunks[0].shape[1];
-  const wte = tableSlice(chunks, 'data', 0, chunks.reduce((n, c) => n + c.data.length, 0));
-  out.set('wte.weight', { shape: [wte.length / C, C], data: wte });
-  for (const p of state.params) if (!isVocabChunkKey(p.key)) out.set(p.key, { shape: p.shape, data: p.data });
-  return out;
 }
 
 export class TrainingSession {

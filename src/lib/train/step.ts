@@ -3,15 +3,11 @@
 // averaged over the micro-batches, clipped to a global norm, applied by AdamW.
 import * as tf from '@tensorflow/tfjs';
 import { AdamW, clipCoefficient } from './adamw.ts';
-import { chunkedCrossEntropy, type VocabChunk } from './loss.ts';
-import { isGPT2Like, recomputedLossAndGrads } from './recompute.ts';
+import type { CausalLM } from '../model/causal-lm.ts';
+import { recomputedLossAndGrads } from './recompute.ts';
 
-/** What training needs of a model (GPT2 satisfies it). */
-export interface TrainableModel {
-  readonly variables: Map<string, tf.Variable>;
-  readonly vocabChunks: readonly VocabChunk[];
-  hidden(ids: tf.Tensor2D, opts?: { training?: boolean; seed?: number }): tf.Tensor2D; // [B*T, C]
-}
+/** What training needs of a model: any family's (its logical parameters, its pieces). */
+export type TrainableModel = CausalLM;
 
 /** x = rows[:, :T], y = rows[:, 1:] flattened, from [B, T+1] token rows. */
 export function splitRows(rows: Int32Array, B: number, T1: number): { x: tf.Tensor2D; y: tf.Tensor1D } {
@@ -23,7 +19,7 @@ export function splitRows(rows: Int32Array, B: number, T1: number): { x: tf.Tens
   });
 }
 
-/** Mean loss and its gradients, keyed like optimizer.params, for one [B, T+1] micro-batch. */
+/** Mean loss and its gradients, keyed like optimizer.params (by variable name), for one [B, T+1] micro-batch. */
 export function lossAndGrads(
   model: TrainableModel,
   optimizer: AdamW,
@@ -31,7 +27,7 @@ export function lossAndGrads(
   shape: { batchSize: number; blockSize: number; training: boolean; seed?: number; recompute?: boolean },
 ): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
   const { x, y } = splitRows(rows, shape.batchSize, shape.blockSize + 1);
-  if (shape.recompute && isGPT2Like(model)) {
+  if (shape.recompute) {
     // One block's activations at a time (recompute.ts): what makes distilgpt2 fit a GPU budget.
     const out = recomputedLossAndGrads(model, x, y, { training: shape.training, seed: shape.seed });
     tf.dispose([x, y]);
@@ -39,7 +35,7 @@ export function lossAndGrads(
   }
   const { value, grads } = tf.variableGrads(() => {
     const h = model.hidden(x, { training: shape.training, seed: shape.seed }); // [B*T, C]
-    return chunkedCrossEntropy(h, model.vocabChunks, y);
+    return model.meanLoss(h, y);
   }, optimizer.params.map((p) => p.variable));
   x.dispose();
   y.dispose();
@@ -52,7 +48,7 @@ export interface StepOptions {
   lr: number;
   clipNorm: number;
   training: boolean; // dropout on
-  recompute?: boolean; // per-block recomputation (recompute.ts); needs a GPT-2 (falls back otherwise)
+  recompute?: boolean; // per-block recomputation (recompute.ts)
 }
 
 /**

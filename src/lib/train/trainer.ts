@@ -1,5 +1,5 @@
 // The fine-tuning loop, minGPT's trainer in spirit: it knows the model only through
-// TrainableModel (variables, vocabulary chunks, hidden states) and the data only through the
+// TrainableModel (logical parameters, hidden states, the loss) and the data only through the
 // Corpus; it emits events (step, eval) that telemetry, checkpoints and the UI hang off.
 //
 // One optimizer step = gradAccum micro-batches of [B, T]: loss and gradients of each (chunked
@@ -8,9 +8,9 @@
 // them is read with one await every lossReadEvery steps.
 import * as tf from '@tensorflow/tfjs';
 import type { Corpus, DataPosition } from '../dataset/corpus.ts';
-import { mixSeed } from '../dataset/corpus.ts';
 import { AdamW, type Param } from './adamw.ts';
-import { chunkedNll } from './loss.ts';
+import { batchSeed } from '../model/dropout.ts';
+import { readParameter, sliceShares, type WeightTensor } from '../model/parameters.ts';
 import { optimizerStep, splitRows, type TrainableModel } from './step.ts';
 import { learningRate } from './schedule.ts';
 import type { TrainConfig } from './config.ts';
@@ -34,8 +34,9 @@ export interface EvalEvent {
 }
 export type TrainerEvent = StepEvent | EvalEvent;
 
+/** One logical parameter in a training state: its whole value and AdamW moments. */
 export interface ParamState {
-  key: string;
+  key: string; // the logical name (wte.weight, h.0.attn.c_attn.weight, ...)
   shape: number[];
   data: Float32Array;
   m: Float32Array; // AdamW first moment
@@ -53,33 +54,14 @@ export interface TrainerState {
   valLosses: { step: number; epoch: number; loss: number }[];
 }
 
-/** Whether `key` names the tied embedding or one of its vocabulary chunks (wte.weight, wte.weight#0, ...). */
-export function isVocabChunkKey(key: string): boolean {
-  return key === 'wte.weight' || key.startsWith('wte.weight#');
+/** The weights of a training state by logical name (what a model is built from). */
+export function weightsFromState(state: TrainerState): Map<string, WeightTensor> {
+  return new Map(state.params.map((p) => [p.key, { shape: p.shape, data: p.data }]));
 }
 
-/** The tied embedding's chunks among `params`, in vocabulary order. */
-export function vocabChunksInOrder<P extends { key: string }>(params: readonly P[]): P[] {
-  const index = (p: P) => Number(p.key.split('#')[1] ?? 0);
-  return params.filter((p) => isVocabChunkKey(p.key)).sort((a, b) => index(a) - index(b));
-}
-
-/** Floats [at, at + size) of one field of the table that `chunks` (in order) make together. */
-export function tableSlice(chunks: readonly ParamState[], field: 'data' | 'm' | 'v', at: number, size: number): Float32Array {
-  const out = new Float32Array(size);
-  let start = 0;
-  for (const c of chunks) {
-    const src = c[field];
-    const lo = Math.max(at, start), hi = Math.min(at + size, start + src.length);
-    if (lo < hi) out.set(src.subarray(lo - start, hi - start), lo - at);
-    start += src.length;
-  }
-  return out;
-}
-
+/** AdamW's parameters: each slice of each logical parameter, keyed by its variable's name. */
 export function trainableParams(model: TrainableModel): Param[] {
-  // nanoGPT's rule: weights with 2 or more dimensions decay; biases and norms don't.
-  return [...model.variables].map(([key, variable]) => ({ key, variable, decay: variable.shape.length >= 2 }));
+  return model.parameters.flatMap((p) => p.slices.map((variable) => ({ key: variable.name, variable, decay: p.decay })));
 }
 
 type Listener = (e: TrainerEvent) => void;
@@ -129,7 +111,7 @@ export class Trainer {
     const micro = Array.from({ length: accum }, (_, m) => ({
       rows: this.corpus.batch(pos, m),
       // Dropout masks are a function of (seed, step, micro): a resumed run draws the same ones.
-      seed: mixSeed(this.config.seed, this.step, m) & 0x7fffff,
+      seed: batchSeed(this.config.seed, this.step, m),
     }));
     const { loss, norm } = optimizerStep(this.model, this.optimizer, micro, {
       batchSize: this.corpus.opts.batchSize,
@@ -191,7 +173,7 @@ export class Trainer {
       const next = tf.tidy(() => {
         const { x, y } = splitRows(rows, group.length, len);
         const h = this.model.hidden(x, { training: false }); // [b*T, C]
-        return tf.add(total, tf.sum(chunkedNll(h, this.model.vocabChunks, y))) as tf.Scalar;
+        return tf.add(total, tf.sum(this.model.tokenLosses(h, y))) as tf.Scalar;
       });
       total.dispose();
       total = next;
@@ -230,13 +212,14 @@ export class Trainer {
   async snapshot(): Promise<TrainerState> {
     await this.flush();
     const params: ParamState[] = [];
-    for (const p of this.params) {
+    const moment = (which: Map<string, tf.Variable>) => async (v: tf.Variable) => (await which.get(v.name)!.data()) as Float32Array;
+    for (const p of this.model.parameters) {
       params.push({
-        key: p.key,
-        shape: p.variable.shape.slice(),
-        data: (await p.variable.data()) as Float32Array,
-        m: (await this.optimizer.m.get(p.key)!.data()) as Float32Array,
-        v: (await this.optimizer.v.get(p.key)!.data()) as Float32Array,
+        key: p.name,
+        shape: p.shape.slice(),
+        data: await readParameter(p),
+        m: await readParameter(p, moment(this.optimizer.m)),
+        v: await readParameter(p, moment(this.optimizer.v)),
       });
     }
     return {
@@ -251,32 +234,25 @@ export class Trainer {
   }
 
   /**
-   * Continues from a snapshot: same weights, moments, step and loss history. The tied
-   * embedding's chunks are matched as one table, so a snapshot cut into other chunks (another
-   * version's chunk sizes, another device's buffer limit) restores too.
+   * Continues from a snapshot: same weights, moments, step and loss history. Parameters are
+   * matched by logical name and shape, whatever slices this device holds them in.
    */
   restore(state: TrainerState): void {
     if (state.rng.seed !== this.config.seed) throw new Error('checkpoint was made with another seed');
     const byKey = new Map(state.params.map((p) => [p.key, p]));
-    const vocab = vocabChunksInOrder(state.params);
-    const own = vocabChunksInOrder(this.params.map((p) => ({ key: p.key, size: p.variable.size })));
-    const offsets = new Map<string, number>(); // chunk -> its first float in the whole table
-    let floats = 0;
-    for (const c of own) {
-      offsets.set(c.key, floats);
-      floats += c.size;
-    }
-    if (floats !== vocab.reduce((n, c) => n + c.data.length, 0)) throw new Error('checkpoint does not match the model at wte.weight');
-    for (const p of this.params) {
-      const at = offsets.get(p.key);
-      const rows = (field: 'data' | 'm' | 'v') => tableSlice(vocab, field, at!, p.variable.size);
-      const s = at === undefined ? byKey.get(p.key) : { data: rows('data'), m: rows('m'), v: rows('v') };
-      if (!s || s.data.length !== p.variable.size) throw new Error(`checkpoint does not match the model at ${p.key}`);
-      tf.tidy(() => {
-        p.variable.assign(tf.tensor(s.data, p.variable.shape, 'float32'));
-        this.optimizer.m.get(p.key)!.assign(tf.tensor(s.m, p.variable.shape, 'float32'));
-        this.optimizer.v.get(p.key)!.assign(tf.tensor(s.v, p.variable.shape, 'float32'));
-      });
+    for (const p of this.model.parameters) {
+      const s = byKey.get(p.name);
+      const fits = s && s.shape.length === p.shape.length && s.shape.every((d, i) => d === p.shape[i]);
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      if (!s || !fits || [s.data, s.m, s.v].some((a) => a.length !== size)) throw new Error(`checkpoint does not match the model at ${p.name}`);
+      const [data, m, v] = [s.data, s.m, s.v].map((a) => sliceShares(p, a));
+      p.slices.forEach((variable, i) =>
+        tf.tidy(() => {
+          variable.assign(tf.tensor(data[i], variable.shape, 'float32'));
+          this.optimizer.m.get(variable.name)!.assign(tf.tensor(m[i], variable.shape, 'float32'));
+          this.optimizer.v.get(variable.name)!.assign(tf.tensor(v[i], variable.shape, 'float32'));
+        }),
+      );
     }
     this.step = state.step;
     this.optimizer.step = state.adamStep;

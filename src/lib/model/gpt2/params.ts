@@ -1,14 +1,15 @@
-// One table of GPT-2's parameters (llm.c's param_sizes[] in spirit): name as Hugging Face
-// spells it (without the `transformer.` prefix), shape, and whether AdamW decays it.
-// Loading checks checkpoints against it, and memory/FLOP estimates are derived from it.
+// One table of GPT-2's parameters (llm.c's param_sizes[] in spirit): logical name (Hugging
+// Face's without the `transformer.` prefix), shape, and whether AdamW decays it; and the map
+// from save_pretrained's names in and back out. Loading checks checkpoints against the table,
+// and memory/FLOP estimates are derived from it.
 import { innerSize, type GPT2Config } from './config.ts';
+import { countParams } from '../parameters.ts';
+import type { ParamSpec } from '../family.ts';
 
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-  /** Weights with 2 or more dimensions decay; biases, norms don't (nanoGPT's rule). */
-  decay: boolean;
-}
+export type { ParamSpec } from '../family.ts';
+
+/** The GPT2Model inside GPT2LMHeadModel: save_pretrained's names carry it. */
+export const HF_PREFIX = 'transformer.';
 
 /** Every parameter of a GPT-2 in save_pretrained order; lm_head is tied to wte and absent. */
 export function paramTable(config: GPT2Config): ParamSpec[] {
@@ -18,7 +19,7 @@ export function paramTable(config: GPT2Config): ParamSpec[] {
   const F = innerSize(config);
   const p = (name: string, shape: number[]): ParamSpec => ({ name, shape, decay: shape.length >= 2 });
   const table: ParamSpec[] = [
-    p('wte.weight', [V, C]), // token embedding, also the output head (tied)
+    { ...p('wte.weight', [V, C]), vocabRows: true }, // token embedding, also the output head (tied)
     p('wpe.weight', [P, C]), // learned position embedding
   ];
   for (let l = 0; l < config.n_layer; l++) {
@@ -44,7 +45,7 @@ export function paramTable(config: GPT2Config): ParamSpec[] {
 
 /** Total parameter count (distilgpt2: 81,912,576). */
 export function paramCount(config: GPT2Config): number {
-  return paramTable(config).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  return countParams(paramTable(config));
 }
 
 /**
@@ -60,7 +61,7 @@ export function normalizeWeights<T extends { shape: number[] }>(
   const byName = new Map<string, T>();
   let lmHead: T | undefined;
   for (const [raw, t] of weights) {
-    const name = raw.startsWith('transformer.') ? raw.slice('transformer.'.length) : raw;
+    const name = raw.startsWith(HF_PREFIX) ? raw.slice(HF_PREFIX.length) : raw;
     if (/^h\.\d+\.attn\.(bias|masked_bias)$/.test(name)) continue;
     if (name === 'lm_head.weight') {
       lmHead = t;
@@ -97,6 +98,15 @@ export function normalizeWeights<T extends { shape: number[] }>(
     );
   }
   return out;
+}
+
+/**
+ * save_pretrained's tensor set and order from logical parameters (exactly the table: no tied
+ * lm_head, no attention buffers): the prefix added, names sorted. Names are ASCII, so sort()'s
+ * UTF-16 order is the byte order safetensors' Rust serializer uses (h.10 before h.2).
+ */
+export function toHF<T>(weights: Map<string, T>): Map<string, T> {
+  return new Map([...weights.keys()].sort().map((n) => [HF_PREFIX + n, weights.get(n)!]));
 }
 
 /**

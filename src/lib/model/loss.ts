@@ -15,12 +15,9 @@
 // of the head runs on tfjs' vec4 matmul (see pieceLogits).
 import * as tf from '@tensorflow/tfjs';
 import { webgpuLoss } from '../webgpu/loss.ts';
+import type { RowSlices } from './family.ts';
 
-export interface VocabChunk {
-  start: number;
-  size: number;
-  weight: tf.Tensor2D | tf.Variable; // [size, C]
-}
+type Slice = RowSlices[number];
 
 /** Stable log(exp(a) + exp(b)). */
 function logAddExp(a: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor1D {
@@ -36,7 +33,7 @@ function logAddExp(a: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor1D {
 export const LOSS_PIECE_ROWS = 4096;
 
 /** Sub-ranges of a chunk of at most maxRows rows: weight rows [offset, offset + size). */
-function piecesOf(c: VocabChunk, maxRows: number): { start: number; offset: number; size: number }[] {
+function piecesOf(c: Slice, maxRows: number): { start: number; offset: number; size: number }[] {
   const out = [];
   for (let offset = 0; offset < c.size; offset += maxRows) out.push({ start: c.start + offset, offset, size: Math.min(maxRows, c.size - offset) });
   return out;
@@ -47,9 +44,14 @@ function pieceWeight(w: tf.Tensor2D, p: { offset: number; size: number }, whole:
   return whole ? w : (tf.slice(w, [p.offset, 0], [p.size, -1]) as tf.Tensor2D); // [size, C]
 }
 
-/** The target's one-hot within a chunk: rows whose target is outside the chunk are all zero. */
+/**
+ * The target's one-hot within a chunk: rows whose target is outside the chunk are all zero.
+ * Made as int32, then cast: tfjs-backend-wasm 4.22's OneHot writes int32 whatever the dtype, so
+ * a float32 one-hot holds 1.4e-45 (the bits of int 1) where the 1 should be, and the loss
+ * silently loses its target term.
+ */
 function chunkOneHot(targets: tf.Tensor1D, start: number, size: number): tf.Tensor2D {
-  return tf.oneHot(tf.sub(targets, tf.scalar(start, 'int32')), size, 1, 0, 'float32') as tf.Tensor2D; // [N, Vc]
+  return tf.cast(tf.oneHot(tf.sub(targets, tf.scalar(start, 'int32')), size, 1, 0, 'int32'), 'float32') as tf.Tensor2D; // [N, Vc]
 }
 
 /**
@@ -58,7 +60,7 @@ function chunkOneHot(targets: tf.Tensor1D, start: number, size: number): tf.Tens
  */
 export function chunkedLogits(
   h: tf.Tensor2D,
-  chunks: readonly VocabChunk[],
+  chunks: RowSlices,
   targets: tf.Tensor1D,
   maxRows = LOSS_PIECE_ROWS,
 ): [tf.Tensor1D, tf.Tensor1D] {
@@ -94,7 +96,7 @@ function pieceLogits(h: tf.Tensor2D, hT: tf.Tensor2D | null, wp: tf.Tensor2D): t
  */
 function foldPieces<S extends tf.Tensor | tf.Tensor[]>(
   h: tf.Tensor2D,
-  chunks: readonly VocabChunk[],
+  chunks: RowSlices,
   maxRows: number,
   step: (prev: S | null, logits: tf.Tensor2D, start: number, size: number) => S,
   transposed = false,
@@ -115,7 +117,7 @@ function foldPieces<S extends tf.Tensor | tf.Tensor[]>(
 }
 
 /** Per-position negative log-likelihood [N], no gradient (evaluation, scoring). */
-export function chunkedNll(h: tf.Tensor2D, chunks: readonly VocabChunk[], targets: tf.Tensor1D, maxRows = LOSS_PIECE_ROWS): tf.Tensor1D {
+export function chunkedNll(h: tf.Tensor2D, chunks: RowSlices, targets: tf.Tensor1D, maxRows = LOSS_PIECE_ROWS): tf.Tensor1D {
   const [lse, tgt] = chunkedLogits(h, chunks, targets, maxRows);
   const nll = tf.sub(lse, tgt) as tf.Tensor1D;
   lse.dispose();
@@ -129,7 +131,7 @@ export function chunkedNll(h: tf.Tensor2D, chunks: readonly VocabChunk[], target
  */
 export function chunkedCrossEntropy(
   h: tf.Tensor2D, // [N, C]
-  chunks: readonly VocabChunk[],
+  chunks: RowSlices,
   targets: tf.Tensor1D, // [N] int32
   maxRows = LOSS_PIECE_ROWS,
 ): tf.Scalar {
