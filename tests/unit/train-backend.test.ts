@@ -19,7 +19,7 @@ describe('backend selection', () => {
     const choice = await selectBackend({ order: ['webgpu', 'cpu'], preferred: 'wasm' });
     expect(choice.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(choice.notice).toBe('Training runs on WebAssembly (CPU), as the page was asked (?backend=wasm): roughly 50x slower than on WebGPU.');
+    expect(choice.notice).toBe('Training runs on WebAssembly (CPU) on one thread (the page is not cross-origin isolated), as the page was asked (?backend=wasm): roughly 50x slower than on WebGPU.');
     expect(parseBackendName('wasm')).toBe('wasm');
     expect(parseBackendName('tpu')).toBeUndefined();
     await tf.setBackend('cpu');
