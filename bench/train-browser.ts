@@ -26,7 +26,7 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium } from 'playwright-core';
 // @ts-expect-error plain ESM script without types
 import { startServer } from '../scripts/serve.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, startTraining } from '../tests/helpers/browser.ts';
@@ -132,10 +132,13 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-async function measure(browser: Browser, url: string, archive: string, block: number, threadsAsked: string): Promise<Result> {
+async function measure(url: string, archive: string, block: number, threadsAsked: string): Promise<Result> {
   const batch = Number(arg('batch', '4'));
   const steps = Number(arg('steps', '3'));
-  const context = await browser.newContext();
+  // A fresh profile on disk per run: its own IndexedDB, and a quota from the disk (an
+  // in-memory context's is too small for distilgpt2's checkpoint, so the page refuses to start).
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tweetforge-bench-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   try {
     const page = await context.newPage();
     page.setDefaultTimeout(Number(arg('timeout-min', '30')) * 60_000); // the model's load and the first step
@@ -150,7 +153,17 @@ async function measure(browser: Browser, url: string, archive: string, block: nu
     await startTraining(page, { blockSize: block, batchSize: batch, epochs: 4, checkpointEvery: 100000 });
     const stepsSeen = (n: number) =>
       page
-        .waitForFunction((n) => (globalThis as unknown as { __benchMarks: Mark[] }).__benchMarks.filter((m) => m.type === 'step').length >= n, n, { polling: 200 })
+        .waitForFunction(
+          (n) =>
+            document.querySelector('[data-testid=train-panel] [role=alert]')?.textContent ||
+            (globalThis as unknown as { __benchMarks: Mark[] }).__benchMarks.filter((m) => m.type === 'step').length >= n,
+          n,
+          { polling: 200 },
+        )
+        .then(async (h) => {
+          const v = await h.jsonValue();
+          if (typeof v === 'string') throw new Error(`the page says: ${v}`); // its error line, not a step
+        })
         .catch((e: Error) => {
           throw new Error(`${e.message.split('\n')[0]}\n${errors.slice(-5).join('\n')}`);
         });
@@ -175,6 +188,7 @@ async function measure(browser: Browser, url: string, archive: string, block: nu
     return { block, threadsAsked, threads: backend.threads, isolated: backend.isolated === true, msPerStep: ms, cores, load };
   } finally {
     await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
   }
 }
 
@@ -192,20 +206,18 @@ async function main(): Promise<void> {
   const model = modelFolder(shape);
   const archive = benchArchive(3000);
   const server = await startServer({ dir: path.resolve('dist'), mounts: { '/fixtures/': FIXTURES_DIR } });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const results: Result[] = [];
   try {
     // Blocks outer, threads inner: the long runs (T256) come last, the pair to compare sits together.
     for (const block of blocks) {
       for (const t of threads) {
         console.error(`B${batch} x T${block}, ?threads=${t}…`);
-        const r = await measure(browser, `${server.url}?model=${encodeURIComponent(`/fixtures/models/${model}/`)}`, archive, block, t);
+        const r = await measure(`${server.url}?model=${encodeURIComponent(`/fixtures/models/${model}/`)}`, archive, block, t);
         console.error(`  ${r.msPerStep.map((x) => x.toFixed(0)).join(', ')} ms, ${r.cores.toFixed(2)} cores (load ${r.load.toFixed(1)})`);
         results.push(r);
       }
     }
   } finally {
-    await browser.close();
     await server.close();
   }
   printTable(shape, batch, results);
