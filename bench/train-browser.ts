@@ -6,7 +6,7 @@
 // min(cores, 8)), at each block size. bench/train.ts measures the step in Node; this measures
 // what a person gets: the page's bundle, its model worker, its threaded build.
 //
-// Each run is a fresh browser context (its own IndexedDB) that opens the app on a random
+// Each run is a fresh browser (its own profile on disk) that opens the app on a random
 // model of the chosen shape (built here into .fixtures/models/, ~330 MB for distilgpt2,
 // never committed), drops one generated archive large enough that the measured steps stay
 // inside the first epoch, and presses Start with the batch and block size asked for.
@@ -53,8 +53,9 @@ function modelFolder(shape: string): string {
 }
 
 /**
- * One account of `n` generated tweets. distilgpt2 at B4 x T256 takes ~1 k tokens a step, so
- * 3000 tweets (~45 k tokens after the dataset rules) keep dozens of steps inside one epoch.
+ * One account of `n` generated tweets: at B4 x T256 a step takes 1 k tokens, and 3000 tweets
+ * keep the few steps timed inside the first epoch (a gap that holds a validation pass is
+ * dropped anyway).
  */
 function benchArchive(n: number): string {
   const file = path.join(FIXTURES_DIR, 'bench-train-browser', `bench_user_${n}.zip`);
