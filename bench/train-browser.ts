@@ -32,7 +32,7 @@ import { startServer } from '../scripts/serve.mjs';
 import { CHROMIUM, CHROMIUM_ARGS, startTraining } from '../tests/helpers/browser.ts';
 import { buildArchiveZip, makeTweets } from '../scripts/fixtures/archive.ts';
 import { ensureTinyModel, FIXTURES_DIR, tinyModelDir } from '../scripts/fixtures/tiny-model.ts';
-import { paramCount } from '../src/lib/model/params.ts';
+import { paramCount } from '../src/lib/model/gpt2/params.ts';
 import { parseArgs } from '../scripts/cli/args.ts';
 import { SHAPES, shapeConfig } from './common.ts';
 
