@@ -70,7 +70,7 @@ describe('cross-origin isolation', () => {
 
   it("holds in the page and every worker under npm start's server", async () => {
     const page = await browser.newPage();
-    await openWithArchives(page, archives, '&backend=wasm');
+    await openWithArchives(page, archives, '&backend=wasm&threads=2');
     await page.waitForSelector('[data-testid=train-notice]', { timeout: 120_000 });
     const seen = await isolation(page);
     expect(seen.page).toBe(true);
@@ -87,7 +87,7 @@ describe('cross-origin isolation', () => {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
-      const res = await page.goto(`${server.url}?backend=wasm&model=${encodeURIComponent('./no-model/')}`);
+      const res = await page.goto(`${server.url}?backend=wasm&threads=2&model=${encodeURIComponent('./no-model/')}`);
       expect(res?.headers()['cross-origin-embedder-policy']).toBeUndefined();
       await expect.poll(() => page.evaluate(() => crossOriginIsolated).catch(() => false), { timeout: 60_000, interval: 250 }).toBe(true);
       await page.waitForSelector('[data-testid=train-notice]', { timeout: 120_000 });
