@@ -79,8 +79,8 @@ export interface Prepared {
   corpus: Corpus;
 }
 
-export const NO_MODEL = { kind: 'none' } as const;
-export const NO_RUN = { kind: 'none' } as const;
+const NO_MODEL = { kind: 'none' } as const;
+const NO_RUN = { kind: 'none' } as const;
 
 export class SessionCore {
   model: ModelSlot = NO_MODEL;
