@@ -154,6 +154,9 @@ async function trainLoop(core: SessionCore, run: Run): Promise<void> {
     } else core.emit(e);
   });
   try {
+    // The request that started the loop replies first: the first step can hold this thread for
+    // seconds (its shaders compile), and the page waits for that reply to show the run's settings.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     await trainer.run({ signal: stop.ctl.signal, afterStep: () => checkpoint(core, run) });
     if (stop.reason === 'lost') return; // the device loss has been said; the device cannot save anything now
     if (trainer.done) {
