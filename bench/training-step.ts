@@ -6,7 +6,7 @@ import type { GPT2Config } from '../src/lib/model/gpt2/config.ts';
 import { AdamW } from '../src/lib/train/adamw.ts';
 import { optimizerStep } from '../src/lib/train/step.ts';
 import { trainableParams } from '../src/lib/train/trainer.ts';
-import { trainingChunkBytes } from '../src/lib/train/session.ts';
+import { trainingChunkBytes } from '../src/workers/model/weights.ts';
 import { syntheticTokens, syntheticWeights } from '../tests/helpers/synthetic.ts';
 
 export interface SyntheticTraining {

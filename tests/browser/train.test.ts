@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectReadable, launchBrowser, openWithArchives, recordPage, screenshot, startTraining, trainingFixtures, waitForStep } from '../helpers/browser';
+import { PANEL_SETTINGS, inputAttributes } from '../../src/lib/train/config';
 
 const DIR = path.resolve('.fixtures/train-ui');
 
@@ -100,8 +101,14 @@ describe('training in the page (WebGPU in a worker, IndexedDB checkpoints)', () 
 
   then('names a setting that cannot train at once, and Start waits for it to be fixed', async () => {
     await page.click('[data-testid=train-settings]');
+    // Each input offers the settings table's bounds, which are validation's (train-config.test.ts).
+    for (const key of PANEL_SETTINGS) {
+      const input = page.locator(`[data-testid=train-setting-${key}]`);
+      const { min, max } = inputAttributes(key);
+      expect([await input.getAttribute('min'), await input.getAttribute('max')], key).toEqual([String(min), max === undefined ? null : String(max)]);
+    }
     await page.fill('[data-testid=train-setting-epochs]', '0');
-    expect(await page.textContent('[data-testid=train-settings-problem]')).toBe('Epochs must be a whole number of at least 1, not 0.');
+    expect(await page.textContent('[data-testid=train-settings-problem]')).toBe('Epochs must be a whole number from 1 to 50, not 0.');
     expect(await page.locator('[data-testid=train-start]').isDisabled()).toBe(true);
     await page.fill('[data-testid=train-setting-epochs]', '1');
     await page.waitForSelector('[data-testid=train-settings-problem]', { state: 'detached' });

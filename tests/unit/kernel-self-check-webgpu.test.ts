@@ -115,8 +115,8 @@ describe.skipIf(!available)('kernel self-check on WebGPU', () => {
 
   it('tells the page through the model worker\'s backend event', async () => {
     const init = async () => {
-      const { session, of } = sessionHarness({ backends: ['webgpu'] });
-      await session.handle({ type: 'init' });
+      const { send, of } = sessionHarness({ backends: ['webgpu'] });
+      await send({ type: 'init' });
       return of('backend')[0];
     };
     expect((await init()).kernelNotice).toBeNull();

@@ -68,9 +68,9 @@ describe('run locks', () => {
     const [seen] = b.of('shelf').at(-1)!.runs;
     expect([seen.run.id, seen.openElsewhere]).toEqual([runId, true]);
     await b.send({ type: 'delete-run', runId });
-    await b.send({ type: 'delete-checkpoint', id: seen.checkpoints[0].id });
+    await b.send({ type: 'delete-checkpoint', checkpointId: seen.checkpoints[0].id });
     await b.send({ type: 'resume-run', runId });
-    expect(b.of('error').map((e) => `${e.during}: ${e.message}`)).toEqual([
+    expect(b.failures()).toEqual([
       'delete-run: this run is open in another tab: delete it there, or close that tab first',
       "delete-checkpoint: this run's checkpoint is open in another tab: delete it there, or close that tab first",
       'resume-run: run "@alice" is open in another tab: continue it there, or close that tab first',
@@ -94,7 +94,7 @@ describe('run locks', () => {
     await letGoAndTakeUp();
     await a.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
     await a.send({ type: 'delete-run', runId });
-    expect(a.of('error')).toEqual([]);
+    expect(a.failures()).toEqual([]);
     expect(a.of('shelf').at(-1)!.runs).toEqual([]);
   });
 });

@@ -59,6 +59,7 @@ function run(id = `run-${++n}`): RunRecord {
     totalSteps: 10,
     accounts: stored,
     corpusBytes: accountsBytes(stored),
+    card: null,
   };
 }
 

@@ -4,7 +4,7 @@
 // events end at the total; a newer prepare aborts the one still tokenizing.
 import 'fake-indexeddb/auto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TrainingSession } from '../../src/lib/train/session';
+import { TrainingSession } from '../../src/workers/model/session';
 import type { TokenizerPoolFactory } from '../../src/lib/tokenizer/dataset-encoder';
 import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe';
 import { TokenizerPool, type PoolWorker } from '../../src/lib/tokenizer/pool';
@@ -15,6 +15,7 @@ import { loadModelDir } from '../../scripts/fixtures/model-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
 import { tortureStrings, tweetLikeTexts } from '../helpers/torture-strings.ts';
 import { sessionHarness } from '../helpers/session-harness';
+import { PREPARE_SUPERSEDED } from '../../src/workers/model/protocol';
 
 let files: ModelFiles;
 let tok: GPT2Tokenizer;
@@ -60,12 +61,12 @@ function crashingWorker(): PoolWorker {
 describe('TrainingSession.prepare tokenizes with a worker pool, or on one thread', () => {
   it('gives the same corpus with a pool of worker_threads as on one thread, with progress up to the total', async () => {
     const one = await loaded();
-    await one.session.handle({ type: 'prepare', accounts, settings });
+    await one.send({ type: 'prepare', accounts, settings });
     const pooled = await loaded(nodePool(2));
-    await pooled.session.handle({ type: 'prepare', accounts, settings });
+    await pooled.send({ type: 'prepare', accounts, settings });
 
-    expect(pooled.of('error')).toEqual([]);
-    const [a, b] = [one.of('prepared'), pooled.of('prepared')];
+    expect(pooled.failures()).toEqual([]);
+    const [a, b] = [one.prepared(), pooled.prepared()];
     expect(a.length).toBe(1);
     expect(b.length).toBe(1);
     expect(a[0].tokenized).toMatchObject({ texts: allTexts.length, workers: 0 });
@@ -81,32 +82,33 @@ describe('TrainingSession.prepare tokenizes with a worker pool, or on one thread
       expect(progress.at(-1)).toMatchObject({ texts: allTexts.length, totalTexts: allTexts.length, tokens });
     }
     // Progress comes before the reply, not after.
-    expect(pooled.events.findIndex((e) => e.type === 'prepared')).toBeGreaterThan(pooled.events.findLastIndex((e) => e.type === 'prepare-progress'));
+    const replied = pooled.messages.findIndex((m) => m.type === 'reply' && m.request === 'prepare');
+    expect(replied).toBeGreaterThan(pooled.messages.findLastIndex((m) => m.type === 'prepare-progress'));
   });
 
   it('falls back to one thread, same corpus, when making the pool throws or its workers crash', async () => {
     const one = await loaded();
-    await one.session.handle({ type: 'prepare', accounts, settings });
-    const expected = one.of('prepared')[0].sizes;
+    await one.send({ type: 'prepare', accounts, settings });
+    const expected = one.prepared()[0].sizes;
 
     const throwing = await loaded(() => {
       throw new Error('Worker is not defined');
     });
     const crashing = await loaded((tables) => new TokenizerPool(crashingWorker, tables, { size: 2 }));
     for (const s of [throwing, crashing]) {
-      await s.session.handle({ type: 'prepare', accounts, settings });
-      expect(s.of('error')).toEqual([]);
-      expect(s.of('prepared')[0].tokenized.workers).toBe(0);
-      expect(s.of('prepared')[0].sizes).toEqual(expected);
+      await s.send({ type: 'prepare', accounts, settings });
+      expect(s.failures()).toEqual([]);
+      expect(s.prepared()[0].tokenized.workers).toBe(0);
+      expect(s.prepared()[0].sizes).toEqual(expected);
       expect(s.of('prepare-progress').at(-1)).toMatchObject({ texts: allTexts.length, totalTexts: allTexts.length });
     }
   });
 
-  it('a newer prepare aborts the one still tokenizing; only the newest replies', async () => {
+  it('a newer prepare aborts the one still tokenizing; it replies superseded, the newest with the sizes', async () => {
     const small = [{ username: 'alice', texts: accounts[0].texts.slice(0, 50) }];
     const ref = await loaded();
-    await ref.session.handle({ type: 'prepare', accounts: small, settings: { ...settings, blockSize: 32 } });
-    const expected = ref.of('prepared')[0].sizes;
+    await ref.send({ type: 'prepare', accounts: small, settings: { ...settings, blockSize: 32 } });
+    const expected = ref.prepared()[0].sizes;
 
     const outcomes: string[] = [];
     const spied: TokenizerPoolFactory = (tables) => {
@@ -123,13 +125,15 @@ describe('TrainingSession.prepare tokenizes with a worker pool, or on one thread
     };
     for (const factory of [spied, undefined]) {
       const s = await loaded(factory);
-      const first = s.session.handle({ type: 'prepare', accounts, settings });
-      const second = s.session.handle({ type: 'prepare', accounts: small, settings: { ...settings, blockSize: 32 } });
-      await Promise.all([first, second]);
-      expect(s.of('error')).toEqual([]);
-      expect(s.of('prepared').length).toBe(1);
-      expect(s.of('prepared')[0].sizes).toEqual(expected);
-      expect(s.of('prepared')[0].config.blockSize).toBe(32);
+      const first = s.send({ type: 'prepare', accounts, settings });
+      const second = s.send({ type: 'prepare', accounts: small, settings: { ...settings, blockSize: 32 } });
+      const [r1, r2] = await Promise.all([first, second]);
+      // Two requests of one kind, told apart by their ids.
+      expect([r1.ok, r2.ok, r1.id !== r2.id]).toEqual([false, true, true]);
+      expect(s.failures()).toEqual([`prepare: ${PREPARE_SUPERSEDED}`]);
+      expect(s.prepared().length).toBe(1);
+      expect(s.prepared()[0].sizes).toEqual(expected);
+      expect(s.prepared()[0].config.blockSize).toBe(32);
       // The pool drops the first prepare's chunks at once (one thread may have finished it in its first slice).
       if (factory) expect(s.of('prepare-progress').some((p) => p.totalTexts === allTexts.length && p.texts === allTexts.length)).toBe(false);
     }
@@ -149,14 +153,14 @@ describe('TrainingSession.prepare tokenizes with a worker pool, or on one thread
     const s = await loaded(counting);
     expect([made, stopped]).toEqual([1, 0]);
     const small = [{ username: 'alice', texts: accounts[0].texts.slice(0, 40) }];
-    await s.session.handle({ type: 'prepare', accounts: small, settings });
-    await s.session.handle({ type: 'prepare', accounts: small, settings });
+    await s.send({ type: 'prepare', accounts: small, settings });
+    await s.send({ type: 'prepare', accounts: small, settings });
     expect([made, stopped]).toEqual([1, 0]);
     s.session.useFiles(files, 'fixture://tiny-again');
     expect([made, stopped]).toEqual([2, 1]);
-    await s.session.handle({ type: 'prepare', accounts: small, settings });
+    await s.send({ type: 'prepare', accounts: small, settings });
     expect([made, stopped]).toEqual([2, 1]);
-    expect(s.of('prepared').map((p) => p.tokenized.workers)).toEqual([1, 1, 1]);
+    expect(s.prepared().map((p) => p.tokenized.workers)).toEqual([1, 1, 1]);
     s.session.dispose();
     expect(stopped).toBe(2);
   });

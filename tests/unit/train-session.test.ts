@@ -4,13 +4,15 @@
 // from the checkpoint and finishes.
 import 'fake-indexeddb/auto';
 import { describe, it, expect } from 'vitest';
-import { trainingChunkBytes } from '../../src/lib/train/session';
+import { trainingChunkBytes } from '../../src/workers/model/weights';
 import { parseConfig } from '../../src/lib/model/gpt2/config';
 import { vocabChunkSizes } from '../../src/lib/model/embedding';
 import { LOSS_PIECE_ROWS } from '../../src/lib/model/loss';
 import { loadModelDir } from '../../scripts/fixtures/model-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
 import { sessionHarness } from '../helpers/session-harness';
+import { getRun } from '../../src/lib/storage/checkpoints';
+import type { PreparedInfo } from '../../src/workers/model/protocol';
 
 const harness = () => sessionHarness({ loadUrl: async () => loadModelDir(tinyModelDir('tiny')) });
 
@@ -40,7 +42,7 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
     await a.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
     expect(a.of('loaded')[0]).toMatchObject({ vocabSize: 50257, nLayer: 2 });
 
-    await a.send({
+    const prepared = await a.call<PreparedInfo>({
       type: 'prepare',
       accounts: [
         { username: 'alice', texts: texts(1, 12) },
@@ -48,13 +50,15 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
       ],
       settings: { blockSize: 16, batchSize: 2, epochs: 1, checkpointEvery: 2, lossReadEvery: 1, seed: 3 },
     });
-    const prepared = a.of('prepared')[0];
     const total = prepared.sizes.totalSteps;
     expect(total).toBeGreaterThanOrEqual(4);
     expect(prepared.storage.ok).toBe(true);
     expect(prepared.checkpointBytes).toBe(a.of('loaded')[0].params * 12);
 
-    await a.send({ type: 'start', name: '@alice + @bob' });
+    // The page's table has more per account than a card tells: only the card's fields are kept.
+    const users = [{ username: 'alice', displayName: 'Alice', downloaded: 14, retweets: 1, short: 1, kept: 12 }, { username: 'bob', displayName: 'Bob', downloaded: 5, retweets: 0, short: 0, kept: 5 }];
+    const card = { rule: 'at least 3 words', excludeReplies: true, users };
+    await a.call({ type: 'start', name: '@alice + @bob', card: { ...card, users: users.map((u) => ({ ...u, replies: 0 })) } });
     await a.next('step', (e) => e.step >= 2);
     await a.send({ type: 'pause' });
     await a.session.idle();
@@ -72,12 +76,12 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
     await a.send({ type: 'sample', id: 1, prompt: 'My dream is', options: { greedy: true, numSamples: 1, maxNewTokens: 4, minNewTokens: 4 } });
     await a.next('sample-end', (e) => e.id === 1);
     expect(a.of('sample').filter((e) => e.id === 1).length).toBe(4);
-    expect(a.of('error')).toEqual([]);
+    expect(a.failures()).toEqual([]);
 
     // A paused run cannot be deleted under the session (its Resume would write checkpoints for a run no shelf lists).
     const runId = paused.runId!;
     await a.send({ type: 'delete-run', runId });
-    expect(a.of('error')).toEqual([{ type: 'error', during: 'delete-run', message: 'cancel this run before deleting it' }]);
+    expect(a.failures()).toEqual(['delete-run: cancel this run before deleting it']);
     await a.send({ type: 'shelf' });
     expect(a.of('shelf').at(-1)!.runs.map((r) => r.run.id)).toEqual([runId]);
 
@@ -89,7 +93,7 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
     await b.send({ type: 'resume-run', runId: offer.id });
     expect(b.of('history')[0].losses.map((l) => l.step)).toEqual(Array.from({ length: pausedAt }, (_, i) => i + 1));
     await b.session.idle();
-    expect(b.of('error')).toEqual([]);
+    expect(b.failures()).toEqual([]);
     expect(b.of('step').map((e) => e.step)).toEqual(Array.from({ length: total - pausedAt }, (_, i) => pausedAt + 1 + i));
     expect(b.of('status').at(-1)!.status).toBe('done');
     expect(b.of('eval').length).toBe(1);
@@ -98,11 +102,13 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
     await b.send({ type: 'shelf' });
     const shelf = b.of('shelf').at(-1)!.runs;
     expect(shelf.length).toBe(1);
+    expect(shelf[0].run.card).toEqual(card); // the card's table, kept with the run across the reload
     expect(shelf[0].run.status).toBe('done');
     expect(shelf[0].checkpoints.length).toBe(2);
     expect(shelf[0].checkpoints.at(-1)).toMatchObject({ step: total, current: true });
     await b.send({ type: 'delete-run', runId: offer.id });
     expect(b.of('shelf').at(-1)!.runs).toEqual([]);
+    expect(await getRun(offer.id)).toBeUndefined(); // its card table went with it
   });
 
   it('starts every run from the weights as loaded, not from the last run\'s, and keeps a paused run to its own settings', async () => {
@@ -122,7 +128,7 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
     const loadsBefore = s.of('loaded').length;
     await s.send({ type: 'start', name: 'second' });
     await s.session.idle();
-    expect(s.of('error')).toEqual([]);
+    expect(s.failures()).toEqual([]);
     expect(s.of('loaded').length).toBe(loadsBefore + 1); // read again
     const second = s.of('step').map((e) => e.loss).slice(first.length);
     expect(second[0]).toBeCloseTo(first[0], 5);
@@ -142,6 +148,6 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
     const third = s.of('step').slice(first.length + second.length);
     expect(third.every((e) => e.epochs === 1)).toBe(true);
     expect(third.at(-1)!.step).toBe(third.at(-1)!.totalSteps);
-    expect(s.of('error')).toEqual([]);
+    expect(s.failures()).toEqual([]);
   });
 });

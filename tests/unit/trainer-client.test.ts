@@ -1,13 +1,13 @@
 // The page's model-worker client (src/ui/train/trainer.svelte.ts) against a fake Worker: what
 // it remembers of a run must not outlive the weights it describes.
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { ModelEvent, ModelRequest } from '../../src/workers/model-protocol.ts';
+import { PREPARE_SUPERSEDED, type ModelEvent, type ModelOutMessage, type ModelRequest } from '../../src/workers/model/protocol.ts';
 
 /** A Worker that records requests and lets the test reply. */
 class FakeWorker {
   static last: FakeWorker;
   sent: ModelRequest[] = [];
-  onmessage: ((ev: { data: ModelEvent }) => void) | null = null;
+  onmessage: ((ev: { data: ModelOutMessage }) => void) | null = null;
   onerror: ((ev: { message: string }) => void) | null = null;
   constructor() {
     FakeWorker.last = this;
@@ -15,8 +15,17 @@ class FakeWorker {
   postMessage(m: ModelRequest): void {
     this.sent.push(m);
   }
-  reply(e: ModelEvent): void {
+  reply(e: ModelOutMessage): void {
     this.onmessage?.({ data: e });
+  }
+  /** The reply to request `req`: its result, or its error. */
+  answer(req: ModelRequest, outcome: { result: unknown } | { error: string }): void {
+    const base = { type: 'reply' as const, id: req.id, request: req.type };
+    this.reply('error' in outcome ? { ...base, ok: false, error: outcome.error } : { ...base, ok: true, result: outcome.result });
+  }
+  /** The requests of one type sent so far. */
+  of<T extends ModelRequest['type']>(type: T): Extract<ModelRequest, { type: T }>[] {
+    return this.sent.filter((r) => r.type === type) as Extract<ModelRequest, { type: T }>[];
   }
   terminate(): void {}
 }
@@ -73,6 +82,7 @@ describe('ModelWorkerClient', () => {
     w.reply({ type: 'status', status: 'loading', runId: 'run-1' });
     w.reply(loaded);
     w.reply({ type: 'status', status: 'ready' });
+    w.answer(w.of('load')[0], { result: null });
     await picked;
     expect(client.progress).toBeNull();
     expect(client.losses).toEqual([]);
@@ -97,7 +107,7 @@ describe('ModelWorkerClient samples', () => {
     w.reply(sample(first, 0, ' a'));
     w.reply(sample(first, 1, ' b'));
     client.resume();
-    expect(w.sent.at(-1)).toEqual({ type: 'resume' });
+    expect(w.sent.at(-1)).toMatchObject({ type: 'resume' });
     w.reply({ type: 'sample-end', id: first, stopped: 'training resumed' }); // as the worker says it
     expect([client.sampling, client.samplesStopped]).toEqual([false, 'training resumed']);
 
@@ -130,11 +140,61 @@ describe('ModelWorkerClient errors', () => {
     const client = new ModelWorkerClient();
     const w = FakeWorker.last;
     const prepared = client.prepare([{ username: 'a', texts: ['x'] }], { epochs: 0 });
-    w.reply({ type: 'error', during: 'prepare', message: 'Epochs must be a whole number of at least 1, not 0.' });
+    w.answer(w.of('prepare')[0], { error: 'Epochs must be a whole number from 1 to 50, not 0.' });
     await expect(prepared).rejects.toThrow('Epochs must be');
     expect(client.errors).toEqual([]);
     // Training's own errors have nobody waiting: the panel lists them.
     w.reply({ type: 'error', during: 'train', message: 'out of memory' });
     expect(client.errors).toEqual(['out of memory']);
+  });
+});
+
+describe('ModelWorkerClient replies', () => {
+  it('gives each request its own reply, by id, whatever order the replies come in', async () => {
+    const client = new ModelWorkerClient();
+    const w = FakeWorker.last;
+    const ids = w.sent.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length); // init's, and every request's after it, unique
+    const first = client.export('weights');
+    const second = client.export('weights');
+    const [a, b] = w.of('export');
+    expect(a.id).not.toBe(b.id);
+    w.answer(b, { result: { kind: 'weights', bytes: new Uint8Array([2]), filename: 'second.safetensors' } });
+    w.answer(a, { result: { kind: 'weights', bytes: new Uint8Array([1]), filename: 'first.safetensors' } });
+    expect((await first).filename).toBe('first.safetensors');
+    expect((await second).filename).toBe('second.safetensors');
+  });
+
+  it('rejects a prepare that a newer one replaced, keeps the newer one\'s progress, and resolves the newer with its sizes', async () => {
+    const client = new ModelWorkerClient();
+    const w = FakeWorker.last;
+    const older = client.prepare([{ username: 'a', texts: ['x'] }], { epochs: 1 });
+    const newer = client.prepare([{ username: 'a', texts: ['x', 'y'] }], { epochs: 2 });
+    const [a, b] = w.of('prepare');
+    w.reply({ type: 'prepare-progress', texts: 1, totalTexts: 2, tokens: 3, etaSec: null });
+    w.answer(a, { error: PREPARE_SUPERSEDED });
+    await expect(older).rejects.toThrow(PREPARE_SUPERSEDED);
+    expect(client.prepareProgress?.texts).toBe(1); // the newer one is still tokenizing
+    const sizes = { sizes: {}, config: { epochs: 2 }, checkpointBytes: 12, storage: { ok: true, message: '', needBytes: 1 }, tokenized: { texts: 2, workers: 0, ms: 1 } };
+    w.answer(b, { result: sizes });
+    expect(await newer).toEqual(sizes);
+    expect([client.prepared, client.prepareProgress, client.errors]).toEqual([sizes, null, []]);
+  });
+
+  it("lists the failures nobody awaits, and a sample's only while it is the latest", () => {
+    const client = new ModelWorkerClient();
+    const w = FakeWorker.last;
+    client.deleteRun('run-1');
+    w.answer(w.of('delete-run')[0], { error: 'cancel this run before deleting it' });
+    expect(client.errors).toEqual(['cancel this run before deleting it']);
+    client.sample('Hi', {}, 'generate');
+    client.sample('Hi', {}, 'generate');
+    const [older, latest] = w.of('sample');
+    w.answer(older, { error: 'too late' });
+    expect(client.sampleError).toBeNull();
+    w.answer(latest, { error: 'pause training to sample from the current weights' });
+    expect(client.sampleError).toEqual({ from: 'generate', message: 'pause training to sample from the current weights' });
+    expect(client.sampling).toBe(false);
+    expect(client.errors).toEqual(['cancel this run before deleting it']); // shown by the generate step, not listed
   });
 });

@@ -13,9 +13,6 @@ export interface ModelFiles {
   mergesTxt: string;
 }
 
-/** The base model the page fine-tunes unless `?model=URL` says otherwise (docs/design.md, URL parameters). */
-export const DEFAULT_MODEL_URL = 'https://huggingface.co/distilbert/distilgpt2/resolve/main/';
-
 export const MODEL_FILE_NAMES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'] as const;
 export type ModelFileName = (typeof MODEL_FILE_NAMES)[number];
 

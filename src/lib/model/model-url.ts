@@ -2,6 +2,9 @@
 // hosts that index.html's Content-Security-Policy lets it connect to. Checked before the
 // download, so a person who typed ?model=URL reads why, instead of the browser's "Failed to fetch".
 
+/** The base model the page fine-tunes unless `?model=` says otherwise: distilgpt2 on the Hub. */
+export const DEFAULT_MODEL_URL = 'https://huggingface.co/distilbert/distilgpt2/resolve/main/';
+
 /** The Hub's hosts as the CSP's connect-src names them: huggingface.co, *.huggingface.co, *.hf.co. */
 export function isHubHost(host: string): boolean {
   return host === 'huggingface.co' || host.endsWith('.huggingface.co') || host.endsWith('.hf.co');

@@ -4,8 +4,7 @@
 // the newest `keep`. Tensors whose checkpoint never got its metadata are orphans of a killed
 // write; sweepOrphans() removes them.
 import type { CorpusAccount } from '../dataset/corpus.ts';
-import type { TrainerState } from '../train/trainer.ts';
-import { db, type CheckpointRecord, type RunRecord, type StoredAccount } from './db.ts';
+import { db, type CheckpointRecord, type CheckpointState, type RunRecord, type StoredAccount, type StoredParam } from './db.ts';
 
 export const KEEP_CHECKPOINTS = 2;
 
@@ -73,7 +72,7 @@ export async function updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>
 }
 
 /** Writes a checkpoint of `state` for the run, then flips the pointer and prunes old ones. */
-export async function saveCheckpoint(runId: string, state: TrainerState, keep = KEEP_CHECKPOINTS): Promise<CheckpointRecord> {
+export async function saveCheckpoint(runId: string, state: CheckpointState, keep = KEEP_CHECKPOINTS): Promise<CheckpointRecord> {
   const d = await db();
   const id = checkpointId(runId, state.step);
   const bytes = state.params.reduce((n, p) => n + p.data.byteLength + p.m.byteLength + p.v.byteLength, 0);
@@ -129,15 +128,15 @@ export async function saveCheckpoint(runId: string, state: TrainerState, keep = 
   return record;
 }
 
-/** The checkpoint the run's pointer names, as a TrainerState; undefined if none. */
-export async function loadLatestCheckpoint(runId: string): Promise<{ record: CheckpointRecord; state: TrainerState } | undefined> {
+/** The checkpoint the run's pointer names, as a CheckpointState; undefined if none. */
+export async function loadLatestCheckpoint(runId: string): Promise<{ record: CheckpointRecord; state: CheckpointState } | undefined> {
   const d = await db();
   const pointer = await d.get('pointers', runId);
   if (!pointer) return undefined;
   return loadCheckpoint(pointer.checkpointId);
 }
 
-export async function loadCheckpoint(id: string): Promise<{ record: CheckpointRecord; state: TrainerState } | undefined> {
+export async function loadCheckpoint(id: string): Promise<{ record: CheckpointRecord; state: CheckpointState } | undefined> {
   const d = await db();
   const tx = d.transaction(['checkpoints', 'tensors'], 'readonly');
   const record = await tx.objectStore('checkpoints').get(id);
@@ -166,8 +165,6 @@ export async function loadCheckpoint(id: string): Promise<{ record: CheckpointRe
     },
   };
 }
-
-type StoredParam = TrainerState['params'][number];
 
 /** Format 0 -> 1: the row slices `name#i` of a parameter joined, in order, into `name`. */
 export function joinRowSlices(params: StoredParam[]): StoredParam[] {

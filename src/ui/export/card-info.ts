@@ -2,35 +2,17 @@
 // worker's, or the one remembered for this run when the page was reloaded since), the
 // training settings and losses, and the base model.
 import { defaultModelName, type CardAccount, type ModelCardInfo } from '../../lib/model/model-card.ts';
-import type { TrainConfig } from '../../lib/train/config.ts';
+import { TRAIN_SETTINGS, type TrainConfig } from '../../lib/train/config.ts';
 
-/** The part of the data table a card needs; kept per run so a reload does not lose it. */
+/** The part of the data table a card needs; a run keeps it with its record (storage's StoredCardTable). */
 export interface CardTable {
   rule: string;
   excludeReplies: boolean;
   users: CardAccount[];
 }
 
-const KEY = (runId: string) => `tweetforge:card:${runId}`;
-
-/** Remembers the table a run was trained on (a few hundred bytes in localStorage). */
-export function rememberTable(runId: string, table: CardTable): void {
-  try {
-    const users = table.users.map(({ username, displayName, downloaded, retweets, short, kept }) => ({ username, displayName, downloaded, retweets, short, kept }));
-    localStorage.setItem(KEY(runId), JSON.stringify({ rule: table.rule, excludeReplies: table.excludeReplies, users }));
-  } catch {
-    // Storage full or disabled: the card then needs the archives dropped again.
-  }
-}
-
-export function recallTable(runId: string): CardTable | null {
-  try {
-    const raw = localStorage.getItem(KEY(runId));
-    return raw ? (JSON.parse(raw) as CardTable) : null;
-  } catch {
-    return null;
-  }
-}
+/** The settings a card lists, in its order; their labels are the settings table's. */
+const CARD_SETTINGS = ['lr', 'batchSize', 'gradAccum', 'blockSize', 'epochs', 'warmupSteps', 'weightDecay', 'clipNorm', 'seed'] as const;
 
 /**
  * The card's base model from where the weights were loaded: a Hub folder URL gives its id
@@ -59,17 +41,7 @@ export interface CardInputs {
 export function cardInfo(x: CardInputs): ModelCardInfo {
   const c = x.config;
   const hyperparameters: Record<string, string | number | boolean> = c
-    ? {
-        'Learning rate': c.lr,
-        'Batch size': c.batchSize,
-        'Gradient accumulation': c.gradAccum,
-        'Block size': c.blockSize,
-        Epochs: c.epochs,
-        'Warmup steps': c.warmupSteps,
-        'Weight decay': c.weightDecay,
-        'Gradient clip': c.clipNorm,
-        Seed: c.seed,
-      }
+    ? Object.fromEntries(CARD_SETTINGS.map((k) => [TRAIN_SETTINGS[k].label, c[k]]))
     : { Note: 'not fine-tuned in this session' };
   return {
     accounts: x.table.users,

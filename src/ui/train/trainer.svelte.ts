@@ -4,7 +4,19 @@
 import type { TrainConfig } from '../../lib/train/config.ts';
 import type { SampleOptions } from '../../lib/generate/generate.ts';
 import type { ModelCardInfo } from '../../lib/model/model-card.ts';
-import type { MemoryInfo, ModelEvent, ModelRequest, ShelfRun, TrainStatus } from '../../workers/model-protocol.ts';
+import type { StoredCardTable } from '../../lib/storage/db.ts';
+import type {
+  MemoryInfo,
+  ModelCommand,
+  ModelEvent,
+  ModelOutMessage,
+  ModelReply,
+  ModelRequestType,
+  ModelResult,
+  PreparedInfo,
+  ShelfRun,
+  TrainStatus,
+} from '../../workers/model/protocol.ts';
 import type { BackendName } from '../../lib/backend-names.ts';
 import { modelUrlProblem } from '../../lib/model/model-url.ts';
 
@@ -15,17 +27,13 @@ type EventFields<T extends ModelEvent['type']> = Omit<Extract<ModelEvent, { type
 export type StepInfo = Omit<EventFields<'step'>, 'memory' | 'gradNorm'>;
 
 /** The corpus' sizes and the settings, as 'prepare' replied them. */
-export type Prepared = EventFields<'prepared'>;
+export type Prepared = PreparedInfo;
 
 /** How far 'prepare' has got tokenizing the kept tweets. */
 export type PrepareProgress = EventFields<'prepare-progress'>;
 
-type Waiter = {
-  match: (e: ModelEvent) => boolean;
-  during: ModelRequest['type'];
-  resolve: (e: ModelEvent) => void;
-  reject: (err: Error) => void;
-};
+/** A request whose caller awaits its reply. */
+type Pending = { resolve: (result: unknown) => void; reject: (err: Error) => void };
 
 export class ModelWorkerClient {
   backend = $state.raw<EventFields<'backend'> | null>(null);
@@ -60,8 +68,12 @@ export class ModelWorkerClient {
   sampleError = $state.raw<{ from: 'train' | 'generate'; message: string } | null>(null);
 
   #worker: Worker;
-  #waiters: Waiter[] = [];
-  #sampleId = 0;
+  #lastId = 0;
+  /** Requests awaited by their caller, by id: a reply goes to its own request only. */
+  #pending = new Map<number, Pending>();
+  /** The id of the latest 'prepare' (an older one's failure leaves the progress shown) and 'sample'. */
+  #prepareId = -1;
+  #sampleId = -1;
   /** Samples of the latest request that have started and not finished. */
   #unfinished = new Set<number>();
   /** Set when this page stopped the latest request (the worker only says it ended). */
@@ -69,25 +81,53 @@ export class ModelWorkerClient {
 
   /** `backend`: the page's ?backend= (webgpu, webgl, wasm or cpu), tried first. */
   constructor(opts: { backend?: BackendName; threads?: number } = {}) {
-    this.#worker = new Worker(new URL('../../workers/model.worker.ts', import.meta.url), { type: 'module', name: 'model' });
-    this.#worker.onmessage = (ev: MessageEvent<ModelEvent>) => this.#receive(ev.data);
+    this.#worker = new Worker(new URL('../../workers/model/model.worker.ts', import.meta.url), { type: 'module', name: 'model' });
+    this.#worker.onmessage = (ev: MessageEvent<ModelOutMessage>) => (ev.data.type === 'reply' ? this.#reply(ev.data) : this.#receive(ev.data));
     this.#worker.onerror = (ev) => {
       const message = ev.message || 'the model worker stopped';
       this.errors = [...this.errors, message];
-      for (const w of this.#waiters.splice(0)) w.reject(new Error(message));
+      for (const p of this.#pending.values()) p.reject(new Error(message));
+      this.#pending.clear();
     };
     this.#send({ type: 'init', backend: opts.backend, threads: opts.threads });
   }
 
-  #send(req: ModelRequest): void {
-    this.#worker.postMessage(req);
+  /** Sends a request nobody awaits (its failure is listed in `errors`); returns its id. */
+  #send(cmd: ModelCommand): number {
+    const id = ++this.#lastId;
+    this.#worker.postMessage({ ...cmd, id });
+    return id;
   }
 
-  /** Resolves with the first event matching `match`, or rejects on an error during `during`. */
-  #until<T extends ModelEvent>(match: (e: ModelEvent) => e is T, during: ModelRequest['type']): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#waiters.push({ match, during, resolve: resolve as (e: ModelEvent) => void, reject });
+  /** Sends a request and resolves with its reply's result, or rejects with its error. */
+  #call<C extends ModelCommand>(cmd: C, onSent?: (id: number) => void): Promise<ModelResult<C['type']>> {
+    return new Promise((resolve, reject) => {
+      const id = this.#send(cmd);
+      this.#pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
+      onSent?.(id);
     });
+  }
+
+  #reply(r: ModelReply): void {
+    const pending = this.#pending.get(r.id);
+    this.#pending.delete(r.id);
+    if (r.ok) return pending?.resolve(r.result);
+    if (r.request === 'prepare' && r.id === this.#prepareId) this.prepareProgress = null;
+    // A request that someone awaits (load, prepare, start, export...) rejects with it there, and
+    // is shown where it was asked for; a refused sample is shown by the step that asked.
+    if (pending) return pending.reject(new Error(r.error));
+    this.#failed(r.request, r.id, r.error);
+  }
+
+  /** A failure nobody awaits: a sample's is shown by the step that asked, the others are listed. */
+  #failed(during: ModelRequestType | 'train', id: number | null, message: string): void {
+    if (during === 'sample') {
+      if (id !== this.#sampleId) return; // an older request's: its samples are gone from the page
+      this.sampleError = { from: this.samplesFor, message };
+      this.sampling = false;
+      if (this.samplesFor === 'generate') return;
+    }
+    this.errors = [...this.errors, message];
   }
 
   #receive(e: ModelEvent): void {
@@ -105,10 +145,6 @@ export class ModelWorkerClient {
         break;
       case 'prepare-progress':
         this.prepareProgress = fields(e);
-        break;
-      case 'prepared':
-        this.prepared = fields(e);
-        this.prepareProgress = null;
         break;
       case 'status':
         if (e.status !== 'training') this.stopping = null;
@@ -160,26 +196,8 @@ export class ModelWorkerClient {
         break;
       }
       case 'error':
-        if (e.during === 'prepare') this.prepareProgress = null;
-        if (e.during === 'sample') {
-          // Shown where the person asked; a request refused up front sends no sample-end.
-          this.sampleError = { from: this.samplesFor, message: e.message };
-          this.sampling = false;
-          if (this.samplesFor === 'generate') break;
-        }
-        // A request that someone awaits (load, prepare, start, export...) rejects with it there,
-        // and is shown where it was asked for; only the others (training itself) are listed here.
-        if (!this.#waiters.some((w) => w.during === e.during)) this.errors = [...this.errors, e.message];
+        this.#failed(e.during, e.during === 'sample' ? e.id : null, e.message);
         break;
-      case 'exported':
-        break;
-    }
-    for (const w of this.#waiters.slice()) {
-      const failed = e.type === 'error' && e.during === w.during;
-      if (!failed && !w.match(e)) continue;
-      this.#waiters.splice(this.#waiters.indexOf(w), 1);
-      if (failed) w.reject(new Error(e.message));
-      else w.resolve(e);
     }
   }
 
@@ -199,25 +217,21 @@ export class ModelWorkerClient {
     if (problem) throw new Error(problem);
     this.#forgetRun();
     this.loadNote = null;
-    const done = this.#until((e): e is Extract<ModelEvent, { type: 'loaded' }> => e.type === 'loaded', 'load');
-    this.#send({ type: 'load', source: { kind: 'url', url } });
-    await done;
+    await this.#call({ type: 'load', source: { kind: 'url', url } });
   }
 
   async loadFiles(files: File[]): Promise<void> {
     this.#forgetRun();
     this.loadNote = null;
-    const done = this.#until((e): e is Extract<ModelEvent, { type: 'loaded' }> => e.type === 'loaded', 'load');
-    this.#send({ type: 'load', source: { kind: 'files', files } });
-    await done;
+    await this.#call({ type: 'load', source: { kind: 'files', files } });
   }
 
   /** Tokenizes the kept tweets and sizes the corpus with these settings. */
   async prepare(accounts: { username: string; texts: string[] }[], settings: Partial<TrainConfig>): Promise<Prepared> {
-    const done = this.#until((e): e is Extract<ModelEvent, { type: 'prepared' }> => e.type === 'prepared', 'prepare');
-    this.#send({ type: 'prepare', accounts, settings });
-    await done;
-    return this.prepared!;
+    const prepared = await this.#call({ type: 'prepare', accounts, settings }, (id) => (this.#prepareId = id));
+    this.prepared = prepared;
+    this.prepareProgress = null;
+    return prepared;
   }
 
   /**
@@ -232,11 +246,10 @@ export class ModelWorkerClient {
     this.runId = null;
   }
 
-  async start(name: string): Promise<void> {
+  /** Starts a run; `card`: the data table its model card will tell, kept with the run (and deleted with it). */
+  async start(name: string, card: StoredCardTable | null = null): Promise<void> {
     this.#forgetRun();
-    const started = this.#until((e): e is Extract<ModelEvent, { type: 'status' }> => e.type === 'status' && e.status === 'training', 'start');
-    this.#send({ type: 'start', name });
-    await started;
+    await this.#call({ type: 'start', name, card });
   }
 
   /**
@@ -259,15 +272,12 @@ export class ModelWorkerClient {
 
   /** Continues a run found in storage after a reload. */
   async resumeRun(runId: string): Promise<void> {
-    const started = this.#until((e): e is Extract<ModelEvent, { type: 'status' }> => e.type === 'status' && e.status === 'training', 'resume-run');
-    this.#send({ type: 'resume-run', runId });
-    await started;
+    await this.#call({ type: 'resume-run', runId });
   }
 
   /** Streams samples from the current weights into `samples` (training must be paused). */
   sample(prompt: string, options: Partial<SampleOptions> = {}, from: 'train' | 'generate' = 'train'): void {
-    if (this.sampling) this.#send({ type: 'stop-sample', id: this.#sampleId });
-    this.#sampleId++;
+    if (this.sampling) this.#send({ type: 'stop-sample', sample: this.#sampleId });
     this.samples = [];
     this.samplesFor = from;
     this.sampleError = null;
@@ -275,20 +285,18 @@ export class ModelWorkerClient {
     this.#unfinished.clear();
     this.#stopReason = null;
     this.sampling = true;
-    this.#send({ type: 'sample', id: this.#sampleId, prompt, options });
+    this.#sampleId = this.#send({ type: 'sample', prompt, options });
   }
 
   stopSample(): void {
     if (this.sampling) this.#stopReason = 'stopped';
-    this.#send({ type: 'stop-sample', id: this.#sampleId });
+    this.#send({ type: 'stop-sample', sample: this.#sampleId });
   }
 
   /** The current weights as model.safetensors, or a zip bundle with config, tokenizer and card. */
   async export(kind: 'weights' | 'bundle', card?: ModelCardInfo): Promise<{ bytes: Uint8Array; filename: string }> {
-    const done = this.#until((e): e is Extract<ModelEvent, { type: 'exported' }> => e.type === 'exported' && e.kind === kind, 'export');
-    this.#send({ type: 'export', kind, card });
-    const e = await done;
-    return { bytes: e.bytes, filename: e.filename };
+    const { bytes, filename } = await this.#call({ type: 'export', kind, card });
+    return { bytes, filename };
   }
 
   refreshShelf(): void {
@@ -298,7 +306,7 @@ export class ModelWorkerClient {
     this.#send({ type: 'delete-run', runId });
   }
   deleteCheckpoint(id: string): void {
-    this.#send({ type: 'delete-checkpoint', id });
+    this.#send({ type: 'delete-checkpoint', checkpointId: id });
   }
 
   dispose(): void {

@@ -1,16 +1,16 @@
 // The model worker: owns tfjs and the GPU device so the page never freezes. All logic lives
-// in TrainingSession (src/lib/train/session.ts); this file only wires it to postMessage.
+// in TrainingSession (session.ts); this file only wires it to postMessage.
 // Messages are handled one after another; training runs in the background of that queue,
 // so pause and cancel take effect after the step in flight.
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { TrainingSession } from '../lib/train/session.ts';
-import { createBrowserTokenizerPool } from '../lib/tokenizer/browser-workers.ts';
-import type { ModelEvent, ModelRequest } from './model-protocol.ts';
+import { createBrowserTokenizerPool } from '../../lib/tokenizer/browser-workers.ts';
+import type { ModelOutMessage, ModelRequest } from './protocol.ts';
+import { TrainingSession } from './session.ts';
 
 const scope = self as unknown as {
-  postMessage(e: ModelEvent, transfer?: Transferable[]): void;
+  postMessage(e: ModelOutMessage, transfer?: Transferable[]): void;
   onmessage: ((ev: MessageEvent<ModelRequest>) => void) | null;
 };
 
@@ -42,7 +42,7 @@ scope.onmessage = (ev) => {
   if (req.type === 'prepare') {
     session.abortPrepare();
     preparesWaiting++;
-    queue = queue.then(() => (--preparesWaiting > 0 ? undefined : session.handle(req)));
+    queue = queue.then(() => (--preparesWaiting > 0 ? session.supersede(req) : session.handle(req)));
     return;
   }
   const withPaths: ModelRequest = req.type === 'init' ? { ...req, wasmPaths: WASM_PATHS } : req;

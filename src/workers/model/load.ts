@@ -1,0 +1,95 @@
+// Loading a base model into the worker: from a URL or picked files, onto the device, with its
+// tokenizer. A failure leaves the model loaded before in use.
+import { etaSeconds } from '../../lib/eta.ts';
+import { GPT2 } from '../../lib/model/gpt2/index.ts';
+import { checkFitsActiveDevice } from '../../lib/model/device-fit.ts';
+import { loadModelFromUrl, type ModelFiles } from '../../lib/model/load.ts';
+import { loadModelFromFileList } from '../../lib/model/local-files.ts';
+import { paramCount } from '../../lib/model/gpt2/params.ts';
+import { GPT2Tokenizer } from '../../lib/tokenizer/bpe.ts';
+import { DatasetEncoder } from '../../lib/tokenizer/dataset-encoder.ts';
+import type { ModelSource } from './protocol.ts';
+import type { SessionCore } from './state.ts';
+import { trainingChunkBytes } from './weights.ts';
+
+/** How a run records its base model: the folder URL, or 'files:' and the names picked. */
+export function sourceName(origin: ModelSource): string {
+  return origin.kind === 'url' ? origin.url : 'files:' + origin.files.map((f) => f.name).join(',');
+}
+
+/**
+ * Loads a base model. A run in hand is the previous weights' (its trainer trains them): it is
+ * dropped once the new model is in, unless `keepRun` (rebuilding after a lost device).
+ */
+export async function loadModel(core: SessionCore, source: ModelSource, { keepRun = false } = {}): Promise<void> {
+  if (core.training) throw new Error('pause training before loading another model');
+  const before = core.status;
+  core.say('loading');
+  try {
+    const files = await fetchFiles(core, source);
+    install(core, files, source);
+    if (!keepRun) core.forgetRun();
+  } catch (e) {
+    // The model in use, if any, is still the one loaded before: generating and exporting
+    // from it go on as before the attempt.
+    core.setStatus(before);
+    throw e;
+  }
+  core.say('ready');
+}
+
+/** The model as loaded, read again: from its URL (Cache Storage), or from the files it was picked from. */
+export function reload(core: SessionCore, opts: { keepRun?: boolean } = {}): Promise<void> {
+  return loadModel(core, core.base('no model loaded').origin, opts);
+}
+
+async function fetchFiles(core: SessionCore, source: ModelSource): Promise<ModelFiles> {
+  const checkConfig = checkFitsActiveDevice; // before the weights download: refused if this device cannot hold them
+  if (source.kind === 'files') return loadModelFromFileList(source.files, { checkConfig });
+  // Each file's rate is measured from its first report on: when the bytes before it began is unknown.
+  const first = new Map<string, { at: number; loaded: number }>();
+  const onProgress = (file: string, loaded: number, total: number, note?: string) => {
+    const now = performance.now();
+    const f = first.get(file) ?? { at: now, loaded };
+    first.set(file, f);
+    core.emit({ type: 'load-progress', file, loaded, total, etaSec: etaSeconds(loaded - f.loaded, total - f.loaded, now - f.at), ...(note ? { note } : {}) });
+  };
+  const loadUrl = core.deps.loadUrl ?? ((u, p) => loadModelFromUrl(u, { onProgress: (e) => p(e.file, e.loaded, e.total, e.note), checkConfig }));
+  return loadUrl(source.url, onProgress);
+}
+
+/**
+ * Installs a loaded model. Nothing of the previous model is let go until the new one is on the
+ * device, so a failure leaves it in use; for that moment both are on the device.
+ */
+export function install(core: SessionCore, files: ModelFiles, origin: ModelSource): void {
+  const tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
+  // The pool's workers start and warm up (warm-up.ts) while the weights go to the device: the
+  // page's Start loads the model and tokenizes straight after.
+  const encoder = new DatasetEncoder(tok, core.deps.createTokenizerPool);
+  encoder.start();
+  let gpt: GPT2;
+  try {
+    gpt = GPT2.fromWeights(files.config, files.weights, { maxBufferBytes: trainingChunkBytes(files.config) });
+  } catch (e) {
+    encoder.terminate();
+    throw e;
+  }
+  disposeModel(core, 'another model was loaded');
+  const { weights: _dropped, ...rest } = files; // the weights now live on the device; let the JS copy go
+  core.model = { kind: 'loaded', base: { files: rest, origin, tok, encoder }, gpt, trained: false };
+  const c = files.config;
+  core.emit({ type: 'loaded', params: paramCount(c), nLayer: c.n_layer, nEmbd: c.n_embd, vocabSize: c.vocab_size, nPositions: c.n_positions, source: sourceName(origin) });
+}
+
+/**
+ * Lets go of the model in use: a prepare in flight and the tokenizer workers (the only threads
+ * the session starts), the samplings that read its weights, and the weights.
+ */
+export function disposeModel(core: SessionCore, why: string): void {
+  core.preparing?.abort();
+  core.stopSamplers(why);
+  if (core.model.kind === 'none') return;
+  core.model.base.encoder.terminate();
+  if (core.model.kind === 'loaded') core.model.gpt.dispose();
+}
