@@ -143,10 +143,11 @@ describe('TrainingSession: loading another base model', () => {
       new File([files.vocabJson], 'vocab.json'),
       new File([files.mergesTxt], 'merges.txt'),
     ];
-    await s.send({ type: 'load', source: { kind: 'files', files: picked } });
-    expect(s.of('error').at(-1)).toMatchObject({
-      during: 'load',
-      message: expect.stringMatching(/^this model has 825\.\d billion parameters: about \d+(\.\d)? [GT]iB of weights, .*more than a browser tab can hold/),
+    const reply = await s.send({ type: 'load', source: { kind: 'files', files: picked } });
+    expect(reply).toMatchObject({
+      ok: false,
+      request: 'load',
+      error: expect.stringMatching(/^this model has 825\.\d billion parameters: about \d+(\.\d)? [GT]iB of weights, .*more than a browser tab can hold/),
     });
     expect(s.of('status').at(-1)!.status).toBe('ready');
     expect(await sampleText(s, 4)).toBe(before);
