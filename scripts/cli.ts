@@ -1,5 +1,5 @@
 // tweetforge's headless CLI: the same modules as the page's workers, run in Node.
-//   npm run -s cli -- stats [--rule huggingtweets|multilingual] ARCHIVE...
+//   npm run -s cli -- stats [--rule huggingtweets|multilingual] [--budget-bytes N] ARCHIVE...
 //   npm run -s cli -- tokenize --model DIR [--jsonl]
 //   npm run -s cli -- score --model DIR
 //   npm run -s cli -- generate --model DIR --prompt TEXT --max-new-tokens N --greedy
@@ -10,7 +10,7 @@ const COMMANDS = ['stats', 'tokenize', 'score', 'generate'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const USAGE = `usage: npm run -s cli -- <${COMMANDS.join('|')}> [options]
-  stats [--rule huggingtweets|multilingual] [--no-replies] ARCHIVE...
+  stats [--rule huggingtweets|multilingual] [--no-replies] [--max-member-bytes N] [--budget-bytes N] ARCHIVE...
   tokenize --model DIR [--jsonl]            (text on stdin)
   score --model DIR                         (text on stdin)
   generate --model DIR --prompt TEXT --max-new-tokens N --greedy`;
