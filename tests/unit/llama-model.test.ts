@@ -10,6 +10,7 @@ import { CausalLM } from '../../src/lib/model/causal-lm.ts';
 import { loadHFDir } from '../../scripts/fixtures/hf-dir.ts';
 import { TINY_LLAMAS, tinyLlamaDir, type TinyLlamaName } from '../../scripts/fixtures/tiny-llama.ts';
 import { greedyIds, lossesOf } from '../helpers/model-helpers.ts';
+import { importWasmBackend } from '../../src/lib/wasm-matmul.ts';
 
 interface Golden {
   texts: { ids: number[]; losses: number[] }[];
@@ -58,5 +59,33 @@ describe.each(NAMES)('tiny "%s" vs PyTorch (tfjs cpu)', (name) => {
   it('greedy continuation identical recomputing the whole prefix', async () => {
     const x = g.greedy[0];
     expect(await greedyIds(model, x.ids, 16, false)).toEqual(x.new_ids.slice(0, 16));
+  });
+});
+
+// The wasm backend is the page's fallback without WebGPU (its matmul rewrites cover the
+// transposed nn.Linear products): every fixture's first text and a short continuation.
+describe('tiny Llama / Qwen2 vs PyTorch (tfjs wasm)', () => {
+  beforeAll(async () => {
+    await importWasmBackend();
+    expect(await tf.setBackend('wasm')).toBe(true);
+    return async () => {
+      await tf.setBackend('cpu');
+    };
+  });
+
+  it.each(NAMES)('"%s": per-position losses within 1e-4 and greedy identical with the KV cache', async (name) => {
+    const g = (golden.models as unknown as Record<string, Golden>)[name];
+    const model = await loadTiny(name);
+    try {
+      expect(tf.getBackend()).toBe('wasm');
+      for (const t of [g.texts[0], g.texts[1]]) {
+        const losses = await lossesOf(model, t.ids);
+        expect(Math.max(...losses.map((l, i) => Math.abs(l - t.losses[i])))).toBeLessThan(1e-4);
+      }
+      const x = g.greedy[1];
+      expect(await greedyIds(model, x.ids, 12, true)).toEqual(x.new_ids.slice(0, 12));
+    } finally {
+      model.dispose();
+    }
   });
 });
