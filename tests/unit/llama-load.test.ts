@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLlamaConfig, paramCount } from '../../src/lib/model/llama/index.ts';
 import { familyOf } from '../../src/lib/model/families.ts';
-import { folderFromBytes } from '../../src/lib/model/hf-folder.ts';
+import { folderFromBlobs, folderFromBytes } from '../../src/lib/model/hf-folder.ts';
 import { writeSafetensors } from '../../src/lib/model/safetensors.ts';
 import { loadHFDir } from '../../scripts/fixtures/hf-dir.ts';
 import { TINY_LLAMAS, tinyLlamaConfig, tinyLlamaDir, tinyLlamaWeights } from '../../scripts/fixtures/tiny-llama.ts';
@@ -77,6 +77,20 @@ describe('model folders', () => {
     expect(one.weights.has('embed_tokens.weight') && !one.weights.has('lm_head.weight')).toBe(true);
     for (const [n, t] of one.weights) expect(two.weights.get(n)!.data, n).toEqual(t.data);
     expect(Object.keys(one.tokenizerFiles).sort()).toEqual(['tokenizer.json', 'tokenizer_config.json']);
+  });
+
+  it('picked files: reads only those the folder needs, and gives what the disk loader gives', async () => {
+    const dir = tinyLlamaDir('tiny-qwen2-sharded');
+    const blobs = new Map<string, Blob>([...folderFiles(dir)].map(([n, b]) => [n, new Blob([b as Uint8Array<ArrayBuffer>])]));
+    const untouchable = new Blob(['x']);
+    untouchable.arrayBuffer = () => Promise.reject(new Error('read a file the folder does not need'));
+    blobs.set('pytorch_model.bin', untouchable).set('README.md', untouchable);
+    const picked = await folderFromBlobs(blobs);
+    const disk = await loadHFDir(dir);
+    expect(picked.family.modelType).toBe('qwen2');
+    for (const [n, t] of disk.weights) expect(picked.weights.get(n)!.data, n).toEqual(t.data);
+    blobs.delete('model-00002-of-00002.safetensors');
+    await expect(folderFromBlobs(blobs)).rejects.toThrow(/no model-00002-of-00002\.safetensors/);
   });
 
   it('BF16 storage comes back as float32, each value the float32 one rounded to 8 significant bits', async () => {

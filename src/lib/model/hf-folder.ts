@@ -106,3 +106,23 @@ export function folderFromBytes(files: ReadonlyMap<string, Uint8Array>): FolderM
   }
   return { family, config, weights, tokenizerFiles };
 }
+
+/**
+ * A folder a person picked or dropped, by base name: reads only what the folder needs
+ * (config.json, the index, the weight files it names, the family's tokenizer files).
+ */
+export async function folderFromBlobs(blobs: ReadonlyMap<string, Blob>): Promise<FolderModel> {
+  const files = new Map<string, Uint8Array>();
+  const read = async (name: string) => {
+    const b = blobs.get(name);
+    if (b) files.set(name, new Uint8Array(await b.arrayBuffer()));
+    return files.get(name);
+  };
+  const config = await read('config.json');
+  if (!config) throw new Error('no config.json among the chosen files');
+  const family = familyOf(parseJsonFile('config.json', new TextDecoder().decode(config)));
+  const index = await read(INDEX_FILE);
+  for (const name of weightFileNames(index && new TextDecoder().decode(index))) await read(name);
+  for (const name of family.tokenizerFiles) await read(name);
+  return folderFromBytes(files);
+}
