@@ -1,7 +1,8 @@
 // Fine-tuning a Llama and a Qwen2 against PyTorch (scripts/golden/llama_train_golden.py:
 // llama_ref.py's float64 model, torch autograd, clip_grad_norm_, torch.optim.AdamW) through the
 // real trainer's step: the loss and every parameter's gradient for one batch, then every weight
-// after three accumulated, clipped AdamW steps; with per-block recomputation and without.
+// after three accumulated, clipped AdamW steps; with per-block recomputation and without (cpu),
+// and on wasm.
 import { beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -11,6 +12,7 @@ import { AdamW } from '../../src/lib/train/adamw.ts';
 import { lossAndGrads, optimizerStep } from '../../src/lib/train/step.ts';
 import { trainableParams } from '../../src/lib/train/trainer.ts';
 import { syntheticTokens } from '../helpers/synthetic.ts';
+import { importWasmBackend } from '../../src/lib/wasm-matmul.ts';
 import { SYNTHETIC_LLAMAS, syntheticLlamaWeights } from '../helpers/synthetic-llama.ts';
 
 interface Stored {
@@ -58,9 +60,16 @@ async function byHFName(model: CausalLM, values: Map<string, tf.Tensor>): Promis
 }
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+  await importWasmBackend();
 });
+
+// recompute: the per-block recomputing path (recompute.ts, the trainer's default) or plain
+// autodiff; wasm runs the transposed nn.Linear products through wasm-matmul.ts' rewrites.
+const RUNS = [
+  { backend: 'cpu', recompute: true },
+  { backend: 'cpu', recompute: false },
+  { backend: 'wasm', recompute: true },
+] as const;
 
 for (const kind of ['qwen2', 'llama'] as const) {
   const g = golden.models[kind];
@@ -71,8 +80,13 @@ for (const kind of ['qwen2', 'llama'] as const) {
   // maxBufferBytes 2048 splits the 101-row vocabulary tables into slices, as WebGPU's limit does.
   const build = () => CausalLM.fromWeights(family, config, syntheticLlamaWeights(SYNTHETIC_LLAMAS[kind], g.weight_seed), { maxBufferBytes: 2048 });
 
-  for (const recompute of [true, false]) {
-    describe(`${kind} training golden values vs PyTorch (cpu, ${recompute ? 'recomputing blocks' : 'plain autodiff'})`, () => {
+  for (const { backend, recompute } of RUNS) {
+    describe(`${kind} training golden values vs PyTorch (${backend}, ${recompute ? 'recomputing blocks' : 'plain autodiff'})`, () => {
+      beforeAll(async () => {
+        expect(await tf.setBackend(backend)).toBe(true);
+        (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+      });
+
       it('the synthetic weights are the golden run\'s, in its parameter order', () => {
         const weights = syntheticLlamaWeights(SYNTHETIC_LLAMAS[kind], g.weight_seed);
         expect([...weights.keys()]).toEqual(g.param_order);

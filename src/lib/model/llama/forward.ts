@@ -70,13 +70,17 @@ function rotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D
   return tf.add(tf.mul(x, cos), tf.mul(tf.concat([tf.neg(x2), x1], 3), sin)) as tf.Tensor4D;
 }
 
-/** repeat_kv: [B, nkv, T, hd] -> [B, nh, T, hd], query head h reading kv head h // (nh / nkv). */
+/**
+ * repeat_kv: [B, nkv, T, hd] -> [B, nh, T, hd], query head h reading kv head h // (nh / nkv).
+ * Copies side by side along a new axis, then merged into the head axis: a gather would need
+ * UnsortedSegmentSum for its gradient, which tfjs' wasm backend lacks.
+ */
 function repeatKV(x: tf.Tensor4D, nh: number): tf.Tensor4D {
-  const nkv = x.shape[1];
+  const [B, nkv, T, hd] = x.shape;
   if (nkv === nh) return x;
-  const rep = nh / nkv;
-  const idx = tf.tensor1d(Array.from({ length: nh }, (_, h) => Math.floor(h / rep)), 'int32');
-  return tf.gather(x, idx, 1);
+  const flat = tf.reshape(x, [B, nkv, 1, T * hd]);
+  const copies = tf.concat(new Array<tf.Tensor>(nh / nkv).fill(flat), 2); // [B, nkv, rep, T*hd]
+  return tf.reshape(copies, [B, nh, T, hd]);
 }
 
 /**
