@@ -1,7 +1,8 @@
 // The Llama / Qwen2 goldens on tfjs' WebGPU backend (Node + Dawn on SwiftShader; see
 // tests/helpers/node-webgpu.ts), kept tiny because SwiftShader is slow: one text per fixture
 // and a short KV-cached greedy continuation (tests/golden/llama-tiny.json), then one batch's
-// loss and gradients through the trainer with recomputation (tests/golden/train-llama-tiny.json).
+// loss and gradients through the trainer with recomputation, and three AdamW steps
+// (tests/golden/train-llama-tiny.json).
 // RMSNorm, RoPE and SiLU·up run as tfjs ops here: there are no WebGPU kernels of our own for them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -11,7 +12,7 @@ import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
 import { CausalLM } from '../../src/lib/model/causal-lm.ts';
 import { FAMILIES } from '../../src/lib/model/families.ts';
 import { AdamW } from '../../src/lib/train/adamw.ts';
-import { lossAndGrads } from '../../src/lib/train/step.ts';
+import { lossAndGrads, optimizerStep } from '../../src/lib/train/step.ts';
 import { trainableParams } from '../../src/lib/train/trainer.ts';
 import { loadHFDir } from '../../scripts/fixtures/hf-dir.ts';
 import { tinyLlamaDir } from '../../scripts/fixtures/tiny-llama.ts';
@@ -69,6 +70,35 @@ describe.skipIf(!available)('tiny Llama / Qwen2 vs PyTorch on the WebGPU backend
       expect(Math.sqrt(d / n), p.name).toBeLessThan(1e-3);
     }
     tf.dispose([loss, ...grads.values()]);
+    opt.dispose();
+  });
+
+  it('llama (untied, head_dim 8 != 12 / 2): weights after three clipped AdamW steps (< 1e-4)', async () => {
+    const g = trainGolden.models.llama;
+    const a = trainGolden.adamw;
+    const family = FAMILIES.llama;
+    const model = CausalLM.fromWeights(family, family.parseConfig(g.config), syntheticLlamaWeights(SYNTHETIC_LLAMAS.llama, g.weight_seed), { maxBufferBytes: 2048 });
+    models.push(model);
+    const B: number = trainGolden.batch, T: number = trainGolden.block;
+    const params = trainableParams(model);
+    const opt = new AdamW(params, { weightDecay: a.weight_decay, beta1: a.betas[0], beta2: a.betas[1], eps: a.eps });
+    for (const s of g.adamw.steps) {
+      const batches = s.seeds.map((seed: number) => ({ rows: syntheticTokens(B * (T + 1), g.config.vocab_size, seed) }));
+      const { loss, norm } = optimizerStep(model, opt, batches, { batchSize: B, blockSize: T, lr: s.lr, clipNorm: a.clip, training: false, recompute: true });
+      expect(Math.abs((await loss.data())[0] - s.loss)).toBeLessThan(1e-4 * s.loss);
+      expect(Math.abs((await norm.data())[0] - s.grad_norm)).toBeLessThan(1e-3 * s.grad_norm);
+      tf.dispose([loss, norm]);
+    }
+    const byVar = new Map(params.map((p) => [p.key, p.variable]));
+    for (const p of model.parameters) {
+      const parts = await Promise.all(p.slices.map(async (v) => (await byVar.get(v.name)!.data()) as Float32Array));
+      const got = Float32Array.from(parts.flatMap((d) => Array.from(d)));
+      const buf = Buffer.from(g.adamw.weights[p.name === 'lm_head.weight' ? p.name : 'model.' + p.name].data, 'base64');
+      const want = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      expect(worst, p.name).toBeLessThan(1e-4);
+    }
     opt.dispose();
   });
 });
