@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLlamaConfig, paramCount } from '../../src/lib/model/llama/index.ts';
 import { familyOf } from '../../src/lib/model/families.ts';
-import { folderFromBlobs, folderFromBytes } from '../../src/lib/model/hf-folder.ts';
+import { MAX_JSON_BYTES, folderFromBlobs, folderFromBytes } from '../../src/lib/model/hf-folder.ts';
 import { writeSafetensors } from '../../src/lib/model/safetensors.ts';
 import { loadHFDir } from '../../scripts/fixtures/hf-dir.ts';
 import { TINY_LLAMAS, tinyLlamaConfig, tinyLlamaDir, tinyLlamaWeights } from '../../scripts/fixtures/tiny-llama.ts';
@@ -120,6 +120,7 @@ describe('model folders', () => {
       [withIndex(Object.fromEntries(Object.entries(index.weight_map as Record<string, string>).filter(([n]) => n !== first))), /is not listed for this file/],
       [new Map(sharded).set('model.safetensors.index.json', new TextEncoder().encode('{"weight_map": [1]}')), /no "weight_map" object/],
       [new Map([...sharded].filter(([n]) => n !== 'config.json')), /no config\.json/],
+      [new Map(sharded).set('model.safetensors.index.json', new Uint8Array(MAX_JSON_BYTES + 1)), /model\.safetensors\.index\.json is over 16 MB/],
     ];
     for (const [files, msg] of cases) expect(() => folderFromBytes(files)).toThrow(msg);
   });

@@ -22,6 +22,13 @@ export const INDEX_FILE = 'model.safetensors.index.json';
 const SHARD_NAME = /^[\w.-]{1,200}\.safetensors$/;
 /** Most shards accepted (Qwen2.5-72B has 37). */
 const MAX_SHARDS = 1024;
+/** Largest config.json or index read (Qwen2.5-72B's index: 80 KB); past it a file is broken or hostile. */
+export const MAX_JSON_BYTES = 16 * 2 ** 20;
+const isBoundedJson = (name: string) => name === 'config.json' || name === INDEX_FILE;
+
+function checkJsonSize(name: string, bytes: number): void {
+  if (isBoundedJson(name) && bytes > MAX_JSON_BYTES) throw new Error(`${name} is over ${MAX_JSON_BYTES / 2 ** 20} MB`);
+}
 
 /** config.json's text -> its JSON, with a one-line error. */
 export function parseJsonFile(name: string, text: string): unknown {
@@ -65,6 +72,7 @@ function indexWeightMap(indexText: string): Map<string, string> {
 export function folderFromBytes(files: ReadonlyMap<string, Uint8Array>): FolderModel {
   const text = (name: string) => {
     const b = files.get(name);
+    if (b !== undefined) checkJsonSize(name, b.byteLength);
     return b === undefined ? undefined : new TextDecoder().decode(b);
   };
   const configText = text('config.json');
@@ -115,6 +123,7 @@ export async function folderFromBlobs(blobs: ReadonlyMap<string, Blob>): Promise
   const files = new Map<string, Uint8Array>();
   const read = async (name: string) => {
     const b = blobs.get(name);
+    if (b) checkJsonSize(name, b.size);
     if (b) files.set(name, new Uint8Array(await b.arrayBuffer()));
     return files.get(name);
   };
