@@ -69,6 +69,29 @@ function folderFiles(dir: string): Map<string, Uint8Array> {
   return new Map(fs.readdirSync(dir).filter((f) => !f.startsWith('.')).map((f) => [f, new Uint8Array(fs.readFileSync(path.join(dir, f)))]));
 }
 
+describe('Hugging Face names', () => {
+  it.each(['tiny-qwen2', 'tiny-llama'] as const)('%s: toHF(fromHF(checkpoint)) gives back save_pretrained\'s names, byte-sorted', (name) => {
+    const config = tinyLlamaConfig(TINY_LLAMAS[name]);
+    const hf = tinyLlamaWeights(config, 1);
+    const family = familyOf(config);
+    const parsed = family.parseConfig(config);
+    const logical = family.fromHF(parsed, hf);
+    expect([...logical.keys()]).toEqual(family.paramTable(parsed).map((p) => p.name));
+    expect([...logical.keys()].some((n) => n.startsWith('model.'))).toBe(false);
+    const back = family.toHF(parsed, logical);
+    expect([...back.keys()]).toEqual([...hf.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    for (const [n, t] of back) expect(t).toBe(hf.get(n));
+  });
+
+  it('a tied checkpoint that also carries lm_head.weight loads without it', () => {
+    const config = tinyLlamaConfig(TINY_LLAMAS['tiny-qwen2']);
+    const hf = tinyLlamaWeights(config, 1);
+    hf.set('lm_head.weight', hf.get('model.embed_tokens.weight')!);
+    const family = familyOf(config);
+    expect(family.fromHF(family.parseConfig(config), hf).has('lm_head.weight')).toBe(false);
+  });
+});
+
 describe('model folders', () => {
   it('a sharded folder holds exactly the single file\'s tensors, under logical names', async () => {
     const one = await loadHFDir(tinyLlamaDir('tiny-qwen2'));
