@@ -7,9 +7,7 @@
 // the last of "ids"; its text is not in "text").
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs, requireOption } from './args.ts';
-import { loadModelDir } from '../fixtures/model-dir.ts';
-import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
-import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
+import { loadCliModel } from './model.ts';
 import { DEFAULT_SAMPLE_OPTIONS, generateAll, type SampleOptions } from '../../src/lib/generate/generate.ts';
 
 function num(value: string | undefined, name: string, fallback: number, integer = false): number {
@@ -53,9 +51,7 @@ export async function run(args: string[]): Promise<void> {
   await tf.ready();
   // The CPU backend greets Node users on stderr ("install tfjs-node"); stderr is for errors here.
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  const files = await loadModelDir(dir);
-  const tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
-  const model = GPT2.fromWeights(files.config, files.weights);
+  const { model, tok } = await loadCliModel(dir);
   try {
     const samples = await generateAll(model, tok, prompt, opts);
     const out = samples.length === 1 ? samples[0] : { samples };

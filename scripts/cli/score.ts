@@ -4,17 +4,16 @@
 // -log p(ids[i+1] | ids[0..i]) and there are n-1 of them. tfjs CPU backend.
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs, readStdin, requireOption } from './args.ts';
-import { loadModelDir } from '../fixtures/model-dir.ts';
-import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
-import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe.ts';
+import { loadCliModel } from './model.ts';
+import type { CausalLM } from '../../src/lib/model/causal-lm.ts';
 
 /**
- * Per-position losses of `ids`. Texts longer than the model's n_positions are scored in
+ * Per-position losses of `ids`. Texts longer than the model's context (GPT-2's n_positions) are scored in
  * windows of n_positions advancing by half a window; each target is scored once, in the
  * first window where it has at least half a window of context (the usual strided perplexity).
  */
-export async function scoreIds(model: GPT2, ids: number[]): Promise<number[]> {
-  const P = model.config.n_positions;
+export async function scoreIds(model: CausalLM, ids: number[]): Promise<number[]> {
+  const P = model.dims.positions;
   const losses: number[] = [];
   const stride = Math.max(1, Math.floor(P / 2));
   for (let start = 0; ; start += stride) {
@@ -44,13 +43,10 @@ export async function run(args: string[]): Promise<void> {
   await tf.ready();
   // The CPU backend greets Node users on stderr ("install tfjs-node"); stderr is for errors here.
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  const files = await loadModelDir(dir);
-  const text = await readStdin();
-  const tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
-  const ids = tok.encode(text);
-  if (ids.length < 2) throw new Error(`the text has ${ids.length} token(s); scoring needs at least 2`);
-  const model = GPT2.fromWeights(files.config, files.weights);
+  const { model, tok } = await loadCliModel(dir);
   try {
+    const ids = tok.encode(await readStdin());
+    if (ids.length < 2) throw new Error(`the text has ${ids.length} token(s); scoring needs at least 2`);
     const losses = await scoreIds(model, ids);
     const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
     process.stdout.write(JSON.stringify({ tokens: ids.length, loss, losses }) + '\n');

@@ -1,7 +1,10 @@
-// Shared by the model tests: losses and greedy decoding straight from the GPT2 API, kept
+// Shared by the model tests: losses and greedy decoding straight from the CausalLM API, kept
 // free of the generation module so these tests check the model alone.
 import * as tf from '@tensorflow/tfjs';
-import type { GPT2 } from '../../src/lib/model/gpt2/index.ts';
+import type { CausalLM } from '../../src/lib/model/causal-lm.ts';
+
+/** A model of any family. */
+type GPT2 = CausalLM;
 
 /** Next-token losses of ids (length n -> n-1 values), one forward pass. */
 export async function lossesOf(model: GPT2, ids: number[]): Promise<number[]> {
