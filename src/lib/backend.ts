@@ -41,7 +41,7 @@ export interface SelectOptions {
   preferred?: BackendName;
   /** Where tfjs-backend-wasm's .wasm files are served (its setWasmPaths argument). */
   wasmPaths?: string | Record<string, string>;
-  /** WASM threads asked for (the page's ?threads=); default DEFAULT_WASM_THREADS, at most MAX_WASM_THREADS. */
+  /** WASM threads asked for (the page's ?threads=); default: the cores, at most MAX_WASM_THREADS. */
   threads?: number;
 }
 
@@ -49,19 +49,14 @@ export interface SelectOptions {
 export const MAX_WASM_THREADS = 8;
 
 /**
- * One thread unless asked: measured on 2 cores, the threaded build's training step was slower
- * than the single-threaded one (0.76x at distilgpt2 B4xT64, docs/benchmarks.md, "WASM threads in
- * the page"). No machine with more cores has measured it yet.
- */
-export const DEFAULT_WASM_THREADS = 1;
-
-/**
  * Threads for tfjs' WASM backend: its threaded build needs SharedArrayBuffer, which only a
- * cross-origin-isolated context has; 1 means the single-threaded build.
+ * cross-origin-isolated context has; 1 means the single-threaded build. By default the cores:
+ * on 2 cores the default run (distilgpt2 B4xT256) trained 1.76x faster on 2 threads, though a
+ * B4xT64 step was slower (0.76x: its products are too small to share), docs/benchmarks.md.
  */
-export function wasmThreads(asked: number | undefined, isolated: boolean): number {
+export function wasmThreads(asked: number | undefined, isolated: boolean, cores: number): number {
   if (!isolated) return 1;
-  const wanted = asked !== undefined && Number.isInteger(asked) && asked >= 1 ? asked : DEFAULT_WASM_THREADS;
+  const wanted = asked !== undefined && Number.isInteger(asked) && asked >= 1 ? asked : cores;
   return Math.max(1, Math.min(wanted, MAX_WASM_THREADS));
 }
 
@@ -91,7 +86,8 @@ async function register(name: BackendName, opts: SelectOptions): Promise<string 
   } else if (name === 'wasm') {
     const wasm = await importWasmBackend(); // with the matmul that keeps transposed products on XNNPACK
     if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as Parameters<typeof wasm.setWasmPaths>[0]);
-    const threads = wasmThreads(opts.threads, globalThis.crossOriginIsolated === true);
+    const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+    const threads = wasmThreads(opts.threads, globalThis.crossOriginIsolated === true, cores);
     // One thread is the single-threaded build, not the threaded one with a pool of one.
     if (threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     else wasm.setThreadsCount(threads);

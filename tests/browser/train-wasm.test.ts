@@ -21,7 +21,7 @@ describe('training on the WebAssembly fallback', () => {
       await startTraining(page, { blockSize: 16, batchSize: 2, epochs: 1, lr: 0.01, checkpointEvery: 50, seed: 7 });
       await page.waitForSelector('[data-testid=train-progress]', { timeout: 240_000 });
       const notice = await page.textContent('[data-testid=train-notice]');
-      expect(notice, rec.logs.join('\n')).toMatch(/Training runs on WebAssembly \(CPU\) on one thread, as the page was asked \(\?backend=wasm\): roughly \d+x slower/);
+      expect(notice, rec.logs.join('\n')).toMatch(/Training runs on WebAssembly \(CPU\) on \d+ threads, as the page was asked \(\?backend=wasm\): roughly \d+x slower/);
       await waitForStep(page, 12);
       await page.click('[data-testid=train-pause]');
       await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 120_000 });

@@ -6,23 +6,23 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_WASM_THREADS, MAX_WASM_THREADS, wasmThreads } from '../../src/lib/backend.ts';
+import { MAX_WASM_THREADS, wasmThreads } from '../../src/lib/backend.ts';
 import { parseThreads } from '../../src/lib/backend-names.ts';
 import { rewriteThreadedFactory, threadedFactorySource } from '../../scripts/build/tfjs-wasm-threads.ts';
 
 describe('wasmThreads', () => {
   it('is 1 when the context is not cross-origin isolated, whatever was asked', () => {
-    expect(wasmThreads(undefined, false)).toBe(1);
-    expect(wasmThreads(4, false)).toBe(1);
+    expect(wasmThreads(undefined, false, 16)).toBe(1);
+    expect(wasmThreads(4, false, 16)).toBe(1);
   });
-  it('is the single-threaded build unless asked, as measured fastest on 2 cores', () => {
-    expect(DEFAULT_WASM_THREADS).toBe(1);
-    expect(wasmThreads(undefined, true)).toBe(1);
+  it('defaults to the cores, at most 8', () => {
+    expect(wasmThreads(undefined, true, 2)).toBe(2);
+    expect(wasmThreads(undefined, true, 64)).toBe(MAX_WASM_THREADS);
   });
   it('takes what was asked within 1..8', () => {
-    expect(wasmThreads(1, true)).toBe(1);
-    expect(wasmThreads(3, true)).toBe(3);
-    expect(wasmThreads(99, true)).toBe(MAX_WASM_THREADS);
+    expect(wasmThreads(1, true, 8)).toBe(1);
+    expect(wasmThreads(3, true, 2)).toBe(3);
+    expect(wasmThreads(99, true, 2)).toBe(MAX_WASM_THREADS);
   });
 });
 
