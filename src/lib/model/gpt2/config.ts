@@ -1,6 +1,7 @@
 // GPT-2's config.json, field for field, and the check that a folder holds a GPT-2-family
 // model this code can run. Names are spelled as Hugging Face writes them so a checkpoint
 // maps one to one (see transformers' GPT2Config).
+import { boundedInt } from '../config-fields.ts';
 
 export interface GPT2Config {
   vocab_size: number; // tokens in the vocabulary: 50257 for GPT-2 (50000 merges + 256 bytes + <|endoftext|>)
@@ -49,16 +50,8 @@ export const CONFIG_LIMITS = {
 } as const;
 type Bounded = keyof typeof CONFIG_LIMITS;
 
-function positiveInt(o: Record<string, unknown>, key: Bounded, fallback?: number): number {
-  const v = o[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw new Error(`config.json: "${key}" must be a positive integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
-  }
-  if (v > CONFIG_LIMITS[key]) {
-    throw new Error(`config.json: "${key}" is ${v}; at most ${CONFIG_LIMITS[key]} is accepted (no real GPT-2-family model comes close)`);
-  }
-  return v;
-}
+const positiveInt = (o: Record<string, unknown>, key: Bounded, fallback?: number): number =>
+  boundedInt(o, key, CONFIG_LIMITS[key], fallback, ' (no real GPT-2-family model comes close)');
 
 function rate(o: Record<string, unknown>, key: string, fallback: number): number {
   const v = o[key] ?? fallback;

@@ -3,6 +3,7 @@
 // checkpoint maps one to one. What differs from GPT-2's config: RMSNorm's eps, RoPE's theta,
 // grouped-query attention (num_key_value_heads), head_dim apart from width / heads, a tied or
 // separate lm_head, and optional projection biases.
+import { boundedInt } from '../config-fields.ts';
 
 export interface LlamaConfig {
   model_type: 'llama' | 'qwen2';
@@ -48,14 +49,8 @@ export const LLAMA_CONFIG_LIMITS = {
 } as const;
 type Bounded = keyof typeof LLAMA_CONFIG_LIMITS;
 
-function positiveInt(o: Record<string, unknown>, key: Bounded, fallback?: number): number {
-  const v = o[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw new Error(`config.json: "${key}" must be a positive integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
-  }
-  if (v > LLAMA_CONFIG_LIMITS[key]) throw new Error(`config.json: "${key}" is ${v}; at most ${LLAMA_CONFIG_LIMITS[key]} is accepted`);
-  return v;
-}
+const positiveInt = (o: Record<string, unknown>, key: Bounded, fallback?: number): number =>
+  boundedInt(o, key, LLAMA_CONFIG_LIMITS[key], fallback);
 
 function positive(o: Record<string, unknown>, key: string, fallback: number): number {
   const v = o[key] ?? fallback;
