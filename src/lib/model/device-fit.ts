@@ -2,14 +2,13 @@
 // opened (tfjs asks for the adapter's own maxStorageBufferBindingSize and maxBufferSize, the
 // limits gpu-info.ts shows the person), and the check load.ts runs on config.json before any
 // weight is downloaded.
-import * as tf from '@tensorflow/tfjs';
 import type { GPT2Config } from './gpt2/config.ts';
+import { webgpuDevice } from '../webgpu/device.ts';
 import { deviceFit, estimateMemory, type DeviceLimits } from './memory-estimate.ts';
 
 /** The active WebGPU device's limits; null on every other backend. */
 export function activeDeviceLimits(): DeviceLimits | null {
-  if (tf.getBackend() !== 'webgpu') return null;
-  const device = (tf.backend() as unknown as { device?: { limits: Partial<Record<keyof DeviceLimits, number>> } }).device;
+  const device = webgpuDevice();
   if (!device) return null;
   return {
     maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize ?? null,
