@@ -30,7 +30,7 @@ function checkJsonSize(name: string, bytes: number): void {
   if (isBoundedJson(name) && bytes > MAX_JSON_BYTES) throw new Error(`${name} is over ${MAX_JSON_BYTES / 2 ** 20} MB`);
 }
 
-/** config.json's text -> its JSON, with a one-line error. */
+/** A model folder's JSON file (config.json, the shard index, vocab.json) -> its JSON, with a one-line error. */
 export function parseJsonFile(name: string, text: string): unknown {
   try {
     return JSON.parse(text);

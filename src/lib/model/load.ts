@@ -4,6 +4,7 @@
 import { parseConfig, type GPT2Config } from './gpt2/config.ts';
 import { normalizeWeights } from './gpt2/params.ts';
 import { decodeTensor, readSafetensorsHeader, type TensorData } from './safetensors.ts';
+import { parseJsonFile } from './hf-folder.ts';
 
 export interface ModelFiles {
   config: GPT2Config;
@@ -32,13 +33,7 @@ export function modelFilesFromBytes(
   parts: { configJson: string; safetensors: ArrayBuffer | Uint8Array; vocabJson: string; mergesTxt: string },
   checkConfig?: ConfigCheck,
 ): ModelFiles {
-  let json: unknown;
-  try {
-    json = JSON.parse(parts.configJson);
-  } catch (e) {
-    throw new Error(`config.json is not valid JSON (${(e as Error).message})`);
-  }
-  const config = parseConfig(json);
+  const config = parseConfig(parseJsonFile('config.json', parts.configJson));
   checkConfig?.(config);
   const bytes = parts.safetensors instanceof Uint8Array ? parts.safetensors : new Uint8Array(parts.safetensors);
   const header = readSafetensorsHeader(bytes, { file: 'model.safetensors' });
@@ -56,12 +51,7 @@ export function modelFilesFromBytes(
  * allowed (GPT-2 checkpoints pad the vocabulary); generation never samples the ids without a token.
  */
 function checkVocab(vocabJson: string, config: GPT2Config): void {
-  let vocab: unknown;
-  try {
-    vocab = JSON.parse(vocabJson);
-  } catch (e) {
-    throw new Error(`vocab.json is not valid JSON (${(e as Error).message})`);
-  }
+  const vocab = parseJsonFile('vocab.json', vocabJson);
   const entries = vocab && typeof vocab === 'object' && !Array.isArray(vocab) ? Object.entries(vocab) : [];
   if (entries.length === 0) throw new Error('vocab.json: expected an object mapping tokens to ids');
   if (entries.length > config.vocab_size) {
