@@ -78,7 +78,7 @@ async function webgpuMissing(): Promise<string | null> {
   return report.ok ? null : report.message.replace(/\.$/, '');
 }
 
-async function register(name: BackendName, opts: SelectOptions): Promise<string | null> {
+async function register(name: BackendName, opts: SelectOptions, threads: number): Promise<string | null> {
   if (name === 'webgpu') {
     const missing = await webgpuMissing();
     if (missing) return missing;
@@ -86,12 +86,9 @@ async function register(name: BackendName, opts: SelectOptions): Promise<string 
   } else if (name === 'wasm') {
     const wasm = await importWasmBackend(); // with the matmul that keeps transposed products on XNNPACK
     if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as Parameters<typeof wasm.setWasmPaths>[0]);
-    const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-    const threads = wasmThreads(opts.threads, globalThis.crossOriginIsolated === true, cores);
     // One thread is the single-threaded build, not the threaded one with a pool of one.
     if (threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     else wasm.setThreadsCount(threads);
-    wasmThreadsAsked = threads;
   } else if (name === 'webgl' && typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') {
     return 'WebGL needs a canvas, which this context lacks';
   }
@@ -103,18 +100,20 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
   const skipped: BackendChoice['skipped'] = [];
   const order = opts.order ?? BACKEND_ORDER;
   const preferred = opts.preferred;
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  const threads = wasmThreads(opts.threads, globalThis.crossOriginIsolated === true, cores);
   for (const name of preferred ? [preferred, ...order.filter((n) => n !== preferred)] : order) {
-    let reason = await register(name, opts).catch((e: Error) => `${LABEL[name]} failed to load (${e.message})`);
+    let reason = await register(name, opts, threads).catch((e: Error) => `${LABEL[name]} failed to load (${e.message})`);
     if (!reason) {
       const start = () => tf.setBackend(name).catch(() => false);
-      const ok = name === 'wasm' ? await withLogicalCores(2 * wasmThreadsAsked, start) : await start();
+      const ok = name === 'wasm' ? await withLogicalCores(2 * threads, start) : await start();
       if (ok) {
         await tf.ready();
-        const threads = name === 'wasm' ? await wasmThreadsInUse() : null;
+        const running = name === 'wasm' ? await wasmThreadsInUse() : null; // what XNNPACK started, not what was asked
         const notice = name === preferred && name !== 'webgpu'
-          ? `Training runs on ${LABEL[name]}${threadsPhrase(threads)}, as the page was asked (?backend=${name}): roughly ${SLOWDOWN[name]}x slower than on WebGPU.`
-          : backendNotice(name, skipped, threads);
-        return { name, threads, slowdown: SLOWDOWN[name], notice, skipped };
+          ? `Training runs on ${LABEL[name]}${threadsPhrase(running)}, as the page was asked (?backend=${name}): roughly ${SLOWDOWN[name]}x slower than on WebGPU.`
+          : backendNotice(name, skipped, running);
+        return { name, threads: running, slowdown: SLOWDOWN[name], notice, skipped };
       }
       reason = `${LABEL[name]} failed to initialise`;
     }
@@ -122,8 +121,6 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendCh
   }
   throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => s.reason).join('; ')}`);
 }
-
-let wasmThreadsAsked = 1;
 
 /**
  * Runs `start` while navigator.hardwareConcurrency reads `cores`. tfjs' wasm module caps its
