@@ -4,7 +4,7 @@
 // path for the rest of the session: slower, still right.
 
 /** Our kernels, one name per module of src/lib/webgpu. */
-export const KERNEL_NAMES = ['layernorm', 'gelu_new', 'embedding', 'dropout', 'cross_entropy', 'adamw'] as const;
+export const KERNEL_NAMES = ['layernorm', 'gelu_new', 'embedding', 'dropout', 'cross_entropy', 'adamw', 'rmsnorm', 'rope', 'swiglu'] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
 
 export interface KernelState {

@@ -12,6 +12,9 @@ import { gpuChunkedLookup } from './embedding.ts';
 import { gpuDropout } from './dropout.ts';
 import { webgpuLoss } from './loss.ts';
 import { GROUPS, webgpuAdamW } from './adamw.ts';
+import { gpuRmsNorm } from './rmsnorm.ts';
+import { gpuRope } from './rope.ts';
+import { gpuSiluMul } from './swiglu.ts';
 
 export interface SelfCheck {
   name: KernelName;
@@ -203,6 +206,53 @@ async function adamw(): Promise<string | null> {
   );
 }
 
+async function rmsnorm(): Promise<string | null> {
+  const eps = 1e-6;
+  return compare(
+    tf.tidy((): Pairs => {
+      // 200 columns: each of the 128 lanes of a row's workgroup loops once or twice.
+      const [x, g, w] = [det([3, 200], 16, 2), det([200], 17, 0.2, 1), det([3, 200], 18)];
+      const kernel = (x: tf.Tensor, g: tf.Tensor) => ran(gpuRmsNorm(x as tf.Tensor2D, g as tf.Tensor1D, eps), 'rmsnorm');
+      const twin = (x: tf.Tensor, g: tf.Tensor) => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), g);
+      const grads = (f: typeof twin) => tf.grads((x: tf.Tensor, g: tf.Tensor) => tf.sum(tf.mul(f(x, g), w)))([x, g]);
+      const [k, t] = [grads(kernel), grads(twin)];
+      return { forward: [kernel(x, g), twin(x, g)], 'd/dx': [k[0], t[0]], 'd/dg': [k[1], t[1]] };
+    }),
+  );
+}
+
+async function rope(): Promise<string | null> {
+  const [B, n, T, hd] = [2, 3, 5, 6]; // half a head of 3: odd
+  return compare(
+    tf.tidy((): Pairs => {
+      // Tables of any values: the kernel must not lean on cos and sin repeating across the halves.
+      const [x, cos, sin, w] = [det([B, n, T, hd], 19), det([T, hd], 20), det([T, hd], 21), det([B, n, T, hd], 22)];
+      const kernel = (x: tf.Tensor) => ran(gpuRope(x as tf.Tensor4D, cos as tf.Tensor2D, sin as tf.Tensor2D), 'rope');
+      const twin = (x: tf.Tensor) => {
+        const [x1, x2] = tf.split(x, 2, 3);
+        return tf.add(tf.mul(x, cos), tf.mul(tf.concat([tf.neg(x2), x1], 3), sin));
+      };
+      const grad = (f: typeof twin) => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(f(x), w)))(x);
+      return { forward: [kernel(x), twin(x)], backward: [grad(kernel), grad(twin)] };
+    }),
+  );
+}
+
+async function swiglu(): Promise<string | null> {
+  const edges = [-90, -30, -5, -1, 0, 1, 5, 30, 90]; // exp(-gate) overflows at the far left
+  return compare(
+    tf.tidy((): Pairs => {
+      const gate = tf.concat([tf.tensor1d(edges), det([55], 23, 6)]).reshape([8, 8]);
+      const [up, w] = [det([8, 8], 24, 2), det([8, 8], 25)];
+      const kernel = (g: tf.Tensor, u: tf.Tensor) => ran(gpuSiluMul(g, u), 'swiglu');
+      const twin = (g: tf.Tensor, u: tf.Tensor) => tf.mul(tf.mul(g, tf.sigmoid(g)), u);
+      const grads = (f: typeof twin) => tf.grads((g: tf.Tensor, u: tf.Tensor) => tf.sum(tf.mul(f(g, u), w)))([gate, up]);
+      const [k, t] = [grads(kernel), grads(twin)];
+      return { forward: [kernel(gate, up), twin(gate, up)], 'd/dgate': [k[0], t[0]], 'd/dup': [k[1], t[1]] };
+    }),
+  );
+}
+
 export const SELF_CHECKS: SelfCheck[] = [
   { name: 'layernorm', check: layernorm },
   { name: 'gelu_new', check: geluNew },
@@ -210,4 +260,7 @@ export const SELF_CHECKS: SelfCheck[] = [
   { name: 'dropout', check: dropout },
   { name: 'cross_entropy', check: crossEntropy },
   { name: 'adamw', check: adamw },
+  { name: 'rmsnorm', check: rmsnorm },
+  { name: 'rope', check: rope },
+  { name: 'swiglu', check: swiglu },
 ];

@@ -5,6 +5,9 @@
 // grouped-query attention (kv heads repeated before the shared `attend`), a SwiGLU MLP, and a
 // tied or separate head. The residual block and attention proper are shared (attention.ts).
 import * as tf from '@tensorflow/tfjs';
+import { gpuRmsNorm } from '../../webgpu/rmsnorm.ts';
+import { gpuRope } from '../../webgpu/rope.ts';
+import { gpuSiluMul } from '../../webgpu/swiglu.ts';
 import type { Dropout, KVAppend, PieceParams, Span, Weights } from '../family.ts';
 import { attend, residualBlock } from '../attention.ts';
 import { embeddingLookup } from '../embedding.ts';
@@ -30,9 +33,9 @@ export function embed(_c: LlamaConfig, w: Weights, ids: tf.Tensor1D): tf.Tensor2
   return embeddingLookup(w.rows('embed_tokens.weight'), ids);
 }
 
-/** LlamaRMSNorm: x / sqrt(mean(x^2) + eps) * g over the last axis, no mean subtracted, no bias. x [N, C]. */
+/** LlamaRMSNorm: x / sqrt(mean(x^2) + eps) * g over the last axis, no mean subtracted, no bias. x [N, C]. One dispatch on WebGPU. */
 export function rmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps: number): tf.Tensor2D {
-  return tf.tidy(() => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), g) as tf.Tensor2D);
+  return gpuRmsNorm(x, g, eps) ?? tf.tidy(() => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), g) as tf.Tensor2D);
 }
 
 /** nn.Linear: x [N, in] @ w[out, in]^T (+ b) -> [N, out]. */
@@ -64,6 +67,8 @@ export function ropeTables(hd: number, theta: number, past: number, T: number): 
 
 /** apply_rotary_pos_emb on x [B, n, T, hd]: x cos + rotate_half(x) sin, rotate_half(x) = cat(-x2, x1). */
 function rotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  const fused = gpuRope(x, cos, sin); // one dispatch on WebGPU
+  if (fused) return fused;
   const [B, n, T, hd] = x.shape;
   const x1 = tf.slice(x, [0, 0, 0, 0], [B, n, T, hd / 2]);
   const x2 = tf.slice(x, [0, 0, 0, hd / 2], [B, n, T, hd / 2]);
@@ -106,7 +111,8 @@ function mlp(c: LlamaConfig, x: tf.Tensor2D, w: Weights, h: string): tf.Tensor2D
   return tf.tidy(() => {
     const gate = linearT(x, w, h + 'mlp.gate_proj', c.mlp_bias); // [N, F]
     const up = linearT(x, w, h + 'mlp.up_proj', c.mlp_bias); // [N, F]
-    return linearT(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as tf.Tensor2D, w, h + 'mlp.down_proj', c.mlp_bias);
+    const act = gpuSiluMul(gate, up) ?? (tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as tf.Tensor2D);
+    return linearT(act, w, h + 'mlp.down_proj', c.mlp_bias);
   });
 }
 
