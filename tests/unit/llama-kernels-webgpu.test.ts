@@ -1,14 +1,17 @@
 // Llama's WebGPU kernels (src/lib/webgpu/rmsnorm.ts, rope.ts, swiglu.ts) against their tfjs-ops
 // twins on the cpu backend, value and every gradient, on odd shapes: rows narrower and wider
 // than a workgroup and not a multiple of 4, one position (T = 1), the smallest head (hd = 2),
-// and gates where exp(-gate) overflows.
-import { describe, expect, it } from 'vitest';
+// and gates where exp(-gate) overflows. And the start-up self-check catches each of them wrong.
+import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
 import { rmsNorm, ropeTables } from '../../src/lib/model/llama/forward.ts';
 import { gpuRmsNorm } from '../../src/lib/webgpu/rmsnorm.ts';
 import { gpuRope } from '../../src/lib/webgpu/rope.ts';
 import { gpuSiluMul } from '../../src/lib/webgpu/swiglu.ts';
+import { elementwise, runProgram } from '../../src/lib/webgpu/programs.ts';
+import { kernelEnabled, type KernelName } from '../../src/lib/webgpu/registry.ts';
+import { runKernelSelfCheck } from '../../src/lib/webgpu/self-check.ts';
 
 const available = await setupNodeWebGPU();
 
@@ -65,13 +68,35 @@ async function expectTwins(kernel: (...xs: tf.Tensor[]) => tf.Tensor | null, twi
   want.forEach((w, i) => expectClose(got[i], w, `${label} ${i === 0 ? 'value' : `d/dinput${i - 1}`}`));
 }
 
+/** A kernel that compiles and runs but returns its first input: a wrong result. */
+const firstInput: tf.KernelFunc = ({ inputs, backend }) => {
+  const x = Object.values(inputs)[0] as tf.TensorInfo;
+  return runProgram(backend, { key: 'test_first_input', inputs: { X: x }, shape: x.shape, code: elementwise('setOutputAtIndex(index, X[index]);') });
+};
+
+/** Replaces our kernel `name` on the WebGPU backend; returns how to put it back. */
+function replaceKernel(name: string, kernelFunc: tf.KernelFunc): () => void {
+  const original = tf.getKernel(name, 'webgpu')!;
+  tf.unregisterKernel(name, 'webgpu');
+  tf.registerKernel({ kernelName: name, backendName: 'webgpu', kernelFunc });
+  return () => {
+    tf.unregisterKernel(name, 'webgpu');
+    tf.registerKernel(original);
+  };
+}
+
 const EPS = 1e-6;
+const OURS: KernelName[] = ['rmsnorm', 'rope', 'swiglu'];
 const ropeTwin = (cos: tf.Tensor, sin: tf.Tensor) => (x: tf.Tensor) => {
   const [x1, x2] = tf.split(x, 2, 3);
   return tf.add(tf.mul(x, cos), tf.mul(tf.concat([tf.neg(x2), x1], 3), sin));
 };
 
 describe.skipIf(!available)('Llama kernels on WebGPU vs their tfjs-ops twins', () => {
+  afterAll(async () => {
+    await tf.setBackend('webgpu');
+    await runKernelSelfCheck(); // every kernel enabled again
+  });
   it('RMSNorm: value, d/dx and d/dg (llama/forward.ts rmsNorm on both backends)', async () => {
     for (const [N, C] of [[1, 3], [3, 13], [1, 7], [2, 200], [4, 131]]) {
       const x = values(N * C, N + C, 3);
@@ -139,5 +164,26 @@ describe.skipIf(!available)('Llama kernels on WebGPU vs their tfjs-ops twins', (
     const [a, b, c] = [tf.ones([2, 5]), tf.ones([5]), tf.ones([1, 1, 1, 2])];
     expect([gpuRmsNorm(a as tf.Tensor2D, b as tf.Tensor1D, EPS), gpuRope(c as tf.Tensor4D, a as tf.Tensor2D, a as tf.Tensor2D), gpuSiluMul(a, a)]).toEqual([null, null, null]);
     tf.dispose([a, b, c]);
+  });
+
+  it('the self-check passes them, and disables each one whose forward or backward is wrong', async () => {
+    await tf.setBackend('webgpu');
+    const sound = await runKernelSelfCheck(); // also registers the kernels, so they can be replaced
+    const reasons = (r: typeof sound) => OURS.map((n) => r.results.find((x) => x.name === n)!.reason);
+    expect(reasons(sound)).toEqual([null, null, null]);
+    for (const [kernels, want] of [
+      [['TweetforgeRMSNorm', 'TweetforgeRope', 'TweetforgeSiluMul'], [/^forward differs/, /^forward differs/, /^forward differs/]],
+      [['TweetforgeRMSNormGrad', 'TweetforgeRopeGrad', 'TweetforgeSiluMulGradUp'], [/^d\/dx differs/, /^backward differs/, /^d\/dup differs/]],
+      [['TweetforgeRMSNormXhat', 'TweetforgeSiluMulGradGate'], [/^d\/dg differs/, null, /^d\/dgate differs/]],
+    ] as [string[], (RegExp | null)[]][]) {
+      const restores = kernels.map((k) => replaceKernel(k, firstInput));
+      try {
+        const got = reasons(await runKernelSelfCheck());
+        want.forEach((w, i) => (w ? expect(got[i]).toMatch(w) : expect(got[i]).toBeNull()));
+        expect(OURS.map(kernelEnabled)).toEqual(want.map((w) => w === null));
+      } finally {
+        restores.forEach((r) => r());
+      }
+    }
   });
 });

@@ -2,9 +2,10 @@
 // tests/helpers/node-webgpu.ts), kept tiny because SwiftShader is slow: one text per fixture
 // and a short KV-cached greedy continuation (tests/golden/llama-tiny.json), then one batch's
 // loss and gradients through the trainer with recomputation, and three AdamW steps
-// (tests/golden/train-llama-tiny.json).
-// RMSNorm, RoPE and SiLU·up run as tfjs ops here: there are no WebGPU kernels of our own for them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// (tests/golden/train-llama-tiny.json). RMSNorm, RoPE and SiLU·up run as our WebGPU kernels
+// (src/lib/webgpu/rmsnorm.ts, rope.ts, swiglu.ts), forward and backward: each test checks that
+// they ran, and one training step's gradients are held to the tfjs-ops path on the same backend.
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import golden from '../golden/llama-tiny.json';
@@ -19,9 +20,56 @@ import { tinyLlamaDir } from '../../scripts/fixtures/tiny-llama.ts';
 import { greedyIds, lossesOf } from '../helpers/model-helpers.ts';
 import { syntheticTokens } from '../helpers/synthetic.ts';
 import { SYNTHETIC_LLAMAS, syntheticLlamaWeights } from '../helpers/synthetic-llama.ts';
+import { disableKernel, enableAllKernels } from '../../src/lib/webgpu/registry.ts';
 
 const available = await setupNodeWebGPU();
 const trainGolden = JSON.parse(fs.readFileSync('tests/golden/train-llama-tiny.json', 'utf8'));
+
+// tfjs kernel names of ours for Llama's pieces, forward and backward.
+const FORWARD_KERNELS = ['TweetforgeRMSNorm', 'TweetforgeRope', 'TweetforgeSiluMul'];
+const BACKWARD_KERNELS = ['TweetforgeRMSNormGrad', 'TweetforgeRMSNormXhat', 'TweetforgeRopeGrad', 'TweetforgeSiluMulGradGate', 'TweetforgeSiluMulGradUp'];
+
+/** `f`'s result and the names of the kernels of ours (Tweetforge*) it ran. */
+async function withKernelNames<T>(f: () => Promise<T>): Promise<[T, Set<string>]> {
+  const runKernel = vi.spyOn(tf.engine(), 'runKernel');
+  try {
+    const out = await f();
+    return [out, new Set(runKernel.mock.calls.map(([name]) => name).filter((name) => name.startsWith('Tweetforge')))];
+  } finally {
+    runKernel.mockRestore();
+  }
+}
+
+/** One batch of the qwen2 training golden through the trainer: its loss and every logical parameter's gradient. */
+async function qwen2Gradients(models: CausalLM[]): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
+  const g = trainGolden.models.qwen2;
+  const family = FAMILIES.qwen2;
+  const model = CausalLM.fromWeights(family, family.parseConfig(g.config), syntheticLlamaWeights(SYNTHETIC_LLAMAS.qwen2, g.weight_seed), { maxBufferBytes: 2048 });
+  models.push(model);
+  const B: number = trainGolden.batch, T: number = trainGolden.block;
+  const opt = new AdamW(trainableParams(model));
+  const rows = syntheticTokens(B * (T + 1), g.config.vocab_size, g.grad.batch_seed);
+  const { loss, grads } = lossAndGrads(model, opt, rows, { batchSize: B, blockSize: T, training: false, recompute: true });
+  const out = new Map<string, Float32Array>();
+  for (const p of model.parameters) {
+    const parts = await Promise.all(p.slices.map(async (v) => (await grads.get(v.name)!.data()) as Float32Array));
+    out.set(p.name, Float32Array.from(parts.flatMap((d) => Array.from(d))));
+  }
+  const value = (await loss.data())[0];
+  tf.dispose([loss, ...grads.values()]);
+  opt.dispose();
+  return { loss: value, grads: out };
+}
+
+/** ||got - want|| / ||want||. */
+function relErr(got: Float32Array, want: Float32Array): number {
+  let d = 0, n = 0;
+  for (let i = 0; i < want.length; i++) {
+    d += (got[i] - want[i]) ** 2;
+    n += want[i] ** 2;
+  }
+  return Math.sqrt(d / n);
+}
 
 describe.skipIf(!available)('tiny Llama / Qwen2 vs PyTorch on the WebGPU backend', () => {
   const models: CausalLM[] = [];
@@ -30,6 +78,7 @@ describe.skipIf(!available)('tiny Llama / Qwen2 vs PyTorch on the WebGPU backend
     await tf.ready();
   });
   afterAll(() => models.forEach((m) => m.dispose()));
+  afterEach(enableAllKernels);
 
   for (const name of ['tiny-qwen2', 'tiny-llama'] as const) {
     const g = golden.models[name];
@@ -39,38 +88,32 @@ describe.skipIf(!available)('tiny Llama / Qwen2 vs PyTorch on the WebGPU backend
       models.push(model);
       expect(tf.getBackend()).toBe('webgpu');
       const t = g.texts[0];
-      const losses = await lossesOf(model, t.ids);
+      const [losses, ran] = await withKernelNames(() => lossesOf(model, t.ids));
       expect(Math.max(...losses.map((l, i) => Math.abs(l - t.losses[i])))).toBeLessThan(1e-4);
+      expect(FORWARD_KERNELS.filter((k) => !ran.has(k))).toEqual([]);
       const x = g.greedy[0];
       expect(await greedyIds(model, x.ids, 8, true)).toEqual(x.new_ids.slice(0, 8));
     });
   }
 
-  it('qwen2: one batch\'s loss and every gradient through the trainer, recomputing blocks (rel err < 1e-3)', async () => {
+  it('qwen2: one batch\'s loss and every gradient through the trainer, recomputing blocks (rel err < 1e-3), with our kernels forward and backward', async () => {
     const g = trainGolden.models.qwen2;
-    const family = FAMILIES.qwen2;
-    const config = family.parseConfig(g.config);
-    const model = CausalLM.fromWeights(family, config, syntheticLlamaWeights(SYNTHETIC_LLAMAS.qwen2, g.weight_seed), { maxBufferBytes: 2048 });
-    models.push(model);
-    const B: number = trainGolden.batch, T: number = trainGolden.block;
-    const opt = new AdamW(trainableParams(model));
-    const rows = syntheticTokens(B * (T + 1), g.config.vocab_size, g.grad.batch_seed);
-    const { loss, grads } = lossAndGrads(model, opt, rows, { batchSize: B, blockSize: T, training: false, recompute: true });
-    expect(Math.abs((await loss.data())[0] - g.grad.loss)).toBeLessThan(1e-4 * g.grad.loss);
-    for (const p of model.parameters) {
-      const parts = await Promise.all(p.slices.map(async (v) => (await grads.get(v.name)!.data()) as Float32Array));
-      const got = Float32Array.from(parts.flatMap((d) => Array.from(d)));
-      const buf = Buffer.from(g.grad.grads['model.' + p.name].data, 'base64');
-      const want = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-      let d = 0, n = 0;
-      for (let i = 0; i < want.length; i++) {
-        d += (got[i] - want[i]) ** 2;
-        n += want[i] ** 2;
-      }
-      expect(Math.sqrt(d / n), p.name).toBeLessThan(1e-3);
+    const [{ loss, grads }, ran] = await withKernelNames(() => qwen2Gradients(models));
+    expect([...FORWARD_KERNELS, ...BACKWARD_KERNELS].filter((k) => !ran.has(k))).toEqual([]);
+    expect(Math.abs(loss - g.grad.loss)).toBeLessThan(1e-4 * g.grad.loss);
+    for (const [name, got] of grads) {
+      const buf = Buffer.from(g.grad.grads['model.' + name].data, 'base64');
+      expect(relErr(got, new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength))), name).toBeLessThan(1e-3);
     }
-    tf.dispose([loss, ...grads.values()]);
-    opt.dispose();
+  });
+
+  it('qwen2: the kernels\' loss and gradients equal the tfjs-ops path\'s on WebGPU (rel err < 1e-5)', async () => {
+    const fused = await qwen2Gradients(models);
+    for (const name of ['rmsnorm', 'rope', 'swiglu'] as const) disableKernel(name, 'off for this test');
+    const [ops, ran] = await withKernelNames(() => qwen2Gradients(models));
+    expect([...FORWARD_KERNELS, ...BACKWARD_KERNELS].filter((k) => ran.has(k))).toEqual([]);
+    expect(Math.abs(fused.loss - ops.loss)).toBeLessThan(1e-5 * ops.loss);
+    for (const [name, want] of ops.grads) expect(relErr(fused.grads.get(name)!, want), name).toBeLessThan(1e-5);
   });
 
   it('llama (untied, head_dim 8 != 12 / 2): weights after three clipped AdamW steps (< 1e-4)', async () => {
