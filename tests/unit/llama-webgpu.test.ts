@@ -27,7 +27,7 @@ const trainGolden = JSON.parse(fs.readFileSync('tests/golden/train-llama-tiny.js
 
 // tfjs kernel names of ours for Llama's pieces, forward and backward.
 const FORWARD_KERNELS = ['TweetforgeRMSNorm', 'TweetforgeRope', 'TweetforgeSiluMul'];
-const BACKWARD_KERNELS = ['TweetforgeRMSNormGrad', 'TweetforgeRMSNormXhat', 'TweetforgeRopeGrad', 'TweetforgeSiluMulGradGate', 'TweetforgeSiluMulGradUp'];
+const BACKWARD_KERNELS = ['TweetforgeRMSNormGrad', 'TweetforgeRMSNormRstd', 'TweetforgeRMSNormGradG', 'TweetforgeRopeGrad', 'TweetforgeSiluMulGradGate', 'TweetforgeSiluMulGradUp'];
 
 /** `f`'s result and the names of the kernels of ours (Tweetforge*) it ran. */
 async function withKernelNames<T>(f: () => Promise<T>): Promise<[T, Set<string>]> {
