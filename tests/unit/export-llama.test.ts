@@ -194,6 +194,14 @@ describe('exportBundle (Llama / Qwen2)', () => {
     expect(strFromU8(cases[1].zip['README.md'])).toContain('a browser fine-tuned a Llama model');
   });
 
+  it('refuses, in one line, a model whose tokenizer.json is not loaded (before reading the weights back)', async () => {
+    const { model, folder } = cases[0];
+    await expect(exportBundle(model, {}, card)).rejects.toThrow(/^export: the model's tokenizer.json is not loaded/);
+    const { 'tokenizer_config.json': _, ...noConfig } = folder.tokenizerFiles; // optional, as for the loader
+    const zip = unzipSync(await exportBundle(model, noConfig, card));
+    expect(Object.keys(zip)).not.toContain('tokenizer_config.json');
+  });
+
   it('loads back into a model with exactly the same logits', () => {
     for (const c of cases) {
       const back = folderFromBytes(new Map(Object.entries(c.zip)));
