@@ -61,6 +61,7 @@ describe('the model card of a hostile archive', () => {
 
   it('writes the display name, username and picked file name as literal text on their own lines', () => {
     const card = modelCard(info(NAME, USER, BASE));
+    expect(card).toContain('\nlanguage: "en"\n');
     const reference = modelCard(info('QQNAMEQQ', 'QQUSERQQ', baseModelId('files:QQFILEQQ')));
     expectInert(card, reference, { QQNAMEQQ: NAME_SEEN, QQUSERQQ: USER_SEEN, QQFILEQQ: BASE_SEEN.slice(29, -1) });
     expect(card).not.toMatch(/\p{Cs}|[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202e\ufffe\uffff]/u);
