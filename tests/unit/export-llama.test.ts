@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { strFromU8, unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CausalLM, type WeightTensor } from '../../src/lib/model/causal-lm.ts';
-import { exportBundle } from '../../src/lib/model/export.ts';
+import { bundleOf, exportBundle } from '../../src/lib/model/export.ts';
 import { familyOf } from '../../src/lib/model/families.ts';
 import { folderFromBytes, type FolderModel } from '../../src/lib/model/hf-folder.ts';
 import { paramTable } from '../../src/lib/model/llama/index.ts';
@@ -200,6 +200,12 @@ describe('exportBundle (Llama / Qwen2)', () => {
     const { 'tokenizer_config.json': _, ...noConfig } = folder.tokenizerFiles; // optional, as for the loader
     const zip = unzipSync(await exportBundle(model, noConfig, card));
     expect(Object.keys(zip)).not.toContain('tokenizer_config.json');
+  });
+
+  it("is the same folder from the loaded weights alone (bundleOf, no model on the device)", () => {
+    const c = cases[0];
+    const zip = unzipSync(bundleOf({ family: c.folder.family, config: c.folder.config, weights: c.folder.weights, tokenizerFiles: c.folder.tokenizerFiles, card }));
+    for (const f of Object.keys(c.zip)) expect(Buffer.from(zip[f]).equals(Buffer.from(c.zip[f])), f).toBe(true);
   });
 
   it('loads back into a model with exactly the same logits', () => {

@@ -3,14 +3,15 @@
 // Hugging Face model folder (config, generation config, tokenizer files, model card, weights),
 // for every family.
 //
-// save_pretrained's file, as checked against transformers 4.4x output:
-// - GPT2LMHeadModel: names carry the `transformer.` prefix (the GPT2Model inside);
-//   lm_head.weight is tied to transformer.wte.weight and is not written (it is in
-//   _tied_weights_keys; the loader re-ties it); attn.bias / attn.masked_bias are
-//   non-persistent buffers and are not written.
-// - LlamaForCausalLM / Qwen2ForCausalLM: names carry the `model.` prefix (the LlamaModel /
-//   Qwen2Model inside); lm_head.weight is written only when the head is untied (tied, it is in
-//   _tied_weights_keys as for GPT-2); the rotary inv_freq is a non-persistent buffer.
+// save_pretrained's file:
+// - GPT2LMHeadModel (checked against transformers 4.4x output): names carry the `transformer.`
+//   prefix (the GPT2Model inside); lm_head.weight is tied to transformer.wte.weight and is not
+//   written (it is in _tied_weights_keys; the loader re-ties it); attn.bias / attn.masked_bias
+//   are non-persistent buffers and are not written.
+// - LlamaForCausalLM / Qwen2ForCausalLM (from modeling_llama.py / modeling_qwen2.py): names
+//   carry the `model.` prefix (the LlamaModel / Qwen2Model inside); lm_head.weight is written
+//   only when the head is untied (tied, it is in _tied_weights_keys as for GPT-2); the rotary
+//   inv_freq is registered with persistent=False and is not written.
 // - header `__metadata__` is {"format": "pt"}; tensors sorted by name (safetensors' Rust
 //   serializer sorts by dtype, then name; all ours are F32).
 // The tensor names and order are the family's (its toHF); the other files, export-files.ts'.
