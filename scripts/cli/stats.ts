@@ -1,5 +1,6 @@
 // `npm run -s cli -- stats [--rule huggingtweets|multilingual] [--no-replies] [--max-member-bytes N] [--budget-bytes N] ARCHIVE...`
-// -> JSON {"rule", "excludeReplies", "users": [{username, displayName, downloaded, retweets, short, kept, replies}]}
+// -> JSON {"rule", "excludeReplies", "users": [{username, displayName, downloaded, retweets, short, kept, replies}],
+//    "languages": {code: kept tweets}} (the kept tweets' languages, as the model card counts them: dataset/languages.ts)
 // Archives are read as Blobs (fs.openAsBlob): zip.js slices them, nothing is read whole.
 // All of them share one inflate budget, as the page's archives do (src/lib/archive/budget.ts);
 // what was skipped (unsafe member names) goes to stderr as `warning:` lines.
@@ -9,6 +10,7 @@ import { InflateBudget } from '../../src/lib/archive/budget.ts';
 import { readArchive } from '../../src/lib/archive/read-archive.ts';
 import { buildDataset } from '../../src/lib/dataset/table.ts';
 import { DEFAULT_RULE, RULES, type Rule } from '../../src/lib/dataset/types.ts';
+import { keptLanguages } from '../../src/lib/dataset/languages.ts';
 import { parseArgs } from './args.ts';
 
 export async function run(args: string[]): Promise<void> {
@@ -41,5 +43,6 @@ export async function run(args: string[]): Promise<void> {
     contents.push(content);
   }
   const dataset = buildDataset(contents, rule, { excludeReplies: p.flags.has('no-replies') });
-  process.stdout.write(`${JSON.stringify({ rule: dataset.rule, excludeReplies: dataset.excludeReplies, users: dataset.users }, null, 2)}\n`);
+  const languages = keptLanguages(dataset.tweets);
+  process.stdout.write(`${JSON.stringify({ rule: dataset.rule, excludeReplies: dataset.excludeReplies, users: dataset.users, languages }, null, 2)}\n`);
 }

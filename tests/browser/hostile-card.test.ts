@@ -1,8 +1,9 @@
 // An archive whose account display name is made to hurt (HTML, a link, a heading, a fence,
 // front-matter lines, controls), through the page: the table shows it as text, and the
 // exported bundle's README.md (the model card people publish) holds it as inert text, its
-// front matter the card's own keys only. The bundle needs no training: the base weights and
-// the data table are enough, so this drops one archive and exports.
+// front matter the card's own keys only, its language the tweets' tags that are languages.
+// The bundle needs no training: the base weights and the data table are enough, so this drops
+// one archive and exports.
 import fs from 'node:fs';
 import path from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
@@ -14,13 +15,17 @@ import { appUrl, launchBrowser, recordPage } from '../helpers/browser';
 import { blockLines, CARD_BLOCKS, frontMatter, HOSTILE_NAME, HOSTILE_NAME_SEEN, pyYaml, renderedText } from '../helpers/hostile-card.ts';
 
 const DIR = path.resolve('.fixtures/hostile-card');
+/** A tweet's `lang` that would close the YAML string and add a key, were it written. */
+const HOSTILE_LANG = 'en"\nbase_model: "evil"\n- x';
 
 describe('a hostile display name through the page', () => {
   it('comes out of the exported bundle as inert text', async () => {
     tinyModelDir('tiny');
     fs.mkdirSync(DIR, { recursive: true });
     const archive = path.join(DIR, 'eve.zip');
-    fs.writeFileSync(archive, buildArchiveZip({ username: 'eve_test', displayName: HOSTILE_NAME, tweets: makeTweets(20, { seed: 3 }) }));
+    // Every third tweet's language is made to hurt too; the others' are Japanese: the card says ja, and only ja.
+    const tweets = makeTweets(20, { seed: 3 }).map((t, i) => ({ ...t, lang: i % 3 === 0 ? HOSTILE_LANG : 'ja' }));
+    fs.writeFileSync(archive, buildArchiveZip({ username: 'eve_test', displayName: HOSTILE_NAME, tweets }));
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
@@ -50,7 +55,9 @@ describe('a hostile display name through the page', () => {
       expect(renderedText(header.slice(9, -2), true)).toBe(HOSTILE_NAME_SEEN);
       expect(card.split('\n').filter((l) => l.includes('onerror'))).toEqual([title, prose, header]);
       expect(blockLines(card)).toEqual(CARD_BLOCKS);
-      expect(Object.keys(pyYaml(frontMatter(card)) as object)).toEqual(['language', 'tags', 'pipeline_tag', 'widget']);
+      const front = pyYaml(frontMatter(card)) as Record<string, unknown>;
+      expect(Object.keys(front)).toEqual(['language', 'tags', 'pipeline_tag', 'widget']);
+      expect(front.language).toBe('ja');
       expect(dialogs).toEqual([]);
       expect(rec.logs.filter((l) => l.startsWith('[pageerror]'))).toEqual([]);
     } finally {

@@ -56,6 +56,21 @@ describe('cli stats', () => {
     expect(out.users[0].downloaded).toBe(30);
   });
 
+  it("counts the kept tweets' languages as the model card does: pseudo-languages, retweets and short tweets aside", () => {
+    const tweet = (i: number, text: string, lang: string) => ({ id: String(5000 + i), text: `${text} ${i}`, lang });
+    const tweets = [
+      ...Array.from({ length: 6 }, (_, i) => tweet(i, 'a tweet in english here', 'en')),
+      ...Array.from({ length: 3 }, (_, i) => tweet(10 + i, '今日は本当にいい天気ですね', 'ja')),
+      ...Array.from({ length: 2 }, (_, i) => tweet(20 + i, 'only a picture of the sea', 'und')),
+      tweet(30, 'RT @x: 今日は本当にいい天気ですね', 'ja'),
+      tweet(31, 'ok', 'en'),
+      tweet(32, 'un tweet en español aquí', 'es-419'),
+    ];
+    const out = JSON.parse(cli(write('langs.zip', buildArchiveZip({ username: 'lang', tweets }))).stdout);
+    expect(out.users[0]).toMatchObject({ downloaded: 14, retweets: 1, short: 1, kept: 12 });
+    expect(out.languages).toEqual({ en: 6, es: 1, ja: 3 });
+  });
+
   it('bad input: one stderr line naming the problem, exit 1', () => {
     const bad = write('bad-json.zip', buildBadArchive('bad-json'));
     const res = cli(paths[0], bad);

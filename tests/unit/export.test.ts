@@ -16,7 +16,7 @@ import { readSafetensors, readSafetensorsMetadata } from '../../src/lib/model/sa
 import { modelFilesFromBytes } from '../../src/lib/model/load.ts';
 import { loadModelFromFileList } from '../../src/lib/model/local-files.ts';
 import { exportBundle, exportConfig, exportSafetensors } from '../../src/lib/model/export.ts';
-import type { ModelCardInfo } from '../../src/lib/model/model-card.ts';
+import { modelCard, type ModelCardInfo } from '../../src/lib/model/model-card.ts';
 import { Rng } from '../../src/lib/rng.ts';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model.ts';
@@ -190,6 +190,7 @@ describe('exportBundle', () => {
     expect(strFromU8(zip['vocab.json'])).toBe(vocabJson);
     expect(strFromU8(zip['merges.txt'])).toBe(mergesTxt);
     expect(strFromU8(zip['README.md'])).toContain('| Tweets kept | 5 |');
+    expect(strFromU8(zip['README.md'])).toBe(modelCard(card)); // GPT-2's card as it always read: the family adds nothing to it
     expect(sha256(zip['model.safetensors'])).toBe(sha256(exported));
 
     const files = modelFilesFromBytes({

@@ -61,6 +61,7 @@ describe('the model card of a hostile archive', () => {
 
   it('writes the display name, username and picked file name as literal text on their own lines', () => {
     const card = modelCard(info(NAME, USER, BASE));
+    expect(card).toContain('\nlanguage: "en"\n');
     const reference = modelCard(info('QQNAMEQQ', 'QQUSERQQ', baseModelId('files:QQFILEQQ')));
     expectInert(card, reference, { QQNAMEQQ: NAME_SEEN, QQUSERQQ: USER_SEEN, QQFILEQQ: BASE_SEEN.slice(29, -1) });
     expect(card).not.toMatch(/\p{Cs}|[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202e\ufffe\uffff]/u);
@@ -68,14 +69,15 @@ describe('the model card of a hostile archive', () => {
     expect(blockLines(card)).toEqual(CARD_BLOCKS);
   });
 
-  it('reads back in the front matter as exactly the keys and strings written', () => {
-    const card = modelCard(info(NAME, USER, 'distilgpt2', { language: [NAME, ...ODD], widgetText: NAME }));
+  it('reads back in the front matter as exactly the keys and strings written, language codes filtered', () => {
+    // Language codes are archive strings too: only tag-shaped ones reach the YAML, the rest are dropped.
+    const card = modelCard(info(NAME, USER, 'distilgpt2', { language: [NAME, ...ODD, 'ja', 'ja\n- x', 'zh-TW', 'en: x', 'ja'], widgetText: NAME }));
     const front = frontMatter(card);
     // One line per key or list item, every string double-quoted on its own line.
     for (const line of front.split('\n')) expect(line).toMatch(/^(\w+:( "([^"\\]|\\.)*"| [\w-]+)?|- ("([^"\\]|\\.)*"|text: "([^"\\]|\\.)*"|[\w-]+))$/);
     expect(front).not.toMatch(/[^\x20-\x7e\n😀]/u);
     expect(pyYaml(front)).toEqual({
-      language: [NAME, ...ODD],
+      language: ['ja', 'zh-TW'],
       tags: ['huggingtweets', 'tweetforge', 'text-generation'],
       base_model: 'distilgpt2',
       pipeline_tag: 'text-generation',

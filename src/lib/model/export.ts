@@ -1,107 +1,125 @@
 // Export: the fine-tuned weights as the model.safetensors that transformers'
-// GPT2LMHeadModel.save_pretrained writes, and a zip bundle that is a complete Hugging Face
-// model folder (config, generation config, tokenizer files, model card, weights).
+// save_pretrained writes for the family's CausalLM class, and a zip bundle that is a complete
+// Hugging Face model folder (config, generation config, tokenizer files, model card, weights),
+// for every family.
 //
-// save_pretrained's file, as checked against transformers 4.4x output:
-// - names carry the `transformer.` prefix (the GPT2Model inside GPT2LMHeadModel);
-// - lm_head.weight is tied to transformer.wte.weight and is not written (it is in
-//   _tied_weights_keys; the loader re-ties it);
-// - attn.bias / attn.masked_bias are non-persistent buffers and are not written;
+// save_pretrained's file:
+// - GPT2LMHeadModel (checked against transformers 4.4x output): names carry the `transformer.`
+//   prefix (the GPT2Model inside); lm_head.weight is tied to transformer.wte.weight and is not
+//   written (it is in _tied_weights_keys; the loader re-ties it); attn.bias / attn.masked_bias
+//   are non-persistent buffers and are not written.
+// - LlamaForCausalLM / Qwen2ForCausalLM (from modeling_llama.py / modeling_qwen2.py): names
+//   carry the `model.` prefix (the LlamaModel / Qwen2Model inside); lm_head.weight is written
+//   only when the head is untied (tied, it is in _tied_weights_keys as for GPT-2); the rotary
+//   inv_freq is registered with persistent=False and is not written.
 // - header `__metadata__` is {"format": "pt"}; tensors sorted by name (safetensors' Rust
 //   serializer sorts by dtype, then name; all ours are F32).
-// The tensor names and order are the family's (gpt2/params.ts' toHF); config.json, the
-// generation config and the tokenizer files below are GPT-2's.
+// The tensor names and order are the family's (its toHF); the other files, export-files.ts'.
 import { zipSync, strToU8, type Zippable } from 'fflate';
-import type { CausalLM } from './causal-lm.ts';
-import type { GPT2 } from './gpt2/index.ts';
+import type { CausalLM, WeightTensor } from './causal-lm.ts';
+import type { ModelFamily } from './family.ts';
 import type { GPT2Config } from './gpt2/config.ts';
+import type { LlamaConfig } from './llama/config.ts';
 import { writeSafetensors } from './safetensors.ts';
 import { modelCard, type ModelCardInfo } from './model-card.ts';
-import { DEFAULT_SAMPLE_OPTIONS } from './sampling.ts';
+import { gpt2Files, llamaFiles, type FolderFile } from './export-files.ts';
 
-const EOT = '<|endoftext|>';
+export { exportConfig, generationConfig, tokenizerConfig, SPECIAL_TOKENS_MAP, TEXT_GENERATION_PARAMS } from './export-files.ts';
+
+/** model.safetensors from logical parameters: the family's save_pretrained names and order. */
+export function safetensorsOf<C>(family: ModelFamily<C>, config: C, weights: Map<string, WeightTensor>): Uint8Array {
+  return writeSafetensors(family.toHF(config, weights), { format: 'pt' });
+}
 
 /** model.safetensors as save_pretrained writes it: the family's names and order (see the file comment). */
 export async function exportSafetensors(model: CausalLM): Promise<Uint8Array> {
   const weights = await model.exportWeights(); // GPU read-back of every parameter
-  return writeSafetensors(model.family.toHF(model.config, weights), { format: 'pt' });
+  return safetensorsOf(model.family, model.config, weights);
 }
 
-/**
- * Sampling as the page does it. huggingtweets' configs shipped the same in
- * task_specific_params['text-generation'] (the pipeline applies it, `prefix` included), but
- * as max_length/min_length, which count the prompt; new-token counts are what the page means,
- * and setting both kinds makes transformers warn, so only the new-token ones are written.
- */
-const D = DEFAULT_SAMPLE_OPTIONS;
-const HF_SAMPLING = {
-  do_sample: true,
-  max_new_tokens: D.maxNewTokens,
-  min_new_tokens: D.minNewTokens,
-  temperature: D.temperature,
-  top_k: D.topK,
-  top_p: D.topP,
-} as const;
+/** The architecture a card names, by model_type. */
+const ARCHITECTURE_NAMES: Readonly<Record<string, string>> = { gpt2: 'GPT-2', llama: 'Llama', qwen2: 'Qwen2' };
 
-export const TEXT_GENERATION_PARAMS = { ...HF_SAMPLING, prefix: EOT } as const;
+/** The tokenizer's files as loaded, by name: the family's (GPT-2: vocab.json, merges.txt; Llama/Qwen2: tokenizer.json, tokenizer_config.json). */
+export type TokenizerTexts = Readonly<Record<string, string>>;
 
-/** config.json of the exported model: the loaded config, marked as a GPT2LMHeadModel. */
-export function exportConfig(config: GPT2Config): Record<string, unknown> {
-  return {
-    ...config,
-    architectures: ['GPT2LMHeadModel'],
-    model_type: 'gpt2',
-    bos_token_id: config.bos_token_id ?? 50256,
-    eos_token_id: config.eos_token_id ?? 50256,
-    task_specific_params: { 'text-generation': { ...TEXT_GENERATION_PARAMS } },
-  };
+/** What a bundle is made of; the base's Hub id (or where it came from) is the card's baseModel. */
+export interface BundleInput {
+  family: ModelFamily;
+  /** The family's parsed config (family.parseConfig). */
+  config: unknown;
+  /** Every parameter by logical name (CausalLM.exportWeights, or a loaded folder's weights). */
+  weights: Map<string, WeightTensor>;
+  tokenizerFiles: TokenizerTexts;
+  card: ModelCardInfo;
 }
 
-export function generationConfig(config: GPT2Config): Record<string, unknown> {
-  return {
-    _from_model_config: true,
-    bos_token_id: config.bos_token_id ?? 50256,
-    eos_token_id: config.eos_token_id ?? 50256,
-    ...HF_SAMPLING,
-  };
+/** The end-of-text token's text, as the family's tokenizer finds it in its files (tweets were separated by it). */
+function eotText(family: ModelFamily, files: TokenizerTexts): string {
+  const tok = family.tokenizer(files);
+  return tok.decode([tok.eotId]);
 }
 
-/** transformers' GPT2Tokenizer settings for GPT-2's files (as the Hub's gpt2 repo). */
-export function tokenizerConfig(config: GPT2Config): Record<string, unknown> {
-  return {
-    add_prefix_space: false,
-    bos_token: EOT,
-    eos_token: EOT,
-    unk_token: EOT,
-    errors: 'replace',
-    model_max_length: config.n_positions,
-    tokenizer_class: 'GPT2Tokenizer',
-  };
+/** Refuses an export without the tokenizer's files (tokenizer_config.json is optional: the loader's rule). */
+function checkTokenizerFiles(family: ModelFamily, files: TokenizerTexts): void {
+  const missing = family.tokenizerFiles.find((n) => n !== 'tokenizer_config.json' && typeof files[n] !== 'string');
+  if (missing) throw new Error(`export: the model's ${missing} is not loaded, so the bundle would have no tokenizer`);
 }
 
-export const SPECIAL_TOKENS_MAP = { bos_token: EOT, eos_token: EOT, unk_token: EOT } as const;
-
-const json = (o: unknown) => strToU8(JSON.stringify(o, null, 2) + '\n');
+/** The folder's files before the card and the weights; the card's separator. */
+function familyFiles(family: ModelFamily, config: unknown, files: TokenizerTexts): { files: FolderFile[]; eot: string } {
+  checkTokenizerFiles(family, files);
+  switch (family.modelType) {
+    case 'gpt2':
+      return { files: gpt2Files(config as GPT2Config, files), eot: '<|endoftext|>' };
+    case 'llama':
+    case 'qwen2': {
+      const eot = eotText(family, files);
+      return { files: llamaFiles(config as LlamaConfig, files, eot), eot };
+    }
+    default:
+      throw new Error(`export: model_type "${family.modelType}" has no export`);
+  }
+}
 
 /**
  * The bundle: a zip whose root is a Hugging Face model folder. Weights are stored
  * uncompressed (float noise does not deflate, and a 330 MB deflate would stall a tab).
  */
-export async function exportBundle(
-  model: GPT2,
-  files: { vocabJson: string; mergesTxt: string },
-  card: ModelCardInfo,
-): Promise<Uint8Array> {
-  const weights = await exportSafetensors(model);
-  const entries: Zippable = {
-    'config.json': json(exportConfig(model.config)),
-    'generation_config.json': json(generationConfig(model.config)),
-    'vocab.json': strToU8(files.vocabJson),
-    'merges.txt': strToU8(files.mergesTxt),
-    'tokenizer_config.json': json(tokenizerConfig(model.config)),
-    'special_tokens_map.json': json(SPECIAL_TOKENS_MAP),
-    'README.md': strToU8(modelCard(card)),
-    'model.safetensors': [weights, { level: 0 }],
+export function bundleOf(input: BundleInput): Uint8Array {
+  const { family, config, tokenizerFiles, card } = input;
+  return zipFolder(family, config, safetensorsOf(family, config, input.weights), tokenizerFiles, card);
+}
+
+function zipFolder(family: ModelFamily, config: unknown, safetensors: Uint8Array, tokenizerFiles: TokenizerTexts, info: ModelCardInfo): Uint8Array {
+  const { files, eot } = familyFiles(family, config, tokenizerFiles);
+  const card: ModelCardInfo = {
+    ...info,
+    architecture: info.architecture ?? ARCHITECTURE_NAMES[family.modelType],
+    separator: info.separator ?? eot,
   };
+  const entries: Zippable = Object.fromEntries(files);
+  entries['README.md'] = strToU8(modelCard(card));
+  entries['model.safetensors'] = [safetensors, { level: 0 }];
   return zipSync(entries, { level: 6 });
+}
+
+/** GPT-2's tokenizer files as load.ts names them (ModelFiles' fields). */
+interface GPT2TokenizerTexts {
+  vocabJson: string;
+  mergesTxt: string;
+}
+
+/**
+ * The bundle of a model's current weights (a GPU read-back), for any family. The weights read
+ * back are dropped once written into model.safetensors, so the zip is made beside two copies of
+ * the model, not three (Qwen2.5-0.5B: 2 GB each).
+ */
+export async function exportBundle(model: CausalLM, files: TokenizerTexts | GPT2TokenizerTexts, card: ModelCardInfo): Promise<Uint8Array> {
+  const tokenizerFiles: TokenizerTexts =
+    typeof files.vocabJson === 'string' && typeof files.mergesTxt === 'string'
+      ? { 'vocab.json': files.vocabJson, 'merges.txt': files.mergesTxt }
+      : (files as TokenizerTexts);
+  checkTokenizerFiles(model.family, tokenizerFiles); // before the read-back
+  return zipFolder(model.family, model.config, await exportSafetensors(model), tokenizerFiles, card);
 }

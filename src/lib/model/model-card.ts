@@ -15,8 +15,15 @@ export interface ModelCardInfo {
   rule: string;
   /** Whether replies were left out of training. */
   excludeReplies?: boolean;
-  /** YAML `language`: one code or several; 'en' when absent (huggingtweets' default). */
+  /**
+   * YAML `language`: one code or several (dataset/languages.ts' cardLanguages); codes not shaped
+   * as a language tag are dropped, and 'en' stands when none is left (huggingtweets' default).
+   */
   language?: string | string[];
+  /** The base model's architecture as a reader knows it ('GPT-2', 'Llama', 'Qwen2'); GPT-2 when absent. */
+  architecture?: string;
+  /** The token the kept tweets were separated by (the model's end of text); `<|endoftext|>` when absent. */
+  separator?: string;
   /**
    * The base checkpoint: a Hub id ('distilgpt2'), named in the metadata and linked; or, for weights
    * from anywhere else, words that say where (a URL, files picked), written as they are.
@@ -106,6 +113,15 @@ export function yamlString(s: string): string {
   return quoted(s, '"');
 }
 
+/** A language tag as the card writes one: a 2-3 letter language, then 2-8 character subtags; nothing else reaches the YAML. */
+const LANGUAGE_TAG = /^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$/;
+
+/** The card's language codes: the tag-shaped ones, each once, in order; ['en'] when none is. */
+function cardLanguageList(language: string | string[] | undefined): string[] {
+  const valid = [language ?? []].flat().filter((l) => typeof l === 'string' && LANGUAGE_TAG.test(l));
+  return valid.length > 0 ? [...new Set(valid)] : ['en'];
+}
+
 /** The Hub page of a model id (isHubId's characters only; each segment encoded all the same). */
 function hubUrl(id: string): string {
   return 'https://huggingface.co/' + id.split('/').map(encodeURIComponent).join('/');
@@ -123,7 +139,10 @@ function loss(x: number | undefined): string {
 /** Renders the model card as Markdown. */
 export function modelCard(info: ModelCardInfo): string {
   const name = info.modelName ?? defaultModelName(info.accounts);
-  const langs = info.language === undefined ? ['en'] : [info.language].flat();
+  const langs = cardLanguageList(info.language);
+  const gpt2 = info.architecture === undefined || info.architecture === 'GPT-2';
+  /** The base model as the text calls it: "GPT-2", or "Qwen2 model". */
+  const kind = gpt2 ? 'GPT-2' : `${mdText(info.architecture!)} model`;
   const widget = info.widgetText ?? DEFAULT_PROMPT;
   const names = info.accounts.map((a) => mdText(a.displayName || a.username));
   const handles = info.accounts.map((a) => '@' + mdText(a.username));
@@ -135,7 +154,7 @@ export function modelCard(info: ModelCardInfo): string {
   L.push('tags:', '- huggingtweets', '- tweetforge', '- text-generation');
   const hub = isHubId(info.baseModel); // the metadata's base_model may name only a Hub model
   if (hub) L.push(`base_model: ${yamlString(info.baseModel)}`);
-  const base = hub ? `[${mdText(info.baseModel)}](${hubUrl(info.baseModel)})` : `a GPT-2 from ${mdText(info.baseModel)}`;
+  const base = hub ? `[${mdText(info.baseModel)}](${hubUrl(info.baseModel)})` : `a ${kind} from ${mdText(info.baseModel)}`;
   L.push('pipeline_tag: text-generation');
   L.push('widget:', `- text: ${yamlString(widget)}`);
   L.push('---', '');
@@ -144,7 +163,7 @@ export function modelCard(info: ModelCardInfo): string {
   L.push(handles.join(' '), '');
   L.push(
     'I was made with tweetforge, an in-browser successor of [huggingtweets](https://github.com/borisdayma/huggingtweets):',
-    "a browser fine-tuned GPT-2 on these accounts' own Twitter/X archives, on the owner's GPU.",
+    `a browser fine-tuned ${gpt2 ? kind : `a ${kind}`} on these accounts' own Twitter/X archives, on the owner's GPU.`,
     'Nothing was uploaded to train me.',
     '',
   );
@@ -152,7 +171,7 @@ export function modelCard(info: ModelCardInfo): string {
   L.push('## How does it work?', '');
   L.push(
     'The archives were read in the browser; retweets and short tweets were set aside; the',
-    `kept tweets, separated by \`<|endoftext|>\`, fine-tuned ${base}`,
+    `kept tweets, separated by ${mdCode(info.separator ?? '<|endoftext|>')}, fine-tuned ${base}`,
     'with WebGPU.',
     '',
   );
@@ -178,7 +197,7 @@ export function modelCard(info: ModelCardInfo): string {
 
   L.push('## Training procedure', '');
   L.push(
-    `The model is based on a pre-trained ${hub ? `[GPT-2](${hubUrl(info.baseModel)})` : `GPT-2 (${mdText(info.baseModel)})`} which is fine-tuned on ${handles.join(', ')}'s tweets.`,
+    `The model is based on a pre-trained ${hub ? `[${kind}](${hubUrl(info.baseModel)})` : `${kind} (${mdText(info.baseModel)})`} which is fine-tuned on ${handles.join(', ')}'s tweets.`,
     '',
   );
   L.push('| Hyperparameter | Value |', '| --- | --- |');
@@ -201,7 +220,9 @@ export function modelCard(info: ModelCardInfo): string {
 
   L.push('## Limitations and bias', '');
   L.push(
-    'The model suffers from [the same limitations and bias as GPT-2](https://huggingface.co/gpt2#limitations-and-bias).',
+    gpt2
+      ? 'The model suffers from [the same limitations and bias as GPT-2](https://huggingface.co/gpt2#limitations-and-bias).'
+      : `The model suffers from the limitations and bias of ${hub ? `[its base model](${hubUrl(info.baseModel)})` : 'its base model'}.`,
     '',
     "In addition, the data present in the user's tweets further affects the text generated by the model.",
     '',

@@ -59,12 +59,14 @@ export interface StoredCardTable {
   rule: string;
   excludeReplies: boolean;
   users: StoredCardAccount[];
+  /** Kept tweets per language (dataset/languages.ts); absent in tables stored before it was counted. */
+  languages?: Record<string, number>;
 }
 
 /** The table as stored: only its own fields (a page's table carries more per account). */
 export function storedCardTable(t: StoredCardTable): StoredCardTable {
   const users = t.users.map(({ username, displayName, downloaded, retweets, short, kept }) => ({ username, displayName, downloaded, retweets, short, kept }));
-  return { rule: t.rule, excludeReplies: t.excludeReplies, users };
+  return { rule: t.rule, excludeReplies: t.excludeReplies, users, ...(t.languages ? { languages: { ...t.languages } } : {}) };
 }
 
 export interface RunRecord {

@@ -1,7 +1,8 @@
 // What the exported model card says, from what the page knows: the data table (the prep
 // worker's, or the one remembered for this run when the page was reloaded since), the
-// training settings and losses, and the base model.
+// training settings and losses, the kept tweets' languages, and the base model.
 import { defaultModelName, type CardAccount, type ModelCardInfo } from '../../lib/model/model-card.ts';
+import { cardLanguages } from '../../lib/dataset/languages.ts';
 import { TRAIN_SETTINGS, type TrainConfig } from '../../lib/train/config.ts';
 
 /** The part of the data table a card needs; a run keeps it with its record (storage's StoredCardTable). */
@@ -9,6 +10,8 @@ export interface CardTable {
   rule: string;
   excludeReplies: boolean;
   users: CardAccount[];
+  /** Kept tweets per language: the card's `language:` (cardLanguages); 'en' without them. */
+  languages?: Record<string, number>;
 }
 
 /** The settings a card lists, in its order; their labels are the settings table's. */
@@ -47,6 +50,7 @@ export function cardInfo(x: CardInputs): ModelCardInfo {
     accounts: x.table.users,
     rule: x.table.rule,
     excludeReplies: x.table.excludeReplies,
+    language: cardLanguages(x.table.languages),
     baseModel: baseModelId(x.modelSource),
     modelName: defaultModelName(x.table.users), // also the bundle's file name
     hyperparameters,
