@@ -118,4 +118,24 @@ describe('the model picker', () => {
       await page.close();
     }
   });
+
+  it('offers LoRA r16 where full fine-tuning needs more than a 4 GB device gives', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => 4, configurable: true }));
+      await page.goto(appUrl());
+      const device = await pageDevice(page);
+      expect(device.budget).toBe(4 * 2 ** 30);
+      const memory = (label: string) => page.locator(`[data-testid="model-memory-${label}"]`);
+      expect(await memory('distilgpt2').getAttribute('data-fits')).toBe('full');
+      for (const label of ['SmolLM2-360M', 'Qwen2.5-0.5B']) {
+        expect(await memory(label).getAttribute('data-fits')).toBe('lora');
+        expect(await memory(label).innerText()).toBe(presetView(MODEL_PRESETS.find((p) => p.label === label)!, device).memoryLine);
+      }
+      expect(await memory('Qwen2.5-0.5B').innerText()).toMatch(/^full fine-tuning needs ≈ 9\.6 GB at 4×256, more than this device gives \(≈ 4\.3 GB\); LoRA r16 ≈ 2\.7 GB$/);
+      await screenshot(page, 'model-picker-3-lora');
+    } finally {
+      await page.close();
+    }
+  });
 });
