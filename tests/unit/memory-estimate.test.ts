@@ -152,8 +152,10 @@ describe('estimateMemory for every family, full and LoRA', () => {
       const f = familyShapeOf(base);
       return estimateMemory(f, f.parseConfig({ ...base, ...extra }), at).parts.activations;
     };
-    // Fewer kv heads: smaller k/v but repeat_kv's copies; a wider MLP and wider heads cost more.
-    expect(act({ num_key_value_heads: 2 })).not.toBe(act({}));
+    // 2 kv heads for 8: k/v and their RoPE shrink fourfold (9.5 N x 256 -> 9.5 N x 64 floats),
+    // repeat_kv's two copies add 2 N x 256: fewer in all. A wider MLP and wider heads cost more.
+    expect(act({ num_key_value_heads: 2 })).toBeLessThan(act({}));
+    expect(act({ num_key_value_heads: 8 })).toBe(act({}));
     expect(act({ intermediate_size: 1024 })).toBeGreaterThan(act({}));
     expect(act({ head_dim: 64 })).toBeGreaterThan(act({}));
     // The widest unsplit buffer is the SwiGLU activation or the scores, never the vocabulary table.
