@@ -41,8 +41,6 @@ export interface PrepTable {
   archives: string[];
   /** Tweets per reason over all accounts, for the explorer's filter labels. */
   reasonCounts: Record<Reason, number>;
-  /** Kept tweets by language tag over all accounts (dataset/table.ts's keptLanguages): the model picker's hint. */
-  keptLanguages: Record<string, number>;
 }
 
 export interface TrainingTexts {

@@ -4,7 +4,7 @@
 import { InflateBudget } from '../lib/archive/budget.ts';
 import { readArchive } from '../lib/archive/read-archive.ts';
 import type { ArchiveContent, ReadProgress } from '../lib/archive/types.ts';
-import { buildDataset, DatasetTweets, keptLanguages } from '../lib/dataset/table.ts';
+import { buildDataset, DatasetTweets } from '../lib/dataset/table.ts';
 import { searchMatcher } from '../lib/dataset/clean.ts';
 import { etaSeconds } from '../lib/eta.ts';
 import { DEFAULT_RULE, type Dataset, type Reason, type Rule } from '../lib/dataset/types.ts';
@@ -30,8 +30,6 @@ export class PrepSession {
   #rule: Rule = DEFAULT_RULE;
   #excludeReplies = false;
   #dataset: Dataset = { rule: DEFAULT_RULE, excludeReplies: false, users: [], tweets: new DatasetTweets() };
-  /** keptLanguages of #dataset, counted once per rebuild. */
-  #languages: Record<string, number> = {};
   /** What the archives loaded (and the one being read) may inflate in all: see budget.ts. */
   #budget: InflateBudget;
   #version = 0;
@@ -106,7 +104,6 @@ export class PrepSession {
 
   #rebuild(): PrepTable {
     this.#dataset = buildDataset(this.#contents, this.#rule, { excludeReplies: this.#excludeReplies }); // merges accounts itself
-    this.#languages = keptLanguages(this.#dataset);
     this.#version++;
     this.#view = null;
     const table = this.table();
@@ -129,7 +126,6 @@ export class PrepSession {
       users: this.#dataset.users,
       archives: this.#contents.map((c) => c.name),
       reasonCounts,
-      keptLanguages: this.#languages,
     };
   }
 

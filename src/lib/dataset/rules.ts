@@ -13,7 +13,7 @@ export { DEFAULT_RULE, RULES } from './types.ts';
 export const MIN_WORDS = 3;
 
 // Twitter's pseudo-languages: undetermined, media/hashtags/mentions/cashtags only, too short, no text.
-export const NO_LANGUAGE: ReadonlySet<string> = new Set(['und', 'qme', 'qht', 'qam', 'qct', 'qst', 'zxx']);
+const NO_LANGUAGE = new Set(['und', 'qme', 'qht', 'qam', 'qct', 'qst', 'zxx']);
 const segmenters = new Map<string, Intl.Segmenter>();
 
 /** One Segmenter per language (they are costly to build); unknown tags fall back to 'en'. */

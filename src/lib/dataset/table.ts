@@ -78,18 +78,3 @@ export function keptTexts(dataset: Dataset, username?: string): string[] {
   }
   return out;
 }
-
-/**
- * Kept tweets by the archive's language tag (Twitter's per-tweet `lang`), over every account;
- * tweets without a tag count under 'und', as Twitter marks undetermined ones.
- */
-export function keptLanguages(dataset: Dataset): Record<string, number> {
-  const counts = new Map<string, number>(); // a Map: tags are the archive's, '__proto__' included
-  const { tweets } = dataset;
-  for (let i = 0; i < tweets.length; i++) {
-    if (tweets.reason(i) !== 'kept') continue;
-    const lang = tweets.lang(i)?.toLowerCase() || 'und';
-    counts.set(lang, (counts.get(lang) ?? 0) + 1);
-  }
-  return Object.fromEntries(counts);
-}

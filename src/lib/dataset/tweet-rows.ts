@@ -69,11 +69,6 @@ export class TweetRefs implements Iterable<RawTweet> {
     return this.table(i).fullText(this.#row[i]);
   }
 
-  /** The archive's language tag of the tweet (Twitter's guess), if any. */
-  lang(i: number): string | undefined {
-    return this.table(i).lang(this.#row[i]);
-  }
-
   noteJoined(i: number): boolean {
     return this.table(i).noteJoined(this.#row[i]);
   }
@@ -143,10 +138,6 @@ export class DatasetTweets implements DatasetRows {
 
   fullText(i: number): string {
     return this.#refs.fullText(i);
-  }
-
-  lang(i: number): string | undefined {
-    return this.#refs.lang(i);
   }
 
   /** The cleaned text: entities decoded, URLs removed, whitespace collapsed (the training text when kept). */

@@ -41,8 +41,6 @@ export interface DatasetRows extends Iterable<ClassifiedTweet> {
   username(i: number): string;
   id(i: number): string;
   fullText(i: number): string;
-  /** The archive's language tag (Twitter's guess), if any. */
-  lang(i: number): string | undefined;
   /** The cleaned text, made again from fullText. */
   text(i: number): string;
   /** Row i as an object (a page of rows, never all of them at once). */
