@@ -3,7 +3,7 @@
 // fine-tuning, and LoRA where full does not fit), the choice `?model=` carries, and the hint
 // for an archive whose kept tweets are mostly not English. No DOM, no tfjs: the page imports
 // it on arrival. Here rather than in lib/model because it reads LoRA's default targets (lib/lora).
-import { NO_LANGUAGE } from '../lib/dataset/rules.ts';
+import { NO_LANGUAGE } from '../lib/dataset/languages.ts';
 import { PEFT_DEFAULT_TARGETS } from '../lib/lora/targets.ts';
 import { familyShapeOf } from '../lib/model/family-shapes.ts';
 import { deviceFit, estimateMemory, TAB_MEMORY_CEILING, type DeviceLimits, type MemoryEstimate } from '../lib/model/memory-estimate.ts';

@@ -4,6 +4,7 @@
 // Heavy data stays in the worker: the page holds the table and at most one screenful of
 // rows, fetched by range, so 100k tweets never cross to the main thread at once.
 import type { AccountStats, ClassifiedTweet, Reason, Rule } from '../lib/dataset/types.ts';
+import type { LanguageCounts } from '../lib/dataset/languages.ts';
 
 /** What the explorer can filter by: one reason, every dropped tweet, or everything. */
 export type ReasonFilter = Reason | 'dropped' | 'all';
@@ -41,6 +42,8 @@ export interface PrepTable {
   archives: string[];
   /** Tweets per reason over all accounts, for the explorer's filter labels. */
   reasonCounts: Record<Reason, number>;
+  /** Kept tweets per language (languages.ts' codes), for the model card's `language:`. */
+  languages: LanguageCounts;
 }
 
 export interface TrainingTexts {

@@ -7,6 +7,7 @@ import type { ArchiveContent, ReadProgress } from '../lib/archive/types.ts';
 import { buildDataset, DatasetTweets } from '../lib/dataset/table.ts';
 import { searchMatcher } from '../lib/dataset/clean.ts';
 import { etaSeconds } from '../lib/eta.ts';
+import { keptLanguages, type LanguageCounts } from '../lib/dataset/languages.ts';
 import { DEFAULT_RULE, type Dataset, type Reason, type Rule } from '../lib/dataset/types.ts';
 import type { ArchiveProgress, PrepTable, RowPage, RowQuery, TrainingTexts } from './prep-protocol.ts';
 
@@ -30,6 +31,8 @@ export class PrepSession {
   #rule: Rule = DEFAULT_RULE;
   #excludeReplies = false;
   #dataset: Dataset = { rule: DEFAULT_RULE, excludeReplies: false, users: [], tweets: new DatasetTweets() };
+  /** The kept tweets' languages, counted once per dataset. */
+  #languages: LanguageCounts = {};
   /** What the archives loaded (and the one being read) may inflate in all: see budget.ts. */
   #budget: InflateBudget;
   #version = 0;
@@ -104,6 +107,7 @@ export class PrepSession {
 
   #rebuild(): PrepTable {
     this.#dataset = buildDataset(this.#contents, this.#rule, { excludeReplies: this.#excludeReplies }); // merges accounts itself
+    this.#languages = keptLanguages(this.#dataset.tweets);
     this.#version++;
     this.#view = null;
     const table = this.table();
@@ -126,6 +130,7 @@ export class PrepSession {
       users: this.#dataset.users,
       archives: this.#contents.map((c) => c.name),
       reasonCounts,
+      languages: this.#languages,
     };
   }
 

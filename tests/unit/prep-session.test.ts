@@ -52,10 +52,12 @@ describe('PrepSession', () => {
     const pick = (u: PrepTable['users'][number]) => [u.username, u.downloaded, u.retweets, u.short, u.kept];
     expect(table.users.map(pick)).toEqual([['alice', 6, 1, 1, 4], ['bob', 2, 0, 1, 1]]);
     expect(table.reasonCounts).toEqual({ kept: 5, retweet: 1, short: 2, reply: 0 });
+    expect(table.languages).toEqual({ en: 4, ja: 1 }); // kept tweets only: not the retweet nor the short ones
 
     const hugging = s.setOptions('huggingtweets', false);
     expect(hugging.users.map(pick)).toEqual([['alice', 6, 1, 2, 3], ['bob', 2, 0, 1, 1]]);
     expect(hugging.version).toBeGreaterThan(table.version);
+    expect(hugging.languages).toEqual({ en: 4 }); // the Japanese tweet is short under huggingtweets' rule
 
     const noReplies = s.setOptions('huggingtweets', true);
     expect(noReplies.users[0]).toMatchObject({ kept: 2, replies: 1, short: 2, retweets: 1, downloaded: 6 });

@@ -5,6 +5,7 @@
 import type { RawTweet } from '../archive/types.ts';
 import { cleanText, isBoringToken, isRetweet, splitWords } from './clean.ts';
 import type { Reason, Rule } from './types.ts';
+import { NO_LANGUAGE } from './languages.ts';
 
 export type { Reason, Rule } from './types.ts';
 export { DEFAULT_RULE, RULES } from './types.ts';
@@ -12,8 +13,6 @@ export { DEFAULT_RULE, RULES } from './types.ts';
 /** A tweet with fewer words than this is "short" (huggingtweets' boring_tweet). */
 export const MIN_WORDS = 3;
 
-// Twitter's pseudo-languages: undetermined, media/hashtags/mentions/cashtags only, too short, no text.
-const NO_LANGUAGE = new Set(['und', 'qme', 'qht', 'qam', 'qct', 'qst', 'zxx']);
 const segmenters = new Map<string, Intl.Segmenter>();
 
 /** One Segmenter per language (they are costly to build); unknown tags fall back to 'en'. */

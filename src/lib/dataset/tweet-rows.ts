@@ -69,6 +69,10 @@ export class TweetRefs implements Iterable<RawTweet> {
     return this.table(i).fullText(this.#row[i]);
   }
 
+  lang(i: number): string | undefined {
+    return this.table(i).lang(this.#row[i]);
+  }
+
   noteJoined(i: number): boolean {
     return this.table(i).noteJoined(this.#row[i]);
   }
@@ -91,14 +95,14 @@ export class DatasetTweets implements DatasetRows {
   #reason = new Uint8Array(256);
 
   /** Rows from objects (tests, small callers); the texts are made from fullText. */
-  static from(tweets: Omit<ClassifiedTweet, 'text'>[]): DatasetTweets {
+  static from(tweets: (Omit<ClassifiedTweet, 'text'> & { lang?: string })[]): DatasetTweets {
     const out = new DatasetTweets();
     const table = new TweetTable();
     const users = new Map<string, number>();
     for (const t of tweets) {
       let u = users.get(t.username);
       if (u === undefined) users.set(t.username, (u = out.usernames.push(t.username) - 1));
-      table.push({ id: t.id, createdAt: t.createdAt, fullText: t.fullText, noteJoined: false });
+      table.push({ id: t.id, createdAt: t.createdAt, fullText: t.fullText, noteJoined: false, ...(t.lang ? { lang: t.lang } : {}) });
       out.add(table, table.length - 1, u, t.reason);
     }
     return out;
@@ -138,6 +142,10 @@ export class DatasetTweets implements DatasetRows {
 
   fullText(i: number): string {
     return this.#refs.fullText(i);
+  }
+
+  lang(i: number): string | undefined {
+    return this.#refs.lang(i);
   }
 
   /** The cleaned text: entities decoded, URLs removed, whitespace collapsed (the training text when kept). */

@@ -41,6 +41,8 @@ export interface DatasetRows extends Iterable<ClassifiedTweet> {
   username(i: number): string;
   id(i: number): string;
   fullText(i: number): string;
+  /** Twitter's language tag of the tweet, as in the archive (untrusted); undefined when it has none. */
+  lang(i: number): string | undefined;
   /** The cleaned text, made again from fullText. */
   text(i: number): string;
   /** Row i as an object (a page of rows, never all of them at once). */
