@@ -2,7 +2,7 @@
 // opened (tfjs asks for the adapter's own maxStorageBufferBindingSize and maxBufferSize, the
 // limits gpu-info.ts shows the person), and the check load.ts runs on config.json before any
 // weight is downloaded.
-import type { GPT2Config } from './gpt2/config.ts';
+import type { FamilyShape } from './family-shapes.ts';
 import { webgpuDevice } from '../webgpu/device.ts';
 import { deviceFit, estimateMemory, type DeviceLimits } from './memory-estimate.ts';
 
@@ -17,8 +17,8 @@ export function activeDeviceLimits(): DeviceLimits | null {
 }
 
 /** Throws the one line that refuses a model this device cannot hold; else returns the line to show. */
-export function checkFitsActiveDevice(config: GPT2Config): string {
-  const est = estimateMemory(config); // at the default run's batch and block (train/config.ts's TRAIN_DEFAULTS)
+export function checkFitsActiveDevice<C>(family: FamilyShape<C>, config: C): string {
+  const est = estimateMemory(family, config); // at the default run's batch and block (train/config.ts's TRAIN_DEFAULTS)
   const fit = deviceFit(est, activeDeviceLimits());
   if (!fit.ok) throw new Error(fit.line);
   return fit.line;

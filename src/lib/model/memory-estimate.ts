@@ -1,32 +1,106 @@
 // What a model needs in memory, from its config.json alone (before any weight is downloaded),
-// and whether this device can give it. Derived from the same parameter table the model is
-// built from (llm.c's param_sizes idea), so the estimate cannot drift from the model.
-// Training memory is the README's "on paper" figure for this code: weights, gradients and two
-// AdamW moments (16 bytes a parameter), the activations of per-block recomputation, one chunk of
-// the chunked loss, and the tied embedding's gradient arriving from two paths.
+// and whether this device can give it. Derived from the family's own parameter table (llm.c's
+// param_sizes idea), so the estimate cannot drift from the model. Training memory is the
+// README's "on paper" figure for this code. Full fine-tuning: weights, gradients and two AdamW
+// moments (16 bytes a parameter), the activations of per-block recomputation, one chunk of the
+// chunked loss, and the vocabulary table's gradient as it arrives. LoRA: the frozen weights (4
+// bytes a parameter), adapters with their gradients and moments (16 bytes each), the same
+// activations plus the adapters' own, the loss chunk, and no gradient for any base weight.
+import type { ParamSpec } from './family.ts';
+import type { FamilyShape } from './family-shapes.ts';
 import { innerSize, type GPT2Config } from './gpt2/config.ts';
-import { paramTable } from './gpt2/params.ts';
+import type { LlamaConfig } from './llama/config.ts';
 
 const F32 = 4;
+/** loss.ts's LOSS_PIECE_ROWS, repeated: loss.ts brings tfjs, and the page's picker imports this file. */
+const LOSS_CHUNK_ROWS = 4096;
 
 export interface MemoryEstimate {
   params: number;
   /** float32 weights: what generating needs, and what loading holds beside the file's bytes. */
   weightsBytes: number;
-  /** Full fine-tuning at `batch` x `block`: state + activations + loss + embeddingGrad. */
+  /** Training at `batch` x `block` (full, or LoRA when `lora` is set): the sum of `parts`. */
   trainingBytes: number;
+  /** state: weights (+ gradients + moments of what trains); embeddingGrad: 0 under LoRA. */
   parts: { state: number; activations: number; loss: number; embeddingGrad: number };
   batch: number;
   block: number;
-  /** The largest buffer nothing splits: wte is chunked (embedding.ts), every other tensor is one buffer. */
+  /** Under LoRA: the rank, the target modules and the adapters' parameter count. */
+  lora: { rank: number; targets: readonly string[]; params: number } | null;
+  /** The largest buffer nothing splits: vocabulary tables are chunked (embedding.ts), every other tensor is one buffer. */
   largest: { what: string; bytes: number };
+}
+
+/** LoRA on the matrices whose module name (the path's last part) is one of `targets`. */
+export interface LoraEstimate {
+  rank: number;
+  /** Module names as PEFT matches them ('c_attn', 'q_proj'): lib/lora/targets.ts has PEFT's defaults. */
+  targets: readonly string[];
 }
 
 export interface EstimateOptions {
   batch?: number; // rows per step (default 4, the default run's: train/config.ts's TRAIN_DEFAULTS, which model/ may not import)
-  block?: number; // tokens per row (default 256, likewise), capped at n_positions
-  /** Vocabulary rows per loss chunk: train/loss.ts's LOSS_PIECE_ROWS. */
+  block?: number; // tokens per row (default 256, likewise), capped at the model's positions
+  /** Vocabulary rows per loss chunk: loss.ts's LOSS_PIECE_ROWS. */
   lossChunkRows?: number;
+  /** Estimate LoRA fine-tuning instead of full. */
+  lora?: LoraEstimate;
+}
+
+/** The sizes a block's activations follow, whatever the family calls them. */
+interface BlockShape {
+  kind: 'gpt2' | 'llama';
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  inner: number; // the MLP's hidden width
+  qkvBias: boolean;
+  oBias: boolean;
+  mlpBias: boolean;
+}
+
+function blockShape(modelType: string, config: unknown): BlockShape {
+  if (modelType === 'gpt2') {
+    const c = config as GPT2Config;
+    const hd = c.n_embd / c.n_head;
+    return { kind: 'gpt2', heads: c.n_head, kvHeads: c.n_head, headDim: hd, inner: innerSize(c), qkvBias: true, oBias: true, mlpBias: true };
+  }
+  if (modelType === 'llama' || modelType === 'qwen2') {
+    const c = config as LlamaConfig;
+    return {
+      kind: 'llama', heads: c.num_attention_heads, kvHeads: c.num_key_value_heads, headDim: c.head_dim,
+      inner: c.intermediate_size, qkvBias: c.qkv_bias, oBias: c.o_bias, mlpBias: c.mlp_bias,
+    };
+  }
+  throw new Error(`memory estimate: no activation model for model_type "${modelType}"`);
+}
+
+/**
+ * Floats autodiff keeps for one block's forward at N = B*T rows (tfjs keeps every intermediate
+ * of a tf.grads call until it returns). GPT-2: LN in/out (2NC) x2, qkv (3NC), y + proj (2NC),
+ * the MLP's pre-activation and gelu_new's intermediates (5 x NF), MLP out (NC), dropout masks
+ * (3NC), attention scores and probabilities (3 S). Llama: per RMSNorm x^2, x*rsqrt and the
+ * output (3NC); q/k/v (and their biases), their head transposes, RoPE's halves, negation,
+ * concat, two products and sum (5.5 each); repeat_kv's copies of k and v when kv heads are
+ * fewer; scores, scaled, masked, softmax (4 S); y and its transpose; o_proj; two residuals;
+ * SwiGLU's gate, up, sigmoid and two products (5 NF) and down.
+ */
+function blockFloats(s: BlockShape, B: number, T: number, C: number): number {
+  const N = B * T;
+  const S = B * s.heads * T * T;
+  const F = s.inner;
+  if (s.kind === 'gpt2') return (4 + 3 + 2 + 1 + 3) * N * C + 5 * N * F + 3 * S;
+  const q = s.heads * s.headDim;
+  const kv = s.kvHeads * s.headDim;
+  const bias = (on: boolean, n: number) => (on ? n : 0);
+  const norms = 2 * 3 * N * C;
+  const proj = N * (q + 2 * kv) + bias(s.qkvBias, N * (q + 2 * kv));
+  const heads = N * (q + 2 * kv) + 5.5 * N * (q + kv);
+  const repeat = s.kvHeads < s.heads ? 2 * N * q : 0;
+  const attention = 4 * S + 2 * N * q;
+  const out = N * C + bias(s.oBias, N * C) + 2 * N * C;
+  const mlp = 5 * N * F + bias(s.mlpBias, 2 * N * F) + N * C + bias(s.mlpBias, N * C);
+  return norms + proj + heads + repeat + attention + out + mlp;
 }
 
 /** Rows of the widest vocabulary chunk when `V` rows are split evenly into pieces of at most `rows` (embedding.ts's vocabChunkSizes). */
@@ -37,38 +111,69 @@ function chunkRows(V: number, rows: number): number {
   return aligned <= rows ? aligned : even;
 }
 
-export function estimateMemory(config: GPT2Config, opts: EstimateOptions = {}): MemoryEstimate {
+/** The module name PEFT matches: 'h.0.attn.c_attn.weight' -> 'c_attn'. */
+function moduleName(param: string): string | null {
+  const m = /(?:^|\.)([^.]+)\.weight$/.exec(param);
+  return m ? m[1] : null;
+}
+
+/**
+ * Adapter parameters (r (in + out) per targeted matrix) and, per block, the floats their
+ * forward keeps: x A [N, r], then (x A) B, its scaling and the sum with the base output [N, out] each.
+ */
+function adapters(table: ParamSpec[], kind: BlockShape['kind'], lora: LoraEstimate, layers: number, N: number): { params: number; blockFloats: number } {
+  if (!Number.isInteger(lora.rank) || lora.rank < 1) throw new Error(`LoRA: rank must be a positive integer, got ${lora.rank}`);
+  const wanted = new Set(lora.targets);
+  const hit = new Set<string>();
+  let params = 0;
+  let outs = 0;
+  for (const spec of table) {
+    const name = moduleName(spec.name);
+    if (spec.shape.length !== 2 || spec.vocabRows || name === null || !wanted.has(name)) continue;
+    hit.add(name);
+    params += lora.rank * (spec.shape[0] + spec.shape[1]);
+    outs += lora.rank + 3 * (kind === 'gpt2' ? spec.shape[1] : spec.shape[0]); // Conv1D is [in, out], nn.Linear [out, in]
+  }
+  const missing = lora.targets.filter((t) => !hit.has(t));
+  if (missing.length) throw new Error(`LoRA: no weight matrix named ${missing.join(', ')} in this model`);
+  return { params, blockFloats: (N * outs) / layers };
+}
+
+export function estimateMemory<C>(family: FamilyShape<C>, config: C, opts: EstimateOptions = {}): MemoryEstimate {
+  const dims = family.dims(config);
   const B = opts.batch ?? 4;
-  const T = Math.min(opts.block ?? 256, config.n_positions);
+  const T = Math.min(opts.block ?? 256, dims.positions);
   const N = B * T;
-  const C = config.n_embd;
-  const F = innerSize(config);
-  const V = config.vocab_size;
+  const C = dims.width;
+  const V = dims.vocab;
+  const shape = blockShape(family.modelType, config);
+  const table = family.paramTable(config);
   let params = 0;
   let largest = { what: '', bytes: 0 };
-  for (const spec of paramTable(config)) {
+  for (const spec of table) {
     const numel = spec.shape.reduce((a, b) => a * b, 1);
     params += numel;
-    if (spec.name !== 'wte.weight' && numel * F32 > largest.bytes) {
+    if (!spec.vocabRows && numel * F32 > largest.bytes) {
       largest = { what: `${spec.name} [${spec.shape.join(', ')}]`, bytes: numel * F32 };
     }
   }
   // Activation buffers are single tensors too: the MLP's widest and attention's scores.
   for (const [what, bytes] of [
-    [`the MLP activations [${N}, ${F}]`, N * F * F32],
-    [`the attention scores [${B}, ${config.n_head}, ${T}, ${T}]`, B * config.n_head * T * T * F32],
+    [`the MLP activations [${N}, ${shape.inner}]`, N * shape.inner * F32],
+    [`the attention scores [${B}, ${shape.heads}, ${T}, ${T}]`, B * shape.heads * T * T * F32],
   ] as const) {
     if (bytes > largest.bytes) largest = { what, bytes };
   }
-  const state = 16 * params;
-  // Per layer, floats autodiff keeps: LN in/out (2NC) x2, qkv (3NC), y + proj (2NC), the MLP's
-  // pre-activation and gelu_new's intermediates (5 x NF), MLP out (NC), dropout masks (3NC),
-  // attention scores and probabilities (3 B nh T^2). Every block's input is kept, and one block's
-  // activations and their gradients (tfjs frees neither until its tf.grads call returns: twice).
-  const perLayer = (4 + 3 + 2 + 1 + 3) * N * C + 5 * N * F + 3 * B * config.n_head * T * T;
-  const activations = F32 * ((config.n_layer + 1) * N * C + 2 * perLayer);
-  const loss = F32 * 3 * N * chunkRows(V, opts.lossChunkRows ?? 4096); // logits, softmax, gradient of one chunk
-  const embeddingGrad = 2 * F32 * V * C;
+  const lora = opts.lora ? adapters(table, shape.kind, opts.lora, dims.layers, N) : null;
+  const perBlock = blockFloats(shape, B, T, C) + (lora?.blockFloats ?? 0);
+  // Every block's input is kept, and one block's activations and their gradients (tfjs frees
+  // neither until its tf.grads call returns: twice).
+  const activations = F32 * ((dims.layers + 1) * N * C + 2 * perBlock);
+  const loss = F32 * 3 * N * chunkRows(V, opts.lossChunkRows ?? LOSS_CHUNK_ROWS); // logits, softmax, gradient of one chunk
+  // Full: the vocabulary table's gradient arrives from two paths (tied: the lookup and the head;
+  // untied: one for each table) before it is summed. LoRA: frozen tables get none.
+  const embeddingGrad = lora ? 0 : 2 * F32 * V * C;
+  const state = lora ? F32 * params + 16 * lora.params : 16 * params;
   return {
     params,
     weightsBytes: F32 * params,
@@ -76,6 +181,7 @@ export function estimateMemory(config: GPT2Config, opts: EstimateOptions = {}): 
     parts: { state, activations, loss, embeddingGrad },
     batch: B,
     block: T,
+    lora: opts.lora && lora ? { rank: opts.lora.rank, targets: opts.lora.targets, params: lora.params } : null,
     largest,
   };
 }

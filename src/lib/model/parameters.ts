@@ -127,7 +127,4 @@ export function sliceShares(p: Parameter, data: Float32Array): Float32Array[] {
   return p.slices.map((v) => data.subarray(at, (at += v.size)));
 }
 
-/** Floats in a parameter table (distilgpt2: 81,912,576). */
-export function countParams(table: readonly ParamSpec[]): number {
-  return table.reduce((n, s) => n + count(s.shape), 0);
-}
+export { countParams } from './param-count.ts';

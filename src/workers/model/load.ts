@@ -1,7 +1,7 @@
 // Loading a base model into the worker: from a URL or picked files, onto the device, with its
 // tokenizer. A failure leaves the model loaded before in use.
 import { etaSeconds } from '../../lib/eta.ts';
-import { GPT2 } from '../../lib/model/gpt2/index.ts';
+import { GPT2, gpt2Family, type GPT2Config } from '../../lib/model/gpt2/index.ts';
 import { checkFitsActiveDevice } from '../../lib/model/device-fit.ts';
 import { loadModelFromUrl, type ModelFiles } from '../../lib/model/load.ts';
 import { loadModelFromFileList } from '../../lib/model/local-files.ts';
@@ -44,7 +44,7 @@ export function reload(core: SessionCore, opts: { keepRun?: boolean } = {}): Pro
 }
 
 async function fetchFiles(core: SessionCore, source: ModelSource): Promise<ModelFiles> {
-  const checkConfig = checkFitsActiveDevice; // before the weights download: refused if this device cannot hold them
+  const checkConfig = (config: GPT2Config) => checkFitsActiveDevice(gpt2Family, config); // before the weights download: refused if this device cannot hold them
   if (source.kind === 'files') return loadModelFromFileList(source.files, { checkConfig });
   // Each file's rate is measured from its first report on: when the bytes before it began is unknown.
   const first = new Map<string, { at: number; loaded: number }>();

@@ -2,6 +2,7 @@
 // model this code can run. Names are spelled as Hugging Face writes them so a checkpoint
 // maps one to one (see transformers' GPT2Config).
 import { boundedInt } from '../config-fields.ts';
+import type { ModelDims } from '../family.ts';
 
 export interface GPT2Config {
   vocab_size: number; // tokens in the vocabulary: 50257 for GPT-2 (50000 merges + 256 bytes + <|endoftext|>)
@@ -27,6 +28,11 @@ export interface GPT2Config {
 export const SUPPORTED_ACTIVATIONS = ['gelu_new', 'gelu_pytorch_tanh', 'gelu', 'relu'] as const;
 
 /** MLP hidden width (n_inner, or 4 * n_embd when absent). */
+/** The sizes the family-agnostic machinery reads (family.ts's ModelDims). */
+export function gpt2Dims(c: GPT2Config): ModelDims {
+  return { vocab: c.vocab_size, width: c.n_embd, layers: c.n_layer, positions: c.n_positions };
+}
+
 export function innerSize(config: GPT2Config): number {
   return config.n_inner ?? 4 * config.n_embd;
 }

@@ -5,7 +5,7 @@ import type { ModelFamily } from '../family.ts';
 import { CausalLM, type ModelOptions } from '../causal-lm.ts';
 import type { WeightTensor } from '../parameters.ts';
 import { GPT2Tokenizer } from '../../tokenizer/bpe.ts';
-import { parseConfig, type GPT2Config } from './config.ts';
+import { gpt2Dims, parseConfig, type GPT2Config } from './config.ts';
 import { normalizeWeights, paramTable, toHF } from './params.ts';
 import { block, embed, final, pieceParams } from './forward.ts';
 
@@ -16,7 +16,7 @@ export { paramTable, paramCount } from './params.ts';
 export const gpt2Family: ModelFamily<GPT2Config, GPT2Tokenizer> = {
   modelType: 'gpt2',
   parseConfig,
-  dims: (c) => ({ vocab: c.vocab_size, width: c.n_embd, layers: c.n_layer, positions: c.n_positions }),
+  dims: gpt2Dims,
   paramTable,
   pieceParams,
   embed,

@@ -3,7 +3,7 @@
 // from save_pretrained's names in and back out. Loading checks checkpoints against the table,
 // and memory/FLOP estimates are derived from it.
 import { innerSize, type GPT2Config } from './config.ts';
-import { countParams } from '../parameters.ts';
+import { countParams } from '../param-count.ts';
 import type { ParamSpec } from '../family.ts';
 
 export type { ParamSpec } from '../family.ts';

@@ -4,6 +4,7 @@
 // grouped-query attention (num_key_value_heads), head_dim apart from width / heads, a tied or
 // separate lm_head, and optional projection biases.
 import { boundedInt } from '../config-fields.ts';
+import type { ModelDims } from '../family.ts';
 
 export interface LlamaConfig {
   model_type: 'llama' | 'qwen2';
@@ -29,6 +30,11 @@ export interface LlamaConfig {
   eos_token_id?: number | number[];
   /** Fields carried through untouched. */
   [extra: string]: unknown;
+}
+
+/** The sizes the family-agnostic machinery reads (family.ts's ModelDims). */
+export function llamaDims(c: LlamaConfig): ModelDims {
+  return { vocab: c.vocab_size, width: c.hidden_size, layers: c.num_hidden_layers, positions: c.max_position_embeddings };
 }
 
 /**

@@ -3,7 +3,7 @@
 // model_type they accept. Both read tokenizer.json (+ tokenizer_config.json for eos_token).
 import type { ModelFamily } from '../family.ts';
 import { TokenizerJsonBPE } from '../../tokenizer/tokenizer-json.ts';
-import { parseLlamaConfig, type LlamaConfig } from './config.ts';
+import { llamaDims, parseLlamaConfig, type LlamaConfig } from './config.ts';
 import { fromHF, paramTable, toHF } from './params.ts';
 import { block, embed, final, headTable, pieceParams } from './forward.ts';
 
@@ -15,7 +15,7 @@ function llamaLike(modelType: 'llama' | 'qwen2'): ModelFamily<LlamaConfig, Token
   return {
     modelType,
     parseConfig: (json) => parseLlamaConfig(json, modelType),
-    dims: (c) => ({ vocab: c.vocab_size, width: c.hidden_size, layers: c.num_hidden_layers, positions: c.max_position_embeddings }),
+    dims: llamaDims,
     paramTable,
     pieceParams,
     embed,

@@ -2,7 +2,7 @@
 // GPT-2's (gpt2/params.ts), with these differences: the wrapper prefix is `model.` and the head,
 // when untied, is `lm_head.weight` outside it; projections are nn.Linear, stored [out, in];
 // there is no position table; norms have no bias.
-import { countParams } from '../parameters.ts';
+import { countParams } from '../param-count.ts';
 import type { ParamSpec } from '../family.ts';
 import type { LlamaConfig } from './config.ts';
 
