@@ -211,7 +211,7 @@ describe('exportBundle', () => {
     });
     const want = Array.from(logitsOf(model, IDS));
     for (const files of [fromZip, weightsOnly]) {
-      const back = GPT2.fromWeights(files.config, files.weights);
+      const back = GPT2.fromWeights(files.config as GPT2Config, files.weights);
       expect(Array.from(logitsOf(back, IDS))).toEqual(want);
       back.dispose();
     }

@@ -2,6 +2,7 @@
 // exported files.
 import { DEFAULT_SAMPLE_OPTIONS, generate, type SampleOptions } from '../../lib/generate/generate.ts';
 import { exportBundle, exportSafetensors } from '../../lib/model/export.ts';
+import type { GPT2 } from '../../lib/model/gpt2/index.ts';
 import type { ModelCardInfo } from '../../lib/model/model-card.ts';
 import type { ExportedFile } from './protocol.ts';
 import type { SessionCore } from './state.ts';
@@ -15,7 +16,7 @@ export function sample(core: SessionCore, id: number, prompt: string, options: P
   // Not awaited: stop-sample and other messages must get through while it streams.
   void (async () => {
     try {
-      for await (const e of generate(model.gpt, model.base.tok, prompt, { ...DEFAULT_SAMPLE_OPTIONS, ...options }, ctl.signal)) {
+      for await (const e of generate(model.lm, model.base.tok, prompt, { ...DEFAULT_SAMPLE_OPTIONS, ...options }, ctl.signal)) {
         core.emit({ type: 'sample', id, sample: e.sample, text: e.text, done: e.done });
       }
     } catch (e) {
@@ -31,7 +32,10 @@ export function sample(core: SessionCore, id: number, prompt: string, options: P
 export async function exportModel(core: SessionCore, kind: 'weights' | 'bundle', card?: ModelCardInfo): Promise<ExportedFile> {
   if (core.training) throw new Error('pause training to export the current weights');
   const model = core.loaded();
-  if (kind === 'weights') return { kind, bytes: await exportSafetensors(model.gpt), filename: 'model.safetensors' };
+  const { family, files } = model.base;
+  if (family.modelType !== 'gpt2') throw new Error(`export of ${family.modelType} models is not built yet`);
+  if (kind === 'weights') return { kind, bytes: await exportSafetensors(model.lm), filename: 'model.safetensors' };
   if (!card) throw new Error('a bundle needs model card information');
-  return { kind, bytes: await exportBundle(model.gpt, model.base.files, card), filename: `${card.modelName ?? 'tweetforge-model'}.zip` };
+  const tokenizer = { vocabJson: files.tokenizerFiles['vocab.json'], mergesTxt: files.tokenizerFiles['merges.txt'] };
+  return { kind, bytes: await exportBundle(model.lm as GPT2, tokenizer, card), filename: `${card.modelName ?? 'tweetforge-model'}.zip` };
 }
