@@ -189,9 +189,9 @@ interface Fetched {
  * has not (any HTTP error), or that no answer came for, is undefined.
  */
 async function fetchFile(base: string, file: string, opts: LoadOptions, cache: Cache | undefined, optional = false): Promise<Fetched | undefined> {
+  const hit = cache && (await cachedOnly(cache, base, file, opts));
+  if (hit) return hit;
   const url = new URL(file, base).href;
-  const hit = await cache?.match(url);
-  if (hit) return { url, bytes: await readBody(hit, file, true, opts.onProgress), cached: true, type: '' };
   let res: Response;
   try {
     res = await fetch(url, { signal: opts.signal });
