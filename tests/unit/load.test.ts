@@ -10,6 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { zipSync } from 'fflate';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
 import { loadHFDir } from '../../scripts/fixtures/hf-dir.ts';
+import { tinyLlamaDir } from '../../scripts/fixtures/tiny-llama.ts';
+import { INDEX_FILE } from '../../src/lib/model/hf-folder.ts';
 import { tinyModelDir, tinyConfig, tinyWeights, TINY_MODELS } from '../../scripts/fixtures/tiny-model.ts';
 import {
   clearModelCache,
@@ -24,6 +26,7 @@ import { loadModelFromFileList } from '../../src/lib/model/local-files.ts';
 
 const TINY = tinyModelDir('tiny');
 const BARE = tinyModelDir('tiny-bare');
+const QWEN_SHARDED = tinyLlamaDir('tiny-qwen2-sharded');
 
 /** A safetensors file from a raw header object and `dataBytes` zero bytes of data. */
 function rawSafetensors(header: Record<string, unknown>, dataBytes: number): Buffer {
@@ -122,8 +125,8 @@ describe('loadModelFromUrl', () => {
     server = http.createServer((req, res) => {
       requests.push(req.url!);
       const [, folder, file] = req.url!.split('/');
-      const dir = folder === 'tiny' ? TINY : folder === 'llama' ? llamaDir : '';
-      const p = dir && path.join(dir, file);
+      const dir = folder === 'tiny' ? TINY : folder === 'llama' ? llamaDir : folder === 'qwen' ? QWEN_SHARDED : '';
+      const p = dir && !file.startsWith('.') && path.join(dir, file);
       if (!p || !fs.existsSync(p)) {
         res.writeHead(404, { connection: 'close' }).end('not found');
         return;
@@ -199,6 +202,31 @@ describe('loadModelFromUrl', () => {
     await loadModelFromUrl(base + 'tiny/');
     expect(requests).toHaveLength(24);
     await clearModelCache();
+    expect(await listCachedModels()).toEqual([]);
+  });
+
+  it('loads a sharded qwen2 folder, caches it whole, and reads it back with no network', async () => {
+    vi.stubGlobal('caches', new MemoryCacheStorage());
+    const events: LoadProgress[] = [];
+    const folder = await loadModelFromUrl(base + 'qwen', { onProgress: (p) => events.push(p) });
+    const disk = await loadHFDir(QWEN_SHARDED);
+    expect(folder.family.modelType).toBe('qwen2');
+    expect([...folder.weights.keys()]).toEqual([...disk.weights.keys()]);
+    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    for (const [n, t] of disk.weights) expect(Buffer.compare(bytes(folder.weights.get(n)!.data), bytes(t.data)), n).toBe(0);
+    expect(folder.tokenizerFiles).toEqual(disk.tokenizerFiles);
+    const shards = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'];
+    expect(requests[0]).toBe('/qwen/config.json');
+    expect(requests.slice(1, 2)).toEqual(['/qwen/' + INDEX_FILE]); // the index before the shards it names
+    expect(new Set(events.map((e) => e.file))).toEqual(new Set(['config.json', INDEX_FILE, ...shards, 'tokenizer.json', 'tokenizer_config.json']));
+    const listed = await listCachedModels();
+    expect(listed).toEqual([expect.objectContaining({ baseUrl: base + 'qwen/', complete: true })]);
+    expect(listed[0].files.sort()).toEqual(['config.json', INDEX_FILE, ...shards, 'tokenizer.json', 'tokenizer_config.json'].sort());
+    const n = requests.length;
+    const again = await loadModelFromUrl(base + 'qwen/');
+    expect(requests).toHaveLength(n); // offline-ready: nothing asked of the network, absent files included
+    expect([...again.weights.keys()]).toEqual([...disk.weights.keys()]);
+    await clearModelCache(base + 'qwen');
     expect(await listCachedModels()).toEqual([]);
   });
 });
