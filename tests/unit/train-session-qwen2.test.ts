@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { QWEN_EOT, tinyLlamaConfig, tinyLlamaDir, TINY_LLAMAS } from '../../scripts/fixtures/tiny-llama.ts';
+import { QWEN_EOT, tinyLlamaConfig, tinyLlamaDir, tinyLlamaWeights, TINY_LLAMAS } from '../../scripts/fixtures/tiny-llama.ts';
+import { writeSafetensors } from '../../src/lib/model/safetensors.ts';
 import { loadHFDir } from '../../scripts/fixtures/hf-dir.ts';
 import { parseLlamaConfig, paramCount } from '../../src/lib/model/llama/index.ts';
 import { INDEX_FILE } from '../../src/lib/model/hf-folder.ts';
@@ -110,7 +111,7 @@ describe('TrainingSession on a qwen2 model', () => {
     expect(await sampleText(s, 3)).toBe(picked);
   });
 
-  it('refuses shards the index names but the pick lacks, in one line; the model in use stays', async () => {
+  it('refuses, in one line, shards the index names but the pick lacks, a missing tokenizer.json, an embedding smaller than the tokenizer; the model in use stays', async () => {
     const s = harness();
     await s.send({ type: 'init' });
     await s.send({ type: 'load', source: { kind: 'url', url: base + 'tiny-qwen2/' } });
@@ -119,6 +120,15 @@ describe('TrainingSession on a qwen2 model', () => {
     expect(reply).toMatchObject({ ok: false, error: 'the model folder has no model-00002-of-00002.safetensors (named by model.safetensors.index.json)' });
     const noTokenizer = await s.send({ type: 'load', source: { kind: 'files', files: dirFiles(ONE).filter((f) => f.name !== 'tokenizer.json') } });
     expect(noTokenizer).toMatchObject({ ok: false, error: 'the model folder has no tokenizer.json' });
+    // A model whose embedding has fewer rows than the tokenizer has ids: those ids would index nothing.
+    const small = { ...tinyLlamaConfig(TINY_LLAMAS['tiny-qwen2']), vocab_size: 1000 };
+    const smallFiles = [
+      new File([JSON.stringify(small)], 'config.json'),
+      new File([writeSafetensors(tinyLlamaWeights(small, 3)) as Uint8Array<ArrayBuffer>], 'model.safetensors'),
+      ...dirFiles(ONE).filter((f) => f.name.startsWith('tokenizer')),
+    ];
+    const tooSmall = await s.send({ type: 'load', source: { kind: 'files', files: smallFiles } });
+    expect(tooSmall).toMatchObject({ ok: false, error: `the tokenizer has ${tok.vocabSize} ids but config.json's vocab_size is 1000: the model has no row for the rest` });
     expect(s.of('status').at(-1)!.status).toBe('ready');
     expect(await sampleText(s, 2)).toBe(before);
   });

@@ -1,8 +1,9 @@
 // A Hugging Face model folder of any family (families.ts) from its files' bytes: config.json,
 // the weights in model.safetensors or in the shards model.safetensors.index.json names, and
-// the family's tokenizer files. GPT-2's own loader (load.ts) keeps its four-file path; this one
-// serves every family. Everything that can be checked before a weight is decoded is: the config,
-// the index, every shard's header, and the names and shapes against the family's table.
+// the family's tokenizer files. The page's loaders (load.ts: a URL with Cache Storage;
+// local-files.ts: picked files) and the Node fixtures all end here. Everything that can be
+// checked before a weight is decoded is: the config, the index, every shard's header, and the
+// names and shapes against the family's table.
 import type { ModelFamily } from './family.ts';
 import { familyOf } from './families.ts';
 import { decodeTensor, readSafetensorsHeader, type SafetensorsHeader, type TensorData, type TensorEntry } from './safetensors.ts';
