@@ -1,7 +1,7 @@
 // What the training benches (train, profile) share: a real optimizer step on a random model,
 // and steps timed back to back with one read-back at the end, as the trainer runs them.
 import * as tf from '@tensorflow/tfjs';
-import { GPT2 } from '../src/lib/model/gpt2/index.ts';
+import { GPT2, gpt2Family } from '../src/lib/model/gpt2/index.ts';
 import type { GPT2Config } from '../src/lib/model/gpt2/config.ts';
 import { AdamW } from '../src/lib/train/adamw.ts';
 import { optimizerStep } from '../src/lib/train/step.ts';
@@ -17,7 +17,7 @@ export interface SyntheticTraining {
 
 /** A randomly initialised model of config c, chunked as the app chunks it (unless told), and its optimizer. */
 export function syntheticTraining(c: GPT2Config, B: number, T: number, opts: { maxBufferBytes?: number; recompute?: boolean } = {}): SyntheticTraining {
-  const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes: opts.maxBufferBytes ?? trainingChunkBytes(c) });
+  const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes: opts.maxBufferBytes ?? trainingChunkBytes(gpt2Family, c) });
   const opt = new AdamW(trainableParams(model));
   const step = (i: number) =>
     optimizerStep(model, opt, [{ rows: syntheticTokens(B * (T + 1), c.vocab_size, 100 + i), seed: i }], {

@@ -85,7 +85,7 @@ function biasedLlama(tokenizerFiles: Record<string, string>): { json: HFLlamaCon
     const n = spec.shape.reduce((a, b) => a * b, 1);
     weights.set(spec.name, { shape: spec.shape, data: Float32Array.from({ length: n }, () => (spec.name.endsWith('norm.weight') ? 1 : 0) + 0.2 * (rand() - 0.5)) });
   }
-  return { json, folder: { family, config, weights, tokenizerFiles } };
+  return { json, folder: { family, config, weights, tokenizerFiles, otherFiles: {} } };
 }
 
 const card: ModelCardInfo = {

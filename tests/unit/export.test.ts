@@ -175,7 +175,7 @@ describe('exportBundle', () => {
   it('is a Hugging Face model folder that loads back with the same logits', async () => {
     const vocabJson = fs.readFileSync(path.join(tinyModelDir('tiny'), 'vocab.json'), 'utf8');
     const mergesTxt = fs.readFileSync(path.join(tinyModelDir('tiny'), 'merges.txt'), 'utf8');
-    const zip = unzipSync(await exportBundle(model, { vocabJson, mergesTxt }, card));
+    const zip = unzipSync(await exportBundle(model, { 'vocab.json': vocabJson, 'merges.txt': mergesTxt }, card));
     expect(Object.keys(zip).sort()).toEqual([
       'README.md', 'config.json', 'generation_config.json', 'merges.txt', 'model.safetensors',
       'special_tokens_map.json', 'tokenizer_config.json', 'vocab.json',
@@ -205,14 +205,14 @@ describe('exportBundle', () => {
   it('loads back through the page\'s file picker path (the zip itself, or the weights alone)', async () => {
     const vocabJson = fs.readFileSync(path.join(tinyModelDir('tiny'), 'vocab.json'), 'utf8');
     const mergesTxt = fs.readFileSync(path.join(tinyModelDir('tiny'), 'merges.txt'), 'utf8');
-    const zipBytes = await exportBundle(model, { vocabJson, mergesTxt }, card);
+    const zipBytes = await exportBundle(model, { 'vocab.json': vocabJson, 'merges.txt': mergesTxt }, card);
     const fromZip = await loadModelFromFileList(new Map([['tweetforge-alice.zip', new Blob([zipBytes as Uint8Array<ArrayBuffer>])]]));
     const weightsOnly = await loadModelFromFileList(new Map([['model.safetensors', new Blob([exported as Uint8Array<ArrayBuffer>])]]), {
       fallback: fromZip,
     });
     const want = Array.from(logitsOf(model, IDS));
     for (const files of [fromZip, weightsOnly]) {
-      const back = GPT2.fromWeights(files.config, files.weights);
+      const back = GPT2.fromWeights(files.config as GPT2Config, files.weights);
       expect(Array.from(logitsOf(back, IDS))).toEqual(want);
       back.dispose();
     }

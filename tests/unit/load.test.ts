@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { zipSync } from 'fflate';
 import { loadModelDir } from '../../scripts/fixtures/model-dir.ts';
+import { loadHFDir } from '../../scripts/fixtures/hf-dir.ts';
+import { tinyLlamaDir } from '../../scripts/fixtures/tiny-llama.ts';
+import { INDEX_FILE } from '../../src/lib/model/hf-folder.ts';
 import { tinyModelDir, tinyConfig, tinyWeights, TINY_MODELS } from '../../scripts/fixtures/tiny-model.ts';
 import {
   clearModelCache,
@@ -23,6 +26,7 @@ import { loadModelFromFileList } from '../../src/lib/model/local-files.ts';
 
 const TINY = tinyModelDir('tiny');
 const BARE = tinyModelDir('tiny-bare');
+const QWEN_SHARDED = tinyLlamaDir('tiny-qwen2-sharded');
 
 /** A safetensors file from a raw header object and `dataBytes` zero bytes of data. */
 function rawSafetensors(header: Record<string, unknown>, dataBytes: number): Buffer {
@@ -35,7 +39,7 @@ function rawSafetensors(header: Record<string, unknown>, dataBytes: number): Buf
 
 const file = (dir: string, name: string, as = name) => new File([fs.readFileSync(path.join(dir, name))], as);
 
-function expectTinyWeights(files: ModelFiles, name: 'tiny' | 'tiny-bare'): void {
+function expectTinyWeights(files: Pick<ModelFiles, 'weights'>, name: 'tiny' | 'tiny-bare'): void {
   const opts = TINY_MODELS[name];
   const want = tinyWeights(tinyConfig(opts), opts.seed);
   expect([...files.weights.keys()]).toEqual([...want.keys()]);
@@ -121,8 +125,8 @@ describe('loadModelFromUrl', () => {
     server = http.createServer((req, res) => {
       requests.push(req.url!);
       const [, folder, file] = req.url!.split('/');
-      const dir = folder === 'tiny' ? TINY : folder === 'llama' ? llamaDir : '';
-      const p = dir && path.join(dir, file);
+      const dir = folder === 'tiny' ? TINY : folder === 'llama' ? llamaDir : folder === 'qwen' ? QWEN_SHARDED : '';
+      const p = dir && !file.startsWith('.') && path.join(dir, file);
       if (!p || !fs.existsSync(p)) {
         res.writeHead(404, { connection: 'close' }).end('not found');
         return;
@@ -161,8 +165,8 @@ describe('loadModelFromUrl', () => {
     expect(requests[0]).toBe('/tiny/config.json'); // config first, checked before the big file
   });
 
-  it('refuses a non-GPT-2 config before downloading the weights', async () => {
-    await expect(loadModelFromUrl(base + 'llama/')).rejects.toThrow(/model_type "llama" is not GPT-2/);
+  it('refuses a config its family cannot run before downloading the weights', async () => {
+    await expect(loadModelFromUrl(base + 'llama/')).rejects.toThrow(/hidden_size.*\(http:.*\/llama\/config\.json\)$/);
     expect(requests).toEqual(['/llama/config.json']);
   });
 
@@ -181,22 +185,48 @@ describe('loadModelFromUrl', () => {
   it('caches in Cache Storage: the second load uses no network; list and clear', async () => {
     vi.stubGlobal('caches', new MemoryCacheStorage());
     await loadModelFromUrl(base + 'tiny/');
-    expect(requests).toHaveLength(4);
+    // The four files, and the four a folder may have besides (the shard index, generation_config.json, ...): 404 here.
+    expect(requests).toHaveLength(8);
     const listed = await listCachedModels();
     const total = MODEL_FILE_NAMES.reduce((n, f) => n + fs.statSync(path.join(TINY, f)).size, 0);
     expect(listed).toEqual([{ baseUrl: base + 'tiny/', files: expect.arrayContaining([...MODEL_FILE_NAMES]), bytes: total, complete: true }]);
     const events: LoadProgress[] = [];
     const again = await loadModelFromUrl(base + 'tiny', { onProgress: (p) => events.push(p) });
-    expect(requests).toHaveLength(4);
+    expect(requests).toHaveLength(8); // a folder kept whole: what the cache lacks, the folder lacked
     expect(events.every((e) => e.cached)).toBe(true);
     expectTinyWeights(again, 'tiny');
     await loadModelFromUrl(base + 'tiny/', { cache: false });
-    expect(requests).toHaveLength(8);
+    expect(requests).toHaveLength(16);
     await clearModelCache(base + 'tiny');
     expect(await listCachedModels()).toEqual([]);
     await loadModelFromUrl(base + 'tiny/');
-    expect(requests).toHaveLength(12);
+    expect(requests).toHaveLength(24);
     await clearModelCache();
+    expect(await listCachedModels()).toEqual([]);
+  });
+
+  it('loads a sharded qwen2 folder, caches it whole, and reads it back with no network', async () => {
+    vi.stubGlobal('caches', new MemoryCacheStorage());
+    const events: LoadProgress[] = [];
+    const folder = await loadModelFromUrl(base + 'qwen', { onProgress: (p) => events.push(p) });
+    const disk = await loadHFDir(QWEN_SHARDED);
+    expect(folder.family.modelType).toBe('qwen2');
+    expect([...folder.weights.keys()]).toEqual([...disk.weights.keys()]);
+    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    for (const [n, t] of disk.weights) expect(Buffer.compare(bytes(folder.weights.get(n)!.data), bytes(t.data)), n).toBe(0);
+    expect(folder.tokenizerFiles).toEqual(disk.tokenizerFiles);
+    const shards = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'];
+    expect(requests[0]).toBe('/qwen/config.json');
+    expect(requests.slice(1, 2)).toEqual(['/qwen/' + INDEX_FILE]); // the index before the shards it names
+    expect(new Set(events.map((e) => e.file))).toEqual(new Set(['config.json', INDEX_FILE, ...shards, 'tokenizer.json', 'tokenizer_config.json']));
+    const listed = await listCachedModels();
+    expect(listed).toEqual([expect.objectContaining({ baseUrl: base + 'qwen/', complete: true })]);
+    expect(listed[0].files.sort()).toEqual(['config.json', INDEX_FILE, ...shards, 'tokenizer.json', 'tokenizer_config.json'].sort());
+    const n = requests.length;
+    const again = await loadModelFromUrl(base + 'qwen/');
+    expect(requests).toHaveLength(n); // offline-ready: nothing asked of the network, absent files included
+    expect([...again.weights.keys()]).toEqual([...disk.weights.keys()]);
+    await clearModelCache(base + 'qwen');
     expect(await listCachedModels()).toEqual([]);
   });
 });
@@ -240,7 +270,7 @@ describe('loadModelFromUrl: what is checked before downloading and before cachin
     await expect(loadModelFromUrl(base + 'tiny/', { checkConfig: refuse })).rejects.toThrow(/^this model cannot run on this GPU: too big$/);
     expect(requests).toEqual(['/tiny/config.json']);
     const events: LoadProgress[] = [];
-    await loadModelFromUrl(base + 'tiny/', { checkConfig: (c) => `needs ${c.n_layer} layers`, onProgress: (p) => events.push(p) });
+    await loadModelFromUrl(base + 'tiny/', { checkConfig: (_family, c) => `needs ${(c as ModelFiles['config']).n_layer} layers`, onProgress: (p) => events.push(p) });
     const noted = events.findIndex((e) => e.note);
     expect(events[noted]).toMatchObject({ file: 'config.json', note: 'needs 2 layers' });
     expect(events.slice(0, noted).every((e) => e.file === 'config.json')).toBe(true); // before any other file
@@ -320,10 +350,11 @@ describe('loadModelFromFileList', () => {
   });
 
   it('takes a lone weights file with config and tokenizer from a fallback', async () => {
-    const base = await loadModelDir(TINY);
+    const base = await loadHFDir(TINY);
     const files = await loadModelFromFileList(new Map([['model.safetensors', new Blob([fs.readFileSync(path.join(TINY, 'model.safetensors'))])]]), { fallback: base });
     expectTinyWeights(files, 'tiny');
-    await expect(loadModelFromFileList([file(TINY, 'model.safetensors')])).rejects.toThrow(/missing config\.json, vocab\.json, merges\.txt next to model\.safetensors/);
+    await expect(loadModelFromFileList([file(TINY, 'model.safetensors')])).rejects.toThrow(/^missing config\.json next to model\.safetensors$/);
+    await expect(loadModelFromFileList([file(TINY, 'model.safetensors'), file(TINY, 'config.json')])).rejects.toThrow(/^the model folder has no vocab\.json, merges\.txt$/);
   });
 
   it('explains what is wrong with the wrong files', async () => {

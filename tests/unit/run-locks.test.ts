@@ -6,7 +6,7 @@
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { holdRun, openRuns } from '../../src/lib/storage/run-locks';
-import { loadModelDir } from '../../scripts/fixtures/model-dir';
+import { loadHFDir } from '../../scripts/fixtures/hf-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
 import { sessionHarness } from '../helpers/session-harness';
 
@@ -29,7 +29,7 @@ class DelayedLocks {
   }
 }
 
-const harness = () => sessionHarness({ loadUrl: async () => loadModelDir(tinyModelDir('tiny')) });
+const harness = () => sessionHarness({ loadUrl: async () => loadHFDir(tinyModelDir('tiny')) });
 const texts = Array.from({ length: 24 }, (_, i) => `my morning ${i} is coffee and code ${i % 5} today`);
 
 beforeAll(() => {

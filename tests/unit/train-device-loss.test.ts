@@ -9,6 +9,7 @@ import { bytesToUnicode } from '../../src/lib/tokenizer/bpe';
 import { syntheticWeights, syntheticConfig } from '../helpers/synthetic.ts';
 import { setupNodeWebGPU } from '../helpers/node-webgpu';
 import { sessionHarness } from '../helpers/session-harness';
+import { gpt2Folder } from '../../src/lib/model/load';
 
 const config = syntheticConfig({ vocab_size: 257, n_embd: 8, n_positions: 16 });
 const vocab = Object.fromEntries([...bytesToUnicode().map((ch, b) => [ch, b]), ['<|endoftext|>', 256]]);
@@ -25,7 +26,7 @@ describe('WebGPU device loss', () => {
 
     await send({ type: 'init' });
     expect(of('backend')[0].name).toBe('webgpu');
-    session.useFiles({ config, weights: syntheticWeights(config, 8), vocabJson: JSON.stringify(vocab), mergesTxt: '#version: 0.2\n' }, 'synthetic://bytes');
+    session.useFiles(gpt2Folder({ config, weights: syntheticWeights(config, 8), vocabJson: JSON.stringify(vocab), mergesTxt: '#version: 0.2\n' }), 'synthetic://bytes');
     await send({
       type: 'prepare',
       accounts: [{ username: 'a', texts: Array.from({ length: 12 }, (_, i) => `hi ${i} there`) }],
@@ -61,7 +62,7 @@ describe('WebGPU device loss', () => {
   it('without a run, loads the model again on a fresh device; a finished run gets its weights back, untrained', async (ctx) => {
     if (!available) ctx.skip();
     const files = { config, weights: syntheticWeights(config, 8), vocabJson: JSON.stringify(vocab), mergesTxt: '#version: 0.2\n' };
-    const { session, of, next, events, send, failures } = sessionHarness({ backends: ['webgpu'], loadUrl: async () => ({ ...files, weights: syntheticWeights(config, 8) }) });
+    const { session, of, next, events, send, failures } = sessionHarness({ backends: ['webgpu'], loadUrl: async () => gpt2Folder({ ...files, weights: syntheticWeights(config, 8) }) });
     await send({ type: 'init' });
     await send({ type: 'load', source: { kind: 'url', url: 'synthetic://bytes' } });
     const greedy = { greedy: true, numSamples: 1, maxNewTokens: 4, minNewTokens: 4 };

@@ -5,18 +5,18 @@
 import 'fake-indexeddb/auto';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ModelFiles } from '../../src/lib/model/load';
-import { loadModelDir } from '../../scripts/fixtures/model-dir';
+import type { FolderModel } from '../../src/lib/model/load';
+import { loadHFDir } from '../../scripts/fixtures/hf-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
 import { sessionHarness } from '../helpers/session-harness';
 
-let files: ModelFiles;
+let files: FolderModel;
 beforeAll(async () => {
-  files = await loadModelDir(tinyModelDir('tiny'));
+  files = await loadHFDir(tinyModelDir('tiny'));
 });
 
 /** URLs the session can load: the tiny model; its files with a weight missing; a server that is down. */
-async function loadUrl(url: string): Promise<ModelFiles> {
+async function loadUrl(url: string): Promise<FolderModel> {
   if (url === 'fixture://tiny') return { ...files, weights: new Map(files.weights) };
   if (url === 'fixture://no-lm-weights') {
     const weights = new Map(files.weights);
@@ -136,12 +136,12 @@ describe('TrainingSession: loading another base model', () => {
     const s = await loadedSession();
     const before = await sampleText(s, 3);
     // A GPT-2 as wide and deep as the bounds allow: 825 billion parameters, with a weights file of 8 bytes.
-    const config = { ...files.config, n_layer: 256, n_embd: 16384, n_head: 128 };
+    const config = { ...(files.config as object), n_layer: 256, n_embd: 16384, n_head: 128 };
     const picked = [
       new File([JSON.stringify(config)], 'config.json'),
       new File([new Uint8Array(8)], 'model.safetensors'),
-      new File([files.vocabJson], 'vocab.json'),
-      new File([files.mergesTxt], 'merges.txt'),
+      new File([files.tokenizerFiles['vocab.json']], 'vocab.json'),
+      new File([files.tokenizerFiles['merges.txt']], 'merges.txt'),
     ];
     const reply = await s.send({ type: 'load', source: { kind: 'files', files: picked } });
     expect(reply).toMatchObject({

@@ -10,20 +10,20 @@ import { GPT2Tokenizer } from '../../src/lib/tokenizer/bpe';
 import { TokenizerPool, type PoolWorker } from '../../src/lib/tokenizer/pool';
 import { createNodeTokenizerPool } from '../../src/lib/tokenizer/node-workers';
 import { encodePacked } from '../../src/lib/tokenizer/packed-ids';
-import type { ModelFiles } from '../../src/lib/model/load';
-import { loadModelDir } from '../../scripts/fixtures/model-dir';
+import type { FolderModel } from '../../src/lib/model/load';
+import { loadHFDir } from '../../scripts/fixtures/hf-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
 import { tortureStrings, tweetLikeTexts } from '../helpers/torture-strings.ts';
 import { sessionHarness } from '../helpers/session-harness';
 import { PREPARE_SUPERSEDED } from '../../src/workers/model/protocol';
 
-let files: ModelFiles;
+let files: FolderModel;
 let tok: GPT2Tokenizer;
 const sessions: TrainingSession[] = [];
 
 beforeAll(async () => {
-  files = await loadModelDir(tinyModelDir('tiny'));
-  tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
+  files = await loadHFDir(tinyModelDir('tiny'));
+  tok = GPT2Tokenizer.fromFiles(files.tokenizerFiles['vocab.json'], files.tokenizerFiles['merges.txt']);
 });
 
 afterEach(() => {

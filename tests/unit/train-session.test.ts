@@ -6,15 +6,17 @@ import 'fake-indexeddb/auto';
 import { describe, it, expect } from 'vitest';
 import { trainingChunkBytes } from '../../src/workers/model/weights';
 import { parseConfig } from '../../src/lib/model/gpt2/config';
+import { gpt2Family } from '../../src/lib/model/gpt2/index';
+import { qwen2Family } from '../../src/lib/model/llama/index';
 import { vocabChunkSizes } from '../../src/lib/model/embedding';
 import { LOSS_PIECE_ROWS } from '../../src/lib/model/loss';
-import { loadModelDir } from '../../scripts/fixtures/model-dir';
+import { loadHFDir } from '../../scripts/fixtures/hf-dir';
 import { tinyModelDir } from '../../scripts/fixtures/tiny-model';
 import { sessionHarness } from '../helpers/session-harness';
 import { getRun } from '../../src/lib/storage/checkpoints';
 import type { PreparedInfo } from '../../src/workers/model/protocol';
 
-const harness = () => sessionHarness({ loadUrl: async () => loadModelDir(tinyModelDir('tiny')) });
+const harness = () => sessionHarness({ loadUrl: async () => loadHFDir(tinyModelDir('tiny')) });
 
 const words = ['dream', 'browser', 'tweets', 'model', 'coffee', 'morning', 'code', 'train', 'night', 'river'];
 const texts = (seed: number, n: number) =>
@@ -25,10 +27,20 @@ describe('trainingChunkBytes', () => {
   // embedding is cut into chunks of at most LOSS_PIECE_ROWS rows where the MLP allows it.
   it.each([768, 1024, 1280, 1600])('n_embd %i: the MLP weight fits; vocabulary chunks follow the loss pieces', (C) => {
     const config = parseConfig({ model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: C, n_layer: 2, n_head: C / 64 });
-    const limit = trainingChunkBytes(config);
+    const limit = trainingChunkBytes(gpt2Family, config);
     expect(limit).toBeGreaterThanOrEqual(C * 4 * C * 4); // c_fc [C, 4C] float32
     const rows = Math.max(...vocabChunkSizes(50257, C, limit));
     expect(rows).toBeLessThanOrEqual(Math.max(LOSS_PIECE_ROWS, 4 * C));
+  });
+
+  it("Qwen2.5-0.5B: its [4864, 896] MLP projections fit; the 151,936-row embedding is cut into loss pieces", () => {
+    const config = qwen2Family.parseConfig({
+      model_type: 'qwen2', hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14,
+      num_key_value_heads: 2, max_position_embeddings: 32768, tie_word_embeddings: true, vocab_size: 151936,
+    });
+    const limit = trainingChunkBytes(qwen2Family, config);
+    expect(limit).toBe(4864 * 896 * 4); // larger than LOSS_PIECE_ROWS (4096) rows of 896
+    expect(Math.max(...vocabChunkSizes(151936, 896, limit))).toBeLessThanOrEqual(4864);
   });
 });
 
@@ -40,7 +52,7 @@ describe('TrainingSession (the model worker, without the Worker)', () => {
     expect(a.of('backend')[0].notice).toMatch(/roughly 2500x slower/);
     expect(a.of('resumable')[0].run).toBeNull();
     await a.send({ type: 'load', source: { kind: 'url', url: 'fixture://tiny' } });
-    expect(a.of('loaded')[0]).toMatchObject({ vocabSize: 50257, nLayer: 2 });
+    expect(a.of('loaded')[0]).toMatchObject({ modelType: 'gpt2', vocab: 50257, layers: 2, width: 64 });
 
     const prepared = await a.call<PreparedInfo>({
       type: 'prepare',

@@ -1,11 +1,12 @@
 // Autoregressive generation: numSamples continuations of one prompt at once (a batch),
-// greedy or sampled (samplers.ts, HF's order), stopping per sample at <|endoftext|>,
+// greedy or sampled (samplers.ts, HF's order), stopping per sample at the model's end-of-text token,
 // streamed token by token. With the KV cache each step feeds one new token per sample;
 // the full-recompute path (kvCache: false) feeds the whole sequence every step and exists
 // to check the cache (same greedy tokens) and to measure what it saves (bench/generate.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { CausalLM, KVCache } from '../model/causal-lm.ts';
-import { StreamingDecoder, type GPT2Tokenizer } from '../tokenizer/bpe.ts';
+import type { TextTokenizer } from '../model/family.ts';
+import { StreamingDecoder } from '../tokenizer/bpe.ts';
 import { pickToken } from './samplers.ts';
 import { Rng, sampleSeed } from '../rng.ts';
 import { checkSampleOptions, type SampleOptions } from './options.ts';
@@ -20,7 +21,7 @@ export interface GenerateEvent {
 }
 
 /** The ids the model is conditioned on: optional EOT prefix, then the prompt as ordinary text. */
-export function promptIds(tok: GPT2Tokenizer, prompt: string, prefixEot: boolean): number[] {
+export function promptIds(tok: TextTokenizer, prompt: string, prefixEot: boolean): number[] {
   const ids = [...(prefixEot ? [tok.eotId] : []), ...tok.encode(prompt)];
   if (ids.length === 0) throw new Error('the prompt is empty and there is no <|endoftext|> prefix: nothing to continue');
   return ids;
@@ -54,10 +55,10 @@ async function lastLogits(model: CausalLM, rows: number[][], cache?: KVCache): P
 
 /**
  * Which of the model's `V` ids the tokenizer can decode (1) or not (0: past its vocabulary, or
- * a gap in vocab.json's ids); undefined when it decodes them all, so sampling skips the mask.
+ * a gap in the vocabulary's ids); undefined when it decodes them all, so sampling skips the mask.
  */
-export function decodableIds(tok: GPT2Tokenizer, V: number): Uint8Array | undefined {
-  const lengths = tok.tables.tokenLengths; // -1 where vocab.json has no such id
+export function decodableIds(tok: TextTokenizer, V: number): Uint8Array | undefined {
+  const lengths = tok.tables.tokenLengths; // -1 where the vocabulary has no such id
   const mask = new Uint8Array(V);
   let all = true;
   for (let id = 0; id < V; id++) {
@@ -125,7 +126,7 @@ export async function* generateIds(
  */
 export async function* generate(
   model: CausalLM,
-  tok: GPT2Tokenizer,
+  tok: TextTokenizer,
   prompt: string,
   opts: SampleOptions,
   signal?: AbortSignal,
@@ -144,7 +145,7 @@ export async function* generate(
 /** Runs generate() to the end: per sample, the new ids (EOT included if drawn) and text. */
 export async function generateAll(
   model: CausalLM,
-  tok: GPT2Tokenizer,
+  tok: TextTokenizer,
   prompt: string,
   opts: SampleOptions,
   signal?: AbortSignal,

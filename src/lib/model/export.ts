@@ -104,22 +104,12 @@ function zipFolder(family: ModelFamily, config: unknown, safetensors: Uint8Array
   return zipSync(entries, { level: 6 });
 }
 
-/** GPT-2's tokenizer files as load.ts names them (ModelFiles' fields). */
-interface GPT2TokenizerTexts {
-  vocabJson: string;
-  mergesTxt: string;
-}
-
 /**
  * The bundle of a model's current weights (a GPU read-back), for any family. The weights read
  * back are dropped once written into model.safetensors, so the zip is made beside two copies of
  * the model, not three (Qwen2.5-0.5B: 2 GB each).
  */
-export async function exportBundle(model: CausalLM, files: TokenizerTexts | GPT2TokenizerTexts, card: ModelCardInfo): Promise<Uint8Array> {
-  const tokenizerFiles: TokenizerTexts =
-    typeof files.vocabJson === 'string' && typeof files.mergesTxt === 'string'
-      ? { 'vocab.json': files.vocabJson, 'merges.txt': files.mergesTxt }
-      : (files as TokenizerTexts);
+export async function exportBundle(model: CausalLM, tokenizerFiles: TokenizerTexts, card: ModelCardInfo): Promise<Uint8Array> {
   checkTokenizerFiles(model.family, tokenizerFiles); // before the read-back
   return zipFolder(model.family, model.config, await exportSafetensors(model), tokenizerFiles, card);
 }

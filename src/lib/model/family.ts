@@ -6,6 +6,8 @@
 // parameter, whatever row slices it is held in on the device (parameters.ts).
 import type * as tf from '@tensorflow/tfjs';
 import type { LayerKV } from './cache.ts';
+import type { TokenizerTables } from '../tokenizer/byte-level-bpe.ts';
+import type { IdBuffer } from '../tokenizer/id-buffer.ts';
 
 export interface ParamSpec {
   /** Logical name: Hugging Face's, less the family's wrapper prefix (GPT-2: `transformer.`). */
@@ -63,11 +65,22 @@ export interface PieceParams {
   head: string[];
 }
 
-/** What generation and the data pipeline need of a tokenizer. */
+/**
+ * What generation and the data pipeline need of a tokenizer: every family's is a byte-level BPE
+ * (GPT2Tokenizer, TokenizerJsonBPE), whose tables the tokenizer pool posts to its workers.
+ */
 export interface TextTokenizer {
+  /** The end-of-text id: the separator between samples, the stop of generation. */
   readonly eotId: number;
+  /** Ids past the vocabulary (largest id + 1); the model's vocab_size may be larger (padded). */
+  readonly vocabSize: number;
+  /** What the pool's workers rebuild it from (from-tables.ts); tokenLengths[id] < 0: an id with no token. */
+  readonly tables: TokenizerTables;
   encode(text: string): number[];
+  encodeInto(text: string, out: IdBuffer): number;
   decode(ids: ArrayLike<number>): string;
+  /** One token's UTF-8 bytes (streaming decode holds back a character cut between tokens). */
+  bytesOf(id: number): Uint8Array;
 }
 
 export interface ModelFamily<C = unknown, Tok extends TextTokenizer = TextTokenizer> {

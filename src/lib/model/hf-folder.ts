@@ -1,8 +1,9 @@
 // A Hugging Face model folder of any family (families.ts) from its files' bytes: config.json,
 // the weights in model.safetensors or in the shards model.safetensors.index.json names, and
-// the family's tokenizer files. GPT-2's own loader (load.ts) keeps its four-file path; this one
-// serves every family. Everything that can be checked before a weight is decoded is: the config,
-// the index, every shard's header, and the names and shapes against the family's table.
+// the family's tokenizer files. The page's loaders (load.ts: a URL with Cache Storage;
+// local-files.ts: picked files) and the Node fixtures all end here. Everything that can be
+// checked before a weight is decoded is: the config, the index, every shard's header, and the
+// names and shapes against the family's table.
 import type { ModelFamily } from './family.ts';
 import { familyOf } from './families.ts';
 import { decodeTensor, readSafetensorsHeader, type SafetensorsHeader, type TensorData, type TensorEntry } from './safetensors.ts';
@@ -14,7 +15,12 @@ export interface FolderModel {
   weights: Map<string, TensorData>;
   /** The family's tokenizer files by name, as text. */
   tokenizerFiles: Record<string, string>;
+  /** config.json's text, and the COPIED_FILES the folder has: what an export copies as it came. */
+  otherFiles: Record<string, string>;
 }
+
+/** Small files a folder may hold that no family needs to run, but an export carries along. */
+export const COPIED_FILES = ['generation_config.json', 'special_tokens_map.json', 'tokenizer_config.json'] as const;
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -107,17 +113,20 @@ export function folderFromBytes(files: ReadonlyMap<string, Uint8Array>): FolderM
     const { shape, data } = decodeTensor(e.bytes, e.header, e.entry);
     weights.set(logical, { shape, data });
   }
-  const tokenizerFiles: Record<string, string> = {};
-  for (const name of family.tokenizerFiles) {
-    const t = text(name);
-    if (t !== undefined) tokenizerFiles[name] = t;
-  }
-  return { family, config, weights, tokenizerFiles };
+  const texts = (names: readonly string[]) => {
+    const out: Record<string, string> = {};
+    for (const name of names) {
+      const t = text(name);
+      if (t !== undefined) out[name] = t;
+    }
+    return out;
+  };
+  return { family, config, weights, tokenizerFiles: texts(family.tokenizerFiles), otherFiles: texts(['config.json', ...COPIED_FILES]) };
 }
 
 /**
  * A folder a person picked or dropped, by base name: reads only what the folder needs
- * (config.json, the index, the weight files it names, the family's tokenizer files).
+ * (config.json, the index, the weight files it names, the family's tokenizer files, COPIED_FILES).
  */
 export async function folderFromBlobs(blobs: ReadonlyMap<string, Blob>): Promise<FolderModel> {
   const files = new Map<string, Uint8Array>();
@@ -132,6 +141,6 @@ export async function folderFromBlobs(blobs: ReadonlyMap<string, Blob>): Promise
   const family = familyOf(parseJsonFile('config.json', new TextDecoder().decode(config)));
   const index = await read(INDEX_FILE);
   for (const name of weightFileNames(index && new TextDecoder().decode(index))) await read(name);
-  for (const name of family.tokenizerFiles) await read(name);
+  for (const name of [...family.tokenizerFiles, ...COPIED_FILES]) await read(name);
   return folderFromBytes(files);
 }

@@ -1,11 +1,17 @@
-// Loading a Hugging Face GPT-2 folder (config.json, model.safetensors, vocab.json,
-// merges.txt) from bytes, whatever their source: HTTP (with a Cache Storage copy),
-// files a person picked or dropped, or a directory on disk (Node, scripts/fixtures/model-dir.ts).
+// Loading a Hugging Face model folder of any family (families.ts) from bytes, whatever their
+// source: HTTP (with a Cache Storage copy), files a person picked or dropped (local-files.ts),
+// or a directory on disk (Node, scripts/fixtures/). hf-folder.ts reads the weights; this adds
+// what the page needs around it: the config check before the weights move, the tokenizer files
+// a folder must have, and GPT-2's vocab.json checked against the config.
 import { parseConfig, type GPT2Config } from './gpt2/config.ts';
-import { normalizeWeights } from './gpt2/params.ts';
-import { decodeTensor, readSafetensorsHeader, type TensorData } from './safetensors.ts';
-import { parseJsonFile } from './hf-folder.ts';
+import type { ModelFamily } from './family.ts';
+import { familyOf } from './families.ts';
+import { COPIED_FILES, INDEX_FILE, SINGLE_FILE, folderFromBytes, parseJsonFile, weightFileNames, type FolderModel } from './hf-folder.ts';
+import type { TensorData } from './safetensors.ts';
 
+export type { FolderModel } from './hf-folder.ts';
+
+/** A GPT-2 folder as GPT-2's own readers (CLI, fixtures, tests) use it. */
 export interface ModelFiles {
   config: GPT2Config;
   /** Parameters by HF name without prefix, checked against the config's shapes. */
@@ -14,35 +20,73 @@ export interface ModelFiles {
   mergesTxt: string;
 }
 
+/** A GPT-2 folder's files (the default model's). */
 export const MODEL_FILE_NAMES = ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'] as const;
-export type ModelFileName = (typeof MODEL_FILE_NAMES)[number];
-
-/** A check of the parsed config before any weight is read: throws to refuse, or returns a line to show. */
-export type ConfigCheck = (config: GPT2Config) => string | void;
-
-/** The causal-mask buffers are constants (and 4 MB per layer at n_positions 1024): never decoded. */
-const isMaskBuffer = (name: string) => /\.attn\.(bias|masked_bias)$/.test(name);
 
 /**
- * Parses and cross-checks the four files of a model folder; errors name the file at fault.
- * Everything that can be checked without the weights' values is checked before one is decoded:
- * the config's sizes, the whole safetensors header, its names and shapes against the config's
- * parameter table, and the vocabulary's ids against vocab_size.
+ * A check of the parsed config before any weight is read (or downloaded): throws to refuse, or
+ * returns a line to show (device-fit.ts's checkFitsActiveDevice in the worker).
  */
+export type ConfigCheck = (family: ModelFamily, config: unknown) => string | void;
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+/** A tokenizer file that is also copied along (tokenizer_config.json) is optional; the others are not. */
+const isOptional = (name: string) => (COPIED_FILES as readonly string[]).includes(name);
+
+/** config.json's bytes -> its family and parsed config, in one line when it is not one. */
+function familyConfig(bytes: Uint8Array | undefined): { family: ModelFamily; config: unknown } {
+  if (bytes === undefined) throw new Error('the model folder has no config.json');
+  const family = familyOf(parseJsonFile('config.json', text(bytes)));
+  return { family, config: family.parseConfig(parseJsonFile('config.json', text(bytes))) };
+}
+
+/**
+ * Checks and reads a model folder (`files` by base name): the config (and `checkConfig`), the
+ * tokenizer files the family needs, GPT-2's vocabulary against vocab_size, then the weights
+ * (hf-folder.ts: names and shapes before any is decoded). Errors name the file at fault.
+ */
+export function modelFolderFromBytes(files: ReadonlyMap<string, Uint8Array>, checkConfig?: ConfigCheck): FolderModel {
+  const { family, config } = familyConfig(files.get('config.json'));
+  checkConfig?.(family, config);
+  const missing = family.tokenizerFiles.filter((f) => !isOptional(f) && !files.has(f));
+  if (missing.length) throw new Error(`the model folder has no ${missing.join(', ')}`);
+  if (family.modelType === 'gpt2') {
+    checkVocab(text(files.get('vocab.json')!), config as GPT2Config);
+    if (!text(files.get('merges.txt')!).includes(' ')) throw new Error('merges.txt: no merges found (expected lines "a b")');
+  }
+  return folderFromBytes(files);
+}
+
+/** A GPT-2 folder read by the generic path, as GPT-2's readers take it. */
+export function gpt2Files(folder: FolderModel): ModelFiles {
+  if (folder.family.modelType !== 'gpt2') throw new Error(`config.json: model_type "${folder.family.modelType}" is not GPT-2`);
+  const t = folder.tokenizerFiles;
+  return { config: folder.config as GPT2Config, weights: folder.weights, vocabJson: t['vocab.json'], mergesTxt: t['merges.txt'] };
+}
+
+/** GPT-2's files (e.g. made in a test) as the folder every family's loader gives. */
+export function gpt2Folder(files: ModelFiles): FolderModel {
+  return {
+    family: familyOf({ model_type: 'gpt2' }),
+    config: files.config,
+    weights: files.weights,
+    tokenizerFiles: { 'vocab.json': files.vocabJson, 'merges.txt': files.mergesTxt },
+    otherFiles: { 'config.json': JSON.stringify(files.config) },
+  };
+}
+
+/** GPT-2's four files -> ModelFiles; a config of another family is refused (GPT-2's parser says so). */
 export function modelFilesFromBytes(
   parts: { configJson: string; safetensors: ArrayBuffer | Uint8Array; vocabJson: string; mergesTxt: string },
-  checkConfig?: ConfigCheck,
 ): ModelFiles {
-  const config = parseConfig(parseJsonFile('config.json', parts.configJson));
-  checkConfig?.(config);
-  const bytes = parts.safetensors instanceof Uint8Array ? parts.safetensors : new Uint8Array(parts.safetensors);
-  const header = readSafetensorsHeader(bytes, { file: 'model.safetensors' });
-  const entries = normalizeWeights(config, new Map(header.entries.filter((e) => !isMaskBuffer(e.name)).map((e) => [e.name, e])));
-  checkVocab(parts.vocabJson, config);
-  if (!parts.mergesTxt.includes(' ')) throw new Error('merges.txt: no merges found (expected lines "a b")');
-  const weights = new Map<string, TensorData>();
-  for (const [name, e] of entries) weights.set(name, decodeTensor(bytes, header, e));
-  return { config, weights, vocabJson: parts.vocabJson, mergesTxt: parts.mergesTxt };
+  parseConfig(parseJsonFile('config.json', parts.configJson));
+  const enc = (t: string) => new TextEncoder().encode(t);
+  return gpt2Files(modelFolderFromBytes(new Map([
+    ['config.json', enc(parts.configJson)],
+    [SINGLE_FILE, parts.safetensors instanceof Uint8Array ? parts.safetensors : new Uint8Array(parts.safetensors)],
+    ['vocab.json', enc(parts.vocabJson)],
+    ['merges.txt', enc(parts.mergesTxt)],
+  ])));
 }
 
 /**
@@ -65,7 +109,7 @@ function checkVocab(vocabJson: string, config: GPT2Config): void {
 }
 
 export interface LoadProgress {
-  file: ModelFileName;
+  file: string;
   loaded: number;
   /** Bytes expected (Content-Length); 0 when the server did not say. */
   total: number;
@@ -99,7 +143,7 @@ export function normalizeBaseUrl(base: string): string {
 /** Reads a response body to the end, reporting bytes as they arrive. */
 async function readBody(
   res: Response,
-  file: ModelFileName,
+  file: string,
   cached: boolean,
   onProgress?: (p: LoadProgress) => void,
 ): Promise<Uint8Array> {
@@ -140,19 +184,24 @@ interface Fetched {
   type: string;
 }
 
-/** One file: from the cache when present, else over the network. */
-async function fetchFile(base: string, file: ModelFileName, opts: LoadOptions, cache: Cache | undefined): Promise<Fetched> {
+/**
+ * One file: from the cache when present, else over the network. An `optional` file the server
+ * has not (any HTTP error), or that no answer came for, is undefined.
+ */
+async function fetchFile(base: string, file: string, opts: LoadOptions, cache: Cache | undefined, optional = false): Promise<Fetched | undefined> {
+  const hit = cache && (await cachedOnly(cache, base, file, opts));
+  if (hit) return hit;
   const url = new URL(file, base).href;
-  const hit = await cache?.match(url);
-  if (hit) return { url, bytes: await readBody(hit, file, true, opts.onProgress), cached: true, type: '' };
   let res: Response;
   try {
     res = await fetch(url, { signal: opts.signal });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
+    if (optional) return undefined;
     // fetch rejects only when no answer came ("Failed to fetch", "fetch failed"): say what that means.
     throw new Error(`cannot download ${url}: no answer (${(e as Error).message}); is this computer offline?`);
   }
+  if (!res.ok && optional) return void (await res.body?.cancel());
   if (!res.ok) throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`.trim());
   const bytes = await readBody(res, file, false, opts.onProgress);
   return { url, bytes, cached: false, type: res.headers.get('content-type') ?? 'application/octet-stream' };
@@ -177,15 +226,17 @@ async function keepFiles(cache: Cache, files: Fetched[]): Promise<void> {
 }
 
 /**
- * Loads a GPT-2 folder served over HTTP (e.g. the Hub's .../resolve/main/). config.json
- * comes first and is checked (its sizes, then `checkConfig`: will it fit this device?), so a
- * model that cannot run is refused before hundreds of MB move. Files go to Cache Storage
- * (where available) only once the whole folder has checked out, so the next visit needs no
- * network and a refused file is never kept; a cached file that no longer checks out is dropped.
+ * Loads a model folder served over HTTP (e.g. the Hub's .../resolve/main/). config.json comes
+ * first and is checked (its family and sizes, then `checkConfig`: will it fit this device?), so
+ * a model that cannot run is refused before hundreds of MB move. The weights are
+ * model.safetensors, or the shards model.safetensors.index.json names. Files go to Cache Storage
+ * (where available) only once the whole folder has checked out, all together, so the next visit
+ * needs no network and a refused file is never kept; a cached file that no longer checks out is
+ * dropped. A folder whose config.json is cached is read from the cache alone: the optional files
+ * it lacks there, it lacked when it was kept.
  */
-export async function loadModelFromUrl(baseUrl: string, opts: LoadOptions = {}): Promise<ModelFiles> {
+export async function loadModelFromUrl(baseUrl: string, opts: LoadOptions = {}): Promise<FolderModel> {
   const base = normalizeBaseUrl(baseUrl);
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
   const store = opts.cache === false ? undefined : cacheStorage();
   const cache = store ? await store.open(MODEL_CACHE_NAME) : undefined;
   const fetched: Fetched[] = [];
@@ -193,41 +244,67 @@ export async function loadModelFromUrl(baseUrl: string, opts: LoadOptions = {}):
     if (cache) await Promise.all(fetched.filter((f) => f.cached).map((f) => cache.delete(f.url).catch(() => false)));
     throw e;
   };
-  const config = await fetchFile(base, 'config.json', opts, cache);
+  const config = (await fetchFile(base, 'config.json', opts, cache))!;
   fetched.push(config);
-  const configJson = text(config.bytes);
-  let parsed: GPT2Config;
+  let checked: { family: ModelFamily; config: unknown };
   try {
-    parsed = parseConfig(JSON.parse(configJson));
+    checked = familyConfig(config.bytes);
   } catch (e) {
-    const why = e instanceof SyntaxError ? `config.json at ${base} is not valid JSON (${e.message})` : (e as Error).message;
-    return refuse(new Error(why));
+    return refuse(new Error(`${(e as Error).message} (${base}config.json)`));
   }
-  const note = opts.checkConfig?.(parsed); // throws when the device cannot hold it: the file itself is fine
+  const note = opts.checkConfig?.(checked.family, checked.config); // throws when the device cannot hold it: the file itself is fine
   if (note) opts.onProgress?.({ file: 'config.json', loaded: config.bytes.byteLength, total: config.bytes.byteLength, cached: config.cached, note });
-  fetched.push(...(await Promise.all(
-    (['model.safetensors', 'vocab.json', 'merges.txt'] as const).map((f) => fetchFile(base, f, opts, cache)),
-  )));
-  const [, st, vocab, merges] = fetched;
-  let files: ModelFiles;
+  // A folder whose config.json is cached was kept whole: what it lacks in the cache, it lacked.
+  const maybe = (file: string) => (config.cached ? cachedOnly(cache!, base, file, opts) : fetchFile(base, file, opts, cache, true));
+  const index = await maybe(INDEX_FILE);
+  if (index) fetched.push(index);
+  let weightNames: string[];
   try {
-    files = modelFilesFromBytes({ configJson, safetensors: st.bytes, vocabJson: text(vocab.bytes), mergesTxt: text(merges.bytes) });
+    weightNames = weightFileNames(index && text(index.bytes));
+  } catch (e) {
+    return refuse(e);
+  }
+  const tokenizer = checked.family.tokenizerFiles;
+  const required = [...weightNames, ...tokenizer.filter((f) => !isOptional(f))];
+  const extras = [...new Set([...tokenizer.filter(isOptional), ...COPIED_FILES])];
+  const [got, extra] = await Promise.all([
+    Promise.all(required.map((f) => fetchFile(base, f, opts, cache) as Promise<Fetched>)),
+    Promise.all(extras.map(maybe)),
+  ]);
+  fetched.push(...got, ...extra.filter((f) => f !== undefined));
+  let folder: FolderModel;
+  try {
+    const files = new Map(fetched.map((f) => [f.url.slice(base.length), f.bytes]));
+    folder = modelFolderFromBytes(files);
   } catch (e) {
     return refuse(e);
   }
   if (cache) await keepFiles(cache, fetched);
-  return files;
+  return folder;
+}
+
+/** A file from the cache only, or undefined. */
+async function cachedOnly(cache: Cache, base: string, file: string, opts: LoadOptions): Promise<Fetched | undefined> {
+  const url = new URL(file, base).href;
+  const hit = await cache.match(url);
+  return hit && { url, bytes: await readBody(hit, file, true, opts.onProgress), cached: true, type: '' };
 }
 
 export interface CachedModel {
   baseUrl: string;
-  files: ModelFileName[];
+  files: string[];
   bytes: number;
-  /** All four files are cached: the model loads offline. */
+  /** config.json and the weights (model.safetensors or the shard index) are cached: the model loads offline. */
   complete: boolean;
 }
 
-/** Models in Cache Storage, grouped by folder URL. Empty where Cache Storage is missing. */
+/** The name of a file a model folder is cached with (the cache is this loader's alone: anything else is not). */
+const isFolderFile = (name: string) => name.endsWith('.safetensors') || name.endsWith('.json') || name.endsWith('.txt');
+
+/**
+ * Models in Cache Storage, grouped by folder URL. Empty where Cache Storage is missing. A folder
+ * is kept all at once, so one whose config and weights are there has the rest too.
+ */
 export async function listCachedModels(): Promise<CachedModel[]> {
   const store = cacheStorage();
   if (!store || !(await store.has(MODEL_CACHE_NAME))) return [];
@@ -235,14 +312,14 @@ export async function listCachedModels(): Promise<CachedModel[]> {
   const byBase = new Map<string, CachedModel>();
   for (const req of await cache.keys()) {
     const url = new URL(req.url);
-    const file = url.pathname.slice(url.pathname.lastIndexOf('/') + 1) as ModelFileName;
-    if (!(MODEL_FILE_NAMES as readonly string[]).includes(file)) continue;
+    const file = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
+    if (!isFolderFile(file)) continue;
     const baseUrl = req.url.slice(0, req.url.length - file.length);
     const entry = byBase.get(baseUrl) ?? { baseUrl, files: [], bytes: 0, complete: false };
     const res = await cache.match(req);
     entry.files.push(file);
     entry.bytes += Number(res?.headers.get('content-length') ?? 0);
-    entry.complete = entry.files.length === MODEL_FILE_NAMES.length;
+    entry.complete = entry.files.includes('config.json') && (entry.files.includes(SINGLE_FILE) || entry.files.includes(INDEX_FILE));
     byBase.set(baseUrl, entry);
   }
   return [...byBase.values()];
@@ -258,5 +335,6 @@ export async function clearModelCache(baseUrl?: string): Promise<void> {
   }
   const cache = await store.open(MODEL_CACHE_NAME);
   const base = normalizeBaseUrl(baseUrl);
-  await Promise.all(MODEL_FILE_NAMES.map((f) => cache.delete(new URL(f, base).href)));
+  const inFolder = (url: string) => url.startsWith(base) && !url.slice(base.length).includes('/');
+  await Promise.all((await cache.keys()).filter((r) => inFolder(r.url)).map((r) => cache.delete(r)));
 }

@@ -1,10 +1,12 @@
-// Loading a model a person picked or dropped: the four files of a Hugging Face folder
-// (loose or inside a folder), or a .zip bundle (as exported by this app) holding them.
-// A lone model.safetensors (e.g. a weights file exported earlier) can borrow config and
-// tokenizer files from `fallback` (the base model already loaded).
+// Loading a model a person picked or dropped: the files of a Hugging Face folder of any family
+// (loose or inside a folder; model.safetensors or the shards its index names), or a .zip bundle
+// (as exported by this app) holding them. A lone weights file (e.g. one exported earlier) can
+// borrow config and tokenizer files from `fallback` (the base model already loaded).
 import { BlobReader, Uint8ArrayWriter, ZipReader, type FileEntry } from '@zip.js/zip.js';
 import { findMembers } from '../archive/layout.ts';
-import { MODEL_FILE_NAMES, modelFilesFromBytes, type ConfigCheck, type ModelFileName, type ModelFiles } from './load.ts';
+import { FAMILIES } from './families.ts';
+import { COPIED_FILES, INDEX_FILE, SINGLE_FILE, type FolderModel } from './hf-folder.ts';
+import { modelFolderFromBytes, type ConfigCheck } from './load.ts';
 
 /** Something with a name and bytes: a File, or a Blob under a name. */
 export type NamedBlob = Blob & { name?: string; webkitRelativePath?: string };
@@ -13,23 +15,25 @@ function baseName(p: string): string {
   return p.slice(p.replace(/\\/g, '/').lastIndexOf('/') + 1);
 }
 
-const isModelFile = (name: string): name is ModelFileName => (MODEL_FILE_NAMES as readonly string[]).includes(name);
+/** Every name a folder of a family this app runs may use for what it reads. */
+const FOLDER_FILES = new Set(['config.json', INDEX_FILE, ...COPIED_FILES, ...Object.values(FAMILIES).flatMap((f) => f.tokenizerFiles)]);
+const isModelFile = (name: string) => FOLDER_FILES.has(name) || name.endsWith('.safetensors');
 
 export interface FileListOptions {
-  /** Files to use for any of config.json / vocab.json / merges.txt that were not given. */
-  fallback?: Pick<ModelFiles, 'config' | 'vocabJson' | 'mergesTxt'>;
+  /** Files to use for config.json and the tokenizer's that were not given. */
+  fallback?: Pick<FolderModel, 'tokenizerFiles' | 'otherFiles'>;
   /** Run on config.json before the weights are decoded (device-fit.ts's checkFitsActiveDevice in the worker). */
   checkConfig?: ConfigCheck;
 }
 
 /**
- * Builds ModelFiles from picked/dropped files: an array of Files (folder picks carry
+ * Builds a model folder from picked/dropped files: an array of Files (folder picks carry
  * webkitRelativePath), a FileList, or a map name -> Blob.
  */
 export async function loadModelFromFileList(
   files: ArrayLike<NamedBlob> | Iterable<NamedBlob> | Map<string, Blob>,
   opts: FileListOptions = {},
-): Promise<ModelFiles> {
+): Promise<FolderModel> {
   const found = new Map<string, Uint8Array>();
   const entries: [string, Blob][] =
     files instanceof Map ? [...files.entries()] : Array.from(files as ArrayLike<NamedBlob>, (f) => [f.webkitRelativePath || f.name || '', f]);
@@ -42,7 +46,8 @@ export async function loadModelFromFileList(
     }
   }
   const names = entries.map(([n]) => baseName(n));
-  if (!found.has('model.safetensors')) {
+  const weights = found.has(INDEX_FILE) ? INDEX_FILE : SINGLE_FILE;
+  if (!found.has(weights)) {
     const other = names.find((n) => /\.(bin|pt|pth|ckpt|h5|msgpack|onnx)$/i.test(n));
     throw new Error(
       other
@@ -50,33 +55,22 @@ export async function loadModelFromFileList(
         : 'no model.safetensors among the chosen files',
     );
   }
-  const text = (f: ModelFileName) => {
-    const b = found.get(f);
-    return b ? new TextDecoder().decode(b) : undefined;
-  };
   const fb = opts.fallback;
-  const configJson = text('config.json') ?? (fb ? JSON.stringify(fb.config) : undefined);
-  const vocabJson = text('vocab.json') ?? fb?.vocabJson;
-  const mergesTxt = text('merges.txt') ?? fb?.mergesTxt;
-  const missing = [
-    configJson === undefined && 'config.json',
-    vocabJson === undefined && 'vocab.json',
-    mergesTxt === undefined && 'merges.txt',
-  ].filter(Boolean);
-  if (missing.length) throw new Error(`missing ${missing.join(', ')} next to model.safetensors`);
-  return modelFilesFromBytes({
-    configJson: configJson!,
-    safetensors: found.get('model.safetensors')!,
-    vocabJson: vocabJson!,
-    mergesTxt: mergesTxt!,
-  }, opts.checkConfig);
+  const borrow = (file: string) => {
+    const t = fb?.otherFiles[file] ?? fb?.tokenizerFiles[file];
+    if (!found.has(file) && t !== undefined) found.set(file, new TextEncoder().encode(t));
+  };
+  borrow('config.json');
+  if (!found.has('config.json')) throw new Error(`missing config.json next to ${weights}`);
+  for (const file of [...Object.keys(fb?.tokenizerFiles ?? {}), ...COPIED_FILES]) borrow(file);
+  return modelFolderFromBytes(found, opts.checkConfig);
 }
 
 /**
  * Inflates only the model files of a zip, found through its central directory: a Twitter
  * archive picked here by mistake may hold gigabytes of media, which must not be read.
  */
-async function readModelMembers(zip: Blob, name: string): Promise<Map<ModelFileName, Uint8Array>> {
+async function readModelMembers(zip: Blob, name: string): Promise<Map<string, Uint8Array>> {
   const reader = new ZipReader(new BlobReader(zip), { useWebWorkers: false });
   try {
     let entries: FileEntry[];
@@ -89,10 +83,10 @@ async function readModelMembers(zip: Blob, name: string): Promise<Map<ModelFileN
     if (wanted.length === 0 && findMembers(entries).tweetFiles.length > 0) {
       throw new Error(`${name} is a Twitter/X archive, not a model: drop it in step 1 to count its tweets`);
     }
-    const out = new Map<ModelFileName, Uint8Array>();
+    const out = new Map<string, Uint8Array>();
     for (const e of wanted) {
       try {
-        out.set(baseName(e.filename) as ModelFileName, await e.getData(new Uint8ArrayWriter()));
+        out.set(baseName(e.filename), await e.getData(new Uint8ArrayWriter()));
       } catch (err) {
         throw new Error(`${name}: ${e.filename} could not be inflated (${(err as Error).message}): the zip is damaged or truncated`);
       }

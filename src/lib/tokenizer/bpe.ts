@@ -156,7 +156,7 @@ function buildTables(vocab: Map<string, number>, merges: [string, string][]): To
 export class StreamingDecoder {
   private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
-  constructor(private readonly tok: ByteLevelBPE) {}
+  constructor(private readonly tok: Pick<ByteLevelBPE, 'bytesOf'>) {}
 
   /** The text that `id` completes; '' while a character is still partial. */
   push(id: number): string {

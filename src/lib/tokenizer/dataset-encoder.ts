@@ -8,6 +8,9 @@ import { IdBuffer } from './id-buffer.ts';
 import type { PackedIds } from './packed-ids.ts';
 import type { EncodeAllOptions, TokenizerPool } from './pool.ts';
 
+/** What the encoder needs of a tokenizer (GPT2Tokenizer, TokenizerJsonBPE): its tables go to the pool's workers. */
+export type EncodingTokenizer = Pick<ByteLevelBPE, 'tables' | 'encodeInto'>;
+
 /** What the encoder needs of a pool; the page makes web Workers, Node worker_threads, tests fakes. */
 export type TokenizerPoolFactory = (tables: TokenizerTables) => Pick<TokenizerPool, 'size' | 'encodeAll' | 'terminate'>;
 
@@ -26,7 +29,7 @@ export class DatasetEncoder {
   #poolFailed = false;
 
   constructor(
-    private readonly tok: ByteLevelBPE,
+    private readonly tok: EncodingTokenizer,
     private readonly createPool?: TokenizerPoolFactory,
   ) {}
 
@@ -71,7 +74,7 @@ export class DatasetEncoder {
 }
 
 /** The pool's contract on one thread: progress after each slice of SLICE_MS, abortable between slices. */
-async function encodeOnThread(tok: ByteLevelBPE, texts: readonly string[], { signal, onProgress }: EncodeAllOptions): Promise<PackedIds[]> {
+async function encodeOnThread(tok: EncodingTokenizer, texts: readonly string[], { signal, onProgress }: EncodeAllOptions): Promise<PackedIds[]> {
   const out = new IdBuffer();
   const offsets = new Int32Array(texts.length + 1);
   let sliceStart = performance.now();

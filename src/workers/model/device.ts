@@ -2,7 +2,7 @@
 // brought back on Resume with what was there before.
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../../lib/backend.ts';
-import { GPT2 } from '../../lib/model/gpt2/index.ts';
+import { CausalLM } from '../../lib/model/causal-lm.ts';
 import { watchDeviceLoss } from '../../lib/webgpu/device.ts';
 import { runKernelSelfCheck } from '../../lib/webgpu/self-check.ts';
 import { loadLatestCheckpoint, resumableRun, sweepOrphans } from '../../lib/storage/checkpoints.ts';
@@ -67,14 +67,14 @@ export async function recoverDevice(core: SessionCore): Promise<void> {
   // The run's own corpus and settings: the page may have prepared others while it was paused.
   const { corpus, config } = run.trainer;
   if (ck) {
-    const gpt = GPT2.fromWeights(base.files.config, weightsFromState(ck.state), { maxBufferBytes: trainingChunkBytes(base.files.config) });
-    core.model = { kind: 'loaded', base, gpt, trained: true };
+    const lm = CausalLM.fromWeights(base.family, base.config, weightsFromState(ck.state), { maxBufferBytes: trainingChunkBytes(base.family, base.config) });
+    core.model = { kind: 'loaded', base, lm, trained: true };
   } else {
     await reload(core, { keepRun: true }); // no checkpoint yet: the model as loaded again
   }
   if (core.model.kind !== 'loaded') throw new Error('the model could not be brought back');
   core.model.trained = true;
-  const trainer = new Trainer(core.model.gpt, corpus, config);
+  const trainer = new Trainer(core.model.lm, corpus, config);
   if (ck) trainer.restore(ck.state);
   core.run = { ...run, trainer, lastCheckpointStep: ck?.state.step ?? -1 };
   if (lostWhile === 'done' || lostWhile === 'cancelled') return core.say(lostWhile);

@@ -1,16 +1,14 @@
-// Loading a base model into the worker: from a URL or picked files, onto the device, with its
-// tokenizer. A failure leaves the model loaded before in use.
+// Loading a base model of any family into the worker: from a URL or picked files, onto the
+// device, with its family's tokenizer. A failure leaves the model loaded before in use.
 import { etaSeconds } from '../../lib/eta.ts';
-import { GPT2, gpt2Family, type GPT2Config } from '../../lib/model/gpt2/index.ts';
+import { CausalLM } from '../../lib/model/causal-lm.ts';
 import { checkFitsActiveDevice } from '../../lib/model/device-fit.ts';
-import { loadModelFromUrl, type ModelFiles } from '../../lib/model/load.ts';
+import { loadModelFromUrl, type FolderModel } from '../../lib/model/load.ts';
 import { loadModelFromFileList } from '../../lib/model/local-files.ts';
-import { paramCount } from '../../lib/model/gpt2/params.ts';
-import { GPT2Tokenizer } from '../../lib/tokenizer/bpe.ts';
 import { DatasetEncoder } from '../../lib/tokenizer/dataset-encoder.ts';
 import type { ModelSource } from './protocol.ts';
 import type { SessionCore } from './state.ts';
-import { trainingChunkBytes } from './weights.ts';
+import { paramCountOf, trainingChunkBytes } from './weights.ts';
 
 /** How a run records its base model: the folder URL, or 'files:' and the names picked. */
 export function sourceName(origin: ModelSource): string {
@@ -43,8 +41,8 @@ export function reload(core: SessionCore, opts: { keepRun?: boolean } = {}): Pro
   return loadModel(core, core.base('no model loaded').origin, opts);
 }
 
-async function fetchFiles(core: SessionCore, source: ModelSource): Promise<ModelFiles> {
-  const checkConfig = (config: GPT2Config) => checkFitsActiveDevice(gpt2Family, config); // before the weights download: refused if this device cannot hold them
+async function fetchFiles(core: SessionCore, source: ModelSource): Promise<FolderModel> {
+  const checkConfig = checkFitsActiveDevice; // before the weights download: refused if this device cannot hold them
   if (source.kind === 'files') return loadModelFromFileList(source.files, { checkConfig });
   // Each file's rate is measured from its first report on: when the bytes before it began is unknown.
   const first = new Map<string, { at: number; loaded: number }>();
@@ -62,24 +60,38 @@ async function fetchFiles(core: SessionCore, source: ModelSource): Promise<Model
  * Installs a loaded model. Nothing of the previous model is let go until the new one is on the
  * device, so a failure leaves it in use; for that moment both are on the device.
  */
-export function install(core: SessionCore, files: ModelFiles, origin: ModelSource): void {
-  const tok = GPT2Tokenizer.fromFiles(files.vocabJson, files.mergesTxt);
+export function install(core: SessionCore, folder: FolderModel, origin: ModelSource): void {
+  const { family, config } = folder;
+  const dims = family.dims(config);
+  const tok = family.tokenizer(folder.tokenizerFiles);
+  if (tok.vocabSize > dims.vocab) {
+    throw new Error(`the tokenizer has ${tok.vocabSize} ids but config.json's vocab_size is ${dims.vocab}: the model has no row for the rest`);
+  }
   // The pool's workers start and warm up (warm-up.ts) while the weights go to the device: the
   // page's Start loads the model and tokenizes straight after.
   const encoder = new DatasetEncoder(tok, core.deps.createTokenizerPool);
   encoder.start();
-  let gpt: GPT2;
+  let lm: CausalLM;
   try {
-    gpt = GPT2.fromWeights(files.config, files.weights, { maxBufferBytes: trainingChunkBytes(files.config) });
+    lm = CausalLM.fromWeights(family, config, folder.weights, { maxBufferBytes: trainingChunkBytes(family, config) });
   } catch (e) {
     encoder.terminate();
     throw e;
   }
   disposeModel(core, 'another model was loaded');
-  const { weights: _dropped, ...rest } = files; // the weights now live on the device; let the JS copy go
-  core.model = { kind: 'loaded', base: { files: rest, origin, tok, encoder }, gpt, trained: false };
-  const c = files.config;
-  core.emit({ type: 'loaded', params: paramCount(c), nLayer: c.n_layer, nEmbd: c.n_embd, vocabSize: c.vocab_size, nPositions: c.n_positions, source: sourceName(origin) });
+  // The weights now live on the device: the JS copy (folder.weights) is let go with the folder.
+  const files = { tokenizerFiles: folder.tokenizerFiles, otherFiles: folder.otherFiles };
+  core.model = { kind: 'loaded', base: { family, config, files, origin, tok, encoder }, lm, trained: false };
+  core.emit({
+    type: 'loaded',
+    modelType: family.modelType,
+    params: paramCountOf(family, config),
+    layers: dims.layers,
+    width: dims.width,
+    vocab: dims.vocab,
+    positions: dims.positions,
+    source: sourceName(origin),
+  });
 }
 
 /**
@@ -91,5 +103,5 @@ export function disposeModel(core: SessionCore, why: string): void {
   core.stopSamplers(why);
   if (core.model.kind === 'none') return;
   core.model.base.encoder.terminate();
-  if (core.model.kind === 'loaded') core.model.gpt.dispose();
+  if (core.model.kind === 'loaded') core.model.lm.dispose();
 }

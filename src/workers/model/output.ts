@@ -15,7 +15,7 @@ export function sample(core: SessionCore, id: number, prompt: string, options: P
   // Not awaited: stop-sample and other messages must get through while it streams.
   void (async () => {
     try {
-      for await (const e of generate(model.gpt, model.base.tok, prompt, { ...DEFAULT_SAMPLE_OPTIONS, ...options }, ctl.signal)) {
+      for await (const e of generate(model.lm, model.base.tok, prompt, { ...DEFAULT_SAMPLE_OPTIONS, ...options }, ctl.signal)) {
         core.emit({ type: 'sample', id, sample: e.sample, text: e.text, done: e.done });
       }
     } catch (e) {
@@ -31,7 +31,7 @@ export function sample(core: SessionCore, id: number, prompt: string, options: P
 export async function exportModel(core: SessionCore, kind: 'weights' | 'bundle', card?: ModelCardInfo): Promise<ExportedFile> {
   if (core.training) throw new Error('pause training to export the current weights');
   const model = core.loaded();
-  if (kind === 'weights') return { kind, bytes: await exportSafetensors(model.gpt), filename: 'model.safetensors' };
+  if (kind === 'weights') return { kind, bytes: await exportSafetensors(model.lm), filename: 'model.safetensors' };
   if (!card) throw new Error('a bundle needs model card information');
-  return { kind, bytes: await exportBundle(model.gpt, model.base.files, card), filename: `${card.modelName ?? 'tweetforge-model'}.zip` };
+  return { kind, bytes: await exportBundle(model.lm, model.base.files.tokenizerFiles, card), filename: `${card.modelName ?? 'tweetforge-model'}.zip` };
 }

@@ -2,13 +2,13 @@
 // corpus sized for the settings, with the storage a run of it will need. Only the newest counts.
 import { Corpus, corpusAccounts } from '../../lib/dataset/corpus.ts';
 import { etaSeconds } from '../../lib/eta.ts';
-import { paramCount } from '../../lib/model/gpt2/params.ts';
 import { KEEP_CHECKPOINTS, accountsBytes, checkpointBytes, packAccounts } from '../../lib/storage/checkpoints.ts';
 import { checkStorage } from '../../lib/storage/quota.ts';
 import { unpack } from '../../lib/tokenizer/packed-ids.ts';
 import { resolveTrainConfig, type TrainConfig } from '../../lib/train/config.ts';
 import { PREPARE_SUPERSEDED, type PreparedInfo } from './protocol.ts';
 import type { SessionCore } from './state.ts';
+import { paramCountOf } from './weights.ts';
 
 /** 'prepare-progress' events at most this often: more would only flood the page. */
 const PROGRESS_EVERY_MS = 100;
@@ -26,8 +26,9 @@ export async function prepare(
   settings: Partial<TrainConfig>,
 ): Promise<PreparedInfo> {
   if (core.training) throw new Error('pause or cancel training before changing its data or settings');
-  const { tok, encoder, files } = core.base('load a model before preparing the corpus');
-  const config = resolveTrainConfig(settings, files.config.n_positions);
+  const base = core.base('load a model before preparing the corpus');
+  const { tok, encoder } = base;
+  const config = resolveTrainConfig(settings, base.family.dims(base.config).positions);
   core.preparing?.abort(); // only the newest prepare counts
   const ctl = new AbortController();
   core.preparing = ctl;
@@ -50,8 +51,9 @@ export async function prepare(
     const tokenized = { texts: perText.length, workers, ms: performance.now() - t0 };
     let first = 0;
     const accounts = corpusAccounts(groups, groups.map((g) => perText.slice(first, (first += g.texts.length))));
+    // Samples are separated by the model's own end-of-text token (GPT-2's and Qwen2.5's <|endoftext|>).
     const corpus = new Corpus(accounts, { ...config, eotId: tok.eotId });
-    const ckBytes = checkpointBytes(paramCount(files.config));
+    const ckBytes = checkpointBytes(paramCountOf(base.family, base.config));
     // The kept checkpoints, plus the one being written before the oldest is pruned, plus the corpus.
     const need = (KEEP_CHECKPOINTS + 1) * ckBytes + accountsBytes(packAccounts(accounts));
     const storage = await checkStorage(need);

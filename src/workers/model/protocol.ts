@@ -106,8 +106,12 @@ export type ModelEvent =
   /** `etaSec`: time left for this file at its rate so far (the weights take minutes on a slow line); null at first. */
   /** `note`: once config.json is checked, what the model needs against what the device offers (memory-estimate.ts). */
   | { type: 'load-progress'; file: string; loaded: number; total: number; etaSec: number | null; note?: string }
-  /** `source`: the folder URL it came from, or 'files:' and the names of the files picked. */
-  | { type: 'loaded'; params: number; nLayer: number; nEmbd: number; vocabSize: number; nPositions: number; source: string }
+  /**
+   * `modelType`: config.json's (gpt2, llama, qwen2); `width`: the residual stream; `vocab`: rows of
+   * the embedding; `positions`: the longest sequence it takes; `source`: the folder URL it came
+   * from, or 'files:' and the names of the files picked.
+   */
+  | { type: 'loaded'; modelType: string; params: number; layers: number; width: number; vocab: number; positions: number; source: string }
   /** While 'prepare' tokenizes the kept tweets, at most ~10 a second; the last has texts === totalTexts. */
   | { type: 'prepare-progress'; texts: number; totalTexts: number; tokens: number; etaSec: number | null }
   | { type: 'status'; status: TrainStatus; message?: string; runId?: string }

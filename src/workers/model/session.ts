@@ -2,7 +2,7 @@
 // it answers each ModelRequest with one ModelReply of the same id, and pushes ModelEvents.
 // Its state (state.ts) is a loaded model or none, a run or none, and one status; the parts
 // that change it are load.ts, prepare.ts, train.ts, device.ts, output.ts and shelf.ts.
-import type { ModelFiles } from '../../lib/model/load.ts';
+import type { FolderModel } from '../../lib/model/load.ts';
 import { quotaMessage } from '../../lib/storage/quota.ts';
 import { init, recoverDevice } from './device.ts';
 import { install, loadModel } from './load.ts';
@@ -41,8 +41,8 @@ export class TrainingSession {
     if (this.#core.model.kind !== 'none') this.#core.model.base.encoder.terminate();
   }
 
-  /** Installs a model read by the caller (tests, with files read from disk), as if loaded from `url`. */
-  useFiles(files: ModelFiles, url: string): void {
+  /** Installs a model folder read by the caller (tests, with files read from disk), as if loaded from `url`. */
+  useFiles(files: FolderModel, url: string): void {
     install(this.#core, files, { kind: 'url', url });
   }
 

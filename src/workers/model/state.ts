@@ -3,10 +3,10 @@
 // through SessionCore, which also says every change of status to the page.
 import type { BackendName } from '../../lib/backend.ts';
 import type { Corpus, CorpusAccount } from '../../lib/dataset/corpus.ts';
-import type { GPT2 } from '../../lib/model/gpt2/index.ts';
-import type { ModelFiles } from '../../lib/model/load.ts';
+import type { CausalLM } from '../../lib/model/causal-lm.ts';
+import type { ModelFamily, TextTokenizer } from '../../lib/model/family.ts';
+import type { FolderModel } from '../../lib/model/hf-folder.ts';
 import type { RunHold } from '../../lib/storage/run-locks.ts';
-import type { GPT2Tokenizer } from '../../lib/tokenizer/bpe.ts';
 import type { DatasetEncoder, TokenizerPoolFactory } from '../../lib/tokenizer/dataset-encoder.ts';
 import type { TrainConfig } from '../../lib/train/config.ts';
 import type { Trainer } from '../../lib/train/trainer.ts';
@@ -16,7 +16,7 @@ export interface SessionDeps {
   /** Sends a reply or an event to the page. */
   emit(e: ModelOutMessage, transfer?: Transferable[]): void;
   /** Loads a model folder by URL (default: loadModelFromUrl with Cache Storage). */
-  loadUrl?: (url: string, onProgress: (file: string, loaded: number, total: number, note?: string) => void) => Promise<ModelFiles>;
+  loadUrl?: (url: string, onProgress: (file: string, loaded: number, total: number, note?: string) => void) => Promise<FolderModel>;
   /** Backends to try (default WebGPU, WebGL, WASM, cpu). */
   backends?: readonly BackendName[];
   /**
@@ -28,10 +28,14 @@ export interface SessionDeps {
 
 /** What stays of a base model whatever becomes of its weights: to tokenize, to export, to read it again. */
 export interface BaseModel {
-  files: Omit<ModelFiles, 'weights'>;
+  family: ModelFamily;
+  /** Its parsed config.json. */
+  config: unknown;
+  /** The tokenizer's files, and those an export copies (config.json, generation_config.json, ...). */
+  files: Pick<FolderModel, 'tokenizerFiles' | 'otherFiles'>;
   /** Where it was loaded from, to read it again (Cache Storage, or the files picked). */
   origin: ModelSource;
-  tok: GPT2Tokenizer;
+  tok: TextTokenizer;
   /** Tokenizes for 'prepare'; its workers start with the model. */
   encoder: DatasetEncoder;
 }
@@ -42,7 +46,7 @@ export type ModelSlot =
    * `trained`: the weights are no longer the ones loaded (a run trained them, or restored a
    * checkpoint into them); a new run starts from the loaded weights, so it reads them again.
    */
-  | { kind: 'loaded'; base: BaseModel; gpt: GPT2; trained: boolean }
+  | { kind: 'loaded'; base: BaseModel; lm: CausalLM; trained: boolean }
   /** The weights went with a lost device; Resume makes them again. */
   | { kind: 'gone'; base: BaseModel };
 

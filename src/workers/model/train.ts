@@ -3,7 +3,6 @@
 // checkpointEvery steps, on pause and at the end.
 import * as tf from '@tensorflow/tfjs';
 import { Corpus } from '../../lib/dataset/corpus.ts';
-import { paramCount } from '../../lib/model/gpt2/params.ts';
 import {
   KEEP_CHECKPOINTS,
   accountsBytes,
@@ -23,13 +22,14 @@ import type { TrainConfig } from '../../lib/train/config.ts';
 import { Trainer } from '../../lib/train/trainer.ts';
 import { loadModel, reload, sourceName } from './load.ts';
 import type { Run, SessionCore, StopSignal } from './state.ts';
+import { paramCountOf } from './weights.ts';
 
 export async function start(core: SessionCore, name: string, card: StoredCardTable | null): Promise<void> {
   if (core.training) throw new Error('training is already running');
   let model = core.loaded();
   if (!core.prepared) throw new Error('prepare the corpus first');
   const { accounts, corpus, config } = core.prepared;
-  const storage = await checkStorage((KEEP_CHECKPOINTS + 1) * checkpointBytes(paramCount(model.gpt.config)));
+  const storage = await checkStorage((KEEP_CHECKPOINTS + 1) * checkpointBytes(paramCountOf(model.base.family, model.base.config)));
   if (!storage.ok) throw new Error(storage.message);
   if (model.trained) {
     // A new run starts from the model as loaded, as its record and model card say, not from
@@ -44,7 +44,7 @@ export async function start(core: SessionCore, name: string, card: StoredCardTab
   const id = `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
   const hold = await holdRun(id);
   if (!hold) throw new Error(`run ${id} is already open`); // a new id: never, short of a clash
-  const trainer = new Trainer(model.gpt, corpus, config);
+  const trainer = new Trainer(model.lm, corpus, config);
   model.trained = true;
   core.run = { kind: 'run', id, trainer, hold, lastCheckpointStep: -1 };
   const stored = packAccounts(accounts);
@@ -55,7 +55,7 @@ export async function start(core: SessionCore, name: string, card: StoredCardTab
     updatedAt: Date.now(),
     status: 'training',
     modelUrl: sourceName(model.base.origin),
-    modelConfig: { ...model.gpt.config },
+    modelConfig: { ...(model.base.config as Record<string, unknown>) },
     config,
     totalSteps: corpus.sizes.totalSteps,
     accounts: stored,
@@ -121,7 +121,7 @@ export async function resumeRun(core: SessionCore, runId: string): Promise<void>
   const config: TrainConfig = record.config;
   const corpus = new Corpus(accounts, { ...config, eotId: model.base.tok.eotId });
   core.prepared = { accounts, config, corpus };
-  const trainer = new Trainer(model.gpt, corpus, config);
+  const trainer = new Trainer(model.lm, corpus, config);
   trainer.restore(ck.state);
   model.trained = true;
   core.run = { kind: 'run', id: runId, trainer, hold, lastCheckpointStep: ck.state.step };

@@ -1,18 +1,26 @@
-// How the worker sizes the model's tensors for training.
-import type { GPT2Config } from '../../lib/model/gpt2/index.ts';
+// How the worker sizes the model's tensors for training, and counts its parameters.
+import type { ModelFamily } from '../../lib/model/family.ts';
 import { defaultMaxBufferBytes } from '../../lib/model/causal-lm.ts';
-import { innerSize } from '../../lib/model/gpt2/config.ts';
 import { LOSS_PIECE_ROWS } from '../../lib/model/loss.ts';
 
 export { weightsFromState } from '../../lib/train/trainer.ts';
 
+const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Every parameter of the family's table, counted (tied tables once). */
+export function paramCountOf(family: ModelFamily, config: unknown): number {
+  return family.paramTable(config).reduce((n, p) => n + elements(p.shape), 0);
+}
+
 /**
  * The largest tensor the model may hold: the device's limit, and no more than LOSS_PIECE_ROWS
- * embedding rows, so each vocabulary slice is one piece of the chunked loss (its [B*T, rows]
+ * rows of a vocabulary table, so each slice is one piece of the chunked loss (its [B*T, rows]
  * logits stay small) and AdamW's per-parameter temporaries stay slice-sized; but never less
- * than the MLP's [C, 4C] weight, the largest tensor a model cannot split (gpt2-xl's is 41 MB).
+ * than the largest tensor a model cannot split (GPT-2's MLP [C, 4C], gpt2-xl's 41 MB; Qwen2.5's
+ * [I, C] MLP projections).
  */
-export function trainingChunkBytes(config: GPT2Config): number {
-  const C = config.n_embd;
-  return Math.min(defaultMaxBufferBytes(), Math.max(LOSS_PIECE_ROWS * C, C * innerSize(config)) * 4);
+export function trainingChunkBytes(family: ModelFamily, config: unknown): number {
+  const C = family.dims(config).width;
+  const whole = family.paramTable(config).filter((p) => !p.vocabRows).reduce((m, p) => Math.max(m, elements(p.shape)), 0);
+  return Math.min(defaultMaxBufferBytes(), Math.max(LOSS_PIECE_ROWS * C, whole) * 4);
 }
