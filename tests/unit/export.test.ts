@@ -1,7 +1,7 @@
 // Export: model.safetensors as save_pretrained writes it, read back by our loader (same
 // logits, exactly) and by the independent PyTorch GPT-2 (scripts/golden/export_check.py:
-// layout + names + logits). Where torch is absent (CI), the committed golden values from
-// that script are compared instead. Then the bundle: every file, and a round trip.
+// layout + names + logits) when the golden is regenerated (UPDATE_GOLDEN=1); every run compares
+// the golden values that script left. Then the bundle: every file, and a round trip.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -79,7 +79,6 @@ function summarise(logits: ArrayLike<number>, V: number, ids: number[]): Omit<Go
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const hasTorch = spawnSync(PY, ['-c', 'import torch, numpy'], { encoding: 'utf8' }).status === 0;
 
 let model: GPT2;
 let exported: Uint8Array;
@@ -134,7 +133,10 @@ describe('exportSafetensors', () => {
   });
 });
 
-describe.skipIf(!hasTorch)('export_check.py (PyTorch present)', () => {
+// PyTorch reads the file itself only when the golden is regenerated (UPDATE_GOLDEN=1 with Debian's
+// python3-torch, which CI does not install); every run compares the golden it left, tied to the bytes by sha256.
+const describeRegen = process.env.UPDATE_GOLDEN === '1' ? describe : () => undefined;
+describeRegen('export_check.py (UPDATE_GOLDEN=1: PyTorch reads the file)', () => {
   const check = (st: string) =>
     spawnSync(PY, ['scripts/golden/export_check.py', '--config', path.join(OUT, 'config.json'), '--safetensors', st, '--ids', IDS.join(',')], {
       cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30,

@@ -71,10 +71,12 @@ describe('GPT2Tokenizer', () => {
     expect(tiktoken.encode(' \ufeff!', [], [])).not.toEqual([27332, 119, 123, 0]);
   });
 
-  const python = spawnSync('python3', ['-c', 'import regex'], { encoding: 'utf8' });
-  it.skipIf(python.status !== 0)("matches OpenAI's encoder.py (python3 + regex) on every torture string", () => {
+  // Debian's python3 with python3-regex (scripts/ensure-chromium.mjs installs it before `npm test`).
+  it("matches OpenAI's encoder.py (python3 + regex) on every torture string", () => {
+    const python = spawnSync('/usr/bin/python3', ['-c', 'import regex'], { encoding: 'utf8' });
+    expect(python.status, 'needs /usr/bin/python3 with regex: apt-get install python3-regex').toBe(0);
     const inputs = [...TORTURE, ...tweetLikeTexts(2e5, 11)];
-    const lines = execFileSync('python3', ['scripts/golden/tokenizer_reference.py', GPT2_VOCAB_JSON, GPT2_MERGES_TXT], {
+    const lines = execFileSync('/usr/bin/python3', ['scripts/golden/tokenizer_reference.py', GPT2_VOCAB_JSON, GPT2_MERGES_TXT], {
       input: inputs.map((s) => JSON.stringify(s)).join('\n') + '\n',
       maxBuffer: 1 << 28,
     })
