@@ -27,12 +27,13 @@ describe('estimateMemory', () => {
     expect(xl.parts.state).toBe(16 * 1_557_611_200);
   });
 
-  it("gives distilgpt2 at B4 x T256 the README's on-paper peak (1.97 GB: state 1.31, activations ~0.31, loss 0.05, embedding 0.31)", () => {
+  // WASM's measured peak for this run is 2.15-2.21 GB (docs/benchmarks.md, tf.profile).
+  it('gives distilgpt2 at B4 x T256 the on-paper peak 2.24 GB (state 1.31, activations ~0.57, loss 0.05, embedding 0.31)', () => {
     const e = estimateMemory(gpt2Family, DISTILGPT2, { batch: 4, block: 256 });
     expect(e.parts.state / 1e9).toBeCloseTo(1.31, 2);
     expect(e.parts.loss / 1e9).toBeCloseTo(0.05, 2);
     expect(e.parts.embeddingGrad / 1e9).toBeCloseTo(0.31, 2);
-    expect(e.trainingBytes / 1e9).toBeCloseTo(1.97, 1);
+    expect(e.trainingBytes / 1e9).toBeCloseTo(2.24, 2);
     // Its largest single buffer is the MLP's weight or an activation, never the (chunked) embedding.
     expect(e.largest.bytes).toBe(4 * 4 * 12 * 256 * 256);
   });
@@ -55,7 +56,7 @@ describe('deviceFit', () => {
     const fit = deviceFit(estimateMemory(gpt2Family, DISTILGPT2), gpu(128 * MiB));
     expect(fit.ok).toBe(true);
     expect(fit.line).toBe(
-      'This model (81.9 million parameters) needs about 312 MiB for its weights and 1.8 GiB to train at 4×256; this GPU\'s buffers stop at 128 MiB (its largest tensor: 12 MiB).',
+      'This model (81.9 million parameters) needs about 312 MiB for its weights and 2.1 GiB to train at 4×256; this GPU\'s buffers stop at 128 MiB (its largest tensor: 12 MiB).',
     );
     expect(deviceFit(estimateMemory(gpt2Family, DISTILGPT2), null).line).toMatch(/in this tab's memory \(no WebGPU\)\.$/);
   });

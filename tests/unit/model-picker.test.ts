@@ -33,7 +33,7 @@ describe('presetView', () => {
     const small = presetView(preset('distilgpt2'), eight);
     expect(small.fullFits).toBe(true);
     expect(small.lora).toBeNull();
-    expect(small.memoryLine).toBe('trains in ≈ 2.0 GB at 4×256');
+    expect(small.memoryLine).toBe('trains in ≈ 2.2 GB at 4×256');
     const qwen = presetView(preset('Qwen2.5-0.5B'), eight);
     expect(qwen.fullFits).toBe(false);
     expect(qwen.lora!.lora!.rank).toBe(16);

@@ -77,9 +77,12 @@ function blockShape(modelType: string, config: unknown): BlockShape {
 
 /**
  * Floats autodiff keeps for one block's forward at N = B*T rows (tfjs keeps every intermediate
- * of a tf.grads call until it returns). GPT-2: LN in/out (2NC) x2, qkv (3NC), y + proj (2NC),
- * the MLP's pre-activation and gelu_new's intermediates (5 x NF), MLP out (NC), dropout masks
- * (3NC), attention scores and probabilities (3 S). Llama: per RMSNorm x^2, x*rsqrt and the
+ * of a tf.grads call until it returns), counted for the tfjs-ops path (the WebGPU kernels keep
+ * fewer). GPT-2: per LayerNorm the centred input, variance, rsqrt and two products (5NC); qkv
+ * (3NC), its transpose, the unstacked thirds and their head transposes (9NC); scores, scaled,
+ * masked, softmax, dropout mask and output (6 S); y's transpose and c_proj (2NC); the residual
+ * dropouts' masks and outputs (4NC) and two residuals (2NC); c_fc and gelu_new's seven
+ * intermediates (8NF) and the MLP's output (NC). Llama: per RMSNorm x^2, x*rsqrt and the
  * output (3NC); q/k/v (and their biases), their head transposes, RoPE's halves, negation,
  * concat, two products and sum (5.5 each); repeat_kv's copies of k and v when kv heads are
  * fewer; scores, scaled, masked, softmax (4 S); y and its transpose; o_proj; two residuals;
@@ -89,7 +92,7 @@ function blockFloats(s: BlockShape, B: number, T: number, C: number): number {
   const N = B * T;
   const S = B * s.heads * T * T;
   const F = s.inner;
-  if (s.kind === 'gpt2') return (4 + 3 + 2 + 1 + 3) * N * C + 5 * N * F + 3 * S;
+  if (s.kind === 'gpt2') return (2 * 5 + 3 + 9 + 2 + 4 + 2 + 1) * N * C + 8 * N * F + 6 * S;
   const q = s.heads * s.headDim;
   const kv = s.kvHeads * s.headDim;
   const bias = (on: boolean, n: number) => (on ? n : 0);
