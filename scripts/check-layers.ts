@@ -26,11 +26,12 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'lib/tokenizer': ['lib/*'],
   'lib/webgpu': ['lib/*'],
   'lib/model': ['lib/*', 'lib/archive', 'lib/dataset', 'lib/tokenizer', 'lib/webgpu'],
+  'lib/lora': ['lib/*', 'lib/archive', 'lib/dataset', 'lib/tokenizer', 'lib/webgpu', 'lib/model'],
   'lib/generate': ['lib/*', 'lib/archive', 'lib/dataset', 'lib/tokenizer', 'lib/webgpu', 'lib/model'],
   'lib/storage': ['lib/*', 'lib/archive', 'lib/dataset', 'lib/tokenizer', 'lib/webgpu', 'lib/model'],
-  'lib/train': ['lib/*', 'lib/archive', 'lib/dataset', 'lib/tokenizer', 'lib/webgpu', 'lib/model', 'lib/storage'],
-  workers: ['lib/*', 'lib/archive', 'lib/dataset', 'lib/tokenizer', 'lib/webgpu', 'lib/model', 'lib/generate', 'lib/train', 'lib/storage'],
-  ui: ['lib/*', 'lib/archive', 'lib/dataset', 'lib/tokenizer', 'lib/webgpu', 'lib/model', 'lib/generate', 'lib/train', 'lib/storage', 'workers'],
+  'lib/train': ['lib/*', 'lib/archive', 'lib/dataset', 'lib/tokenizer', 'lib/webgpu', 'lib/model', 'lib/storage', 'lib/lora'],
+  workers: ['lib/*', 'lib/archive', 'lib/dataset', 'lib/tokenizer', 'lib/webgpu', 'lib/model', 'lib/generate', 'lib/train', 'lib/storage', 'lib/lora'],
+  ui: ['lib/*', 'lib/archive', 'lib/dataset', 'lib/tokenizer', 'lib/webgpu', 'lib/model', 'lib/generate', 'lib/train', 'lib/storage', 'lib/lora', 'workers'],
   '*': ['ui'],
 };
 
