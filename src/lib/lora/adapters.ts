@@ -11,6 +11,7 @@ import type { AdapterSet, CausalLM } from '../model/causal-lm.ts';
 import type { LinearAdapter, Weights } from '../model/family.ts';
 import type { Parameter, WeightTensor } from '../model/parameters.ts';
 import { mixSeed, mulberry32 } from '../rng.ts';
+import { ADAPTER_STREAM } from '../model/dropout.ts';
 import { checkLoraConfig, loraRecord, loraScaling, type LoraConfig } from './config.ts';
 import { loraModules, peftKey, type LoraModule } from './modules.ts';
 
@@ -94,8 +95,9 @@ export class LoraAdapters implements AdapterSet {
       const a = tensors.get(p.a) as tf.Tensor2D | undefined;
       const b = tensors.get(p.b) as tf.Tensor2D | undefined;
       if (!a || !b) throw new Error(`LoRA: the adapter of ${module} is not in this view`);
+      // Its own stream of dropout sites, so the base network's masks stay those of full fine-tuning.
       // scaling on the [N, r] product, the smallest of the path's tensors.
-      return (x, dropout) => tf.tidy(() => tf.matMul(tf.mul(tf.matMul(dropout(x, this.config.dropout), a, false, true), this.scaling), b, false, true) as tf.Tensor2D);
+      return (x, dropout) => tf.tidy(() => tf.matMul(tf.mul(tf.matMul(dropout(x, this.config.dropout, ADAPTER_STREAM), a, false, true), this.scaling), b, false, true) as tf.Tensor2D);
     };
     return { get: <R extends tf.Rank>(name: string) => base.get<R>(name), rows: (name) => base.rows(name), adapter };
   }

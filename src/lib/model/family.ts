@@ -20,8 +20,11 @@ export interface ParamSpec {
   vocabRows?: boolean;
 }
 
-/** Dropout at one call site: the identity unless training (dropout.ts seeds it). */
-export type Dropout = (x: tf.Tensor, rate: number) => tf.Tensor;
+/**
+ * Dropout at one call site: the identity unless training (dropout.ts seeds it). `stream` 1 is the
+ * adapters' (dropout.ts' ADAPTER_STREAM), counted apart from the base network's sites.
+ */
+export type Dropout = (x: tf.Tensor, rate: number, stream?: number) => tf.Tensor;
 
 /**
  * A trainable low-rank update beside a frozen linear map (LoRA, lib/lora): x [N, in] -> [N, out],
