@@ -10,6 +10,7 @@ import { CausalLM } from '../../src/lib/model/causal-lm.ts';
 import { FAMILIES } from '../../src/lib/model/families.ts';
 import { GPT2 } from '../../src/lib/model/gpt2/index.ts';
 import { readSafetensors, readSafetensorsMetadata } from '../../src/lib/model/safetensors.ts';
+import { exportSafetensors } from '../../src/lib/model/export.ts';
 import { Corpus, type CorpusAccount } from '../../src/lib/dataset/corpus.ts';
 import { resolveTrainConfig, type TrainConfig } from '../../src/lib/train/config.ts';
 import { Trainer, weightsFromState } from '../../src/lib/train/trainer.ts';
@@ -226,6 +227,8 @@ describe("PEFT's adapter files", () => {
       expect(PEFT_DEFAULT_TARGETS[kind]).toEqual(kind === 'gpt2' ? ['c_attn'] : ['q_proj', 'v_proj']);
       const model = tiny[kind]();
       const adapters = attachLora(model, loraConfig(kind, { r: 2, alpha: 4 }), { seed: 3 });
+      // B away from zero, so that the merge has something to add.
+      for (const p of adapters.pairs) adapters.parameter(p.b).assign(tf.randomUniform([p.out, 2], -0.5, 0.5, 'float32', 7));
       const files = await peftAdapterFiles(adapters, 'base/model');
       const config = JSON.parse(files['adapter_config.json']);
       expect(config).toMatchObject({
@@ -247,6 +250,20 @@ describe("PEFT's adapter files", () => {
       const again = LoraAdapters.create(model, back.config, { peft: back.tensors });
       expect(await again.read()).toEqual(await adapters.read());
       again.dispose();
+      // model.safetensors, as the existing export writes it, holds the merged weights: W + scaling BA.
+      const merged = readSafetensors(await exportSafetensors(model));
+      const name = kind === 'gpt2' ? 'transformer.h.1.attn.c_attn.weight' : 'model.layers.1.self_attn.v_proj.weight';
+      const m = adapters.pairs.find((p) => name.startsWith(p.hfPath + '.'))!;
+      const [A, Bm] = [tensors.get(`base_model.model.${m.hfPath}.lora_A.weight`)!.data, tensors.get(`base_model.model.${m.hfPath}.lora_B.weight`)!.data];
+      const W = (await model.parameter(m.module + '.weight').slices[0].data()) as Float32Array;
+      for (let o = 0; o < m.out; o++) {
+        for (let i = 0; i < m.in; i++) {
+          let d = 0;
+          for (let k = 0; k < 2; k++) d += Bm[o * 2 + k] * A[k * m.in + i];
+          const at = kind === 'gpt2' ? i * m.out + o : o * m.in + i; // Conv1D [in, out]; Linear [out, in]
+          expect(Math.abs(merged.get(name)!.data[at] - (W[at] + 2 * d))).toBeLessThan(1e-6);
+        }
+      }
       detachLora(model);
       model.dispose();
     });
