@@ -86,6 +86,8 @@ export interface GoldenRun {
   /** Makes the backend available (true), or says why not. */
   setup: () => Promise<boolean>;
   gradTol: number;
+  /** The three-step test's limit, ms (SwiftShader takes 60-90 s of it on a loaded machine). */
+  timeout?: number;
 }
 
 /** The suite on each of `runs` for `kinds`, then merge and generation on cpu (when `withMerge`). */
@@ -104,7 +106,7 @@ export function loraGoldenSuite(runs: readonly GoldenRun[], withMerge: boolean, 
       return { model, adapters: attachLora(model, lora, { peft }) };
     };
 
-    for (const { backend, recompute, setup, gradTol } of runs) {
+    for (const { backend, recompute, setup, gradTol, timeout } of runs) {
       describe(`${kind} LoRA golden values vs PyTorch (${backend}, ${recompute ? 'recomputing blocks' : 'plain autodiff'})`, () => {
         beforeAll(async () => {
           expect(await setup()).toBe(true); // throws under CI where WebGPU is missing
@@ -168,7 +170,7 @@ export function loraGoldenSuite(runs: readonly GoldenRun[], withMerge: boolean, 
           opt.dispose();
           detachLora(model);
           model.dispose();
-        });
+        }, timeout);
       });
     }
 

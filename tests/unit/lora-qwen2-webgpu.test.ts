@@ -3,4 +3,4 @@
 import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
 import { loraGoldenSuite } from '../helpers/lora-golden-suite.ts';
 
-loraGoldenSuite([{ backend: 'webgpu', recompute: true, setup: () => setupNodeWebGPU(), gradTol: 1e-4 }], false, ['qwen2']);
+loraGoldenSuite([{ backend: 'webgpu', recompute: true, setup: () => setupNodeWebGPU(), gradTol: 1e-4, timeout: 400_000 }], false, ['qwen2']);

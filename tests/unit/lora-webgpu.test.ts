@@ -4,4 +4,4 @@
 import { setupNodeWebGPU } from '../helpers/node-webgpu.ts';
 import { loraGoldenSuite } from '../helpers/lora-golden-suite.ts';
 
-loraGoldenSuite([{ backend: 'webgpu', recompute: true, setup: () => setupNodeWebGPU(), gradTol: 1e-4 }], false, ['gpt2']);
+loraGoldenSuite([{ backend: 'webgpu', recompute: true, setup: () => setupNodeWebGPU(), gradTol: 1e-4, timeout: 400_000 }], false, ['gpt2']);
