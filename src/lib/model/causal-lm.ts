@@ -102,6 +102,7 @@ export class CausalLM<C = unknown> {
   /**
    * Attaches adapters (null detaches them; the caller owns and frees them). From then on the
    * forward pass reads them, training differentiates and updates them only, export merges them.
+   * Attach before making a Trainer: its optimizer takes the trainable parameters once.
    */
   setAdapters(adapters: AdapterSet | null): void {
     this.attached = adapters;
