@@ -4,7 +4,7 @@
 // tfjs' BatchMatMul gradient does not sum over broadcast batch dimensions, and Hugging Face's
 // Conv1D weights are already [in, out].
 import * as tf from '@tensorflow/tfjs';
-import type { Dropout, KVAppend } from './family.ts';
+import type { Dropout, KVAppend, Weights } from './family.ts';
 import { gpuGeluNew } from '../webgpu/gelu.ts';
 import { gpuLayerNorm } from '../webgpu/layernorm.ts';
 
@@ -68,6 +68,12 @@ export function activation(name: string, x: tf.Tensor): tf.Tensor {
 /** x [N, in] @ w [in, out] + b [out] -> [N, out] (HF Conv1D). */
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   return tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
+}
+
+/** y, the output of linear map `module` on x, plus its adapter's update of x where it has one (LoRA). */
+export function adapted(y: tf.Tensor2D, x: tf.Tensor2D, w: Weights, module: string, dropout: Dropout): tf.Tensor2D {
+  const adapter = w.adapter?.(module);
+  return adapter ? (tf.add(y, adapter(x, dropout)) as tf.Tensor2D) : y;
 }
 
 /**

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelDims, ModelFamily, Weights } from './family.ts';
 import { disposeParameters, readParameter, uploadParameters, weightsView, type Parameter, type WeightTensor } from './parameters.ts';
 import { headLogits } from './embedding.ts';
-import { chunkedCrossEntropy, chunkedNll } from './loss.ts';
+import { chunkedCrossEntropy, chunkedNll, LOSS_PIECE_ROWS } from './loss.ts';
 import { causalMask } from './attention.ts';
 import { LayerKVCache, type KVCache } from './cache.ts';
 import { EMBED_PART, blockPart, partDropout } from './dropout.ts';
@@ -37,6 +37,24 @@ export function defaultMaxBufferBytes(): number {
   return Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
 }
 
+/**
+ * Trainable additions beside a model's frozen weights (LoRA: lib/lora), read by the family's
+ * pieces through Weights.adapter. Attached, they are all that training differentiates, updates
+ * and checkpoints; generation reads them unmerged; export merges them into the weights.
+ */
+export interface AdapterSet {
+  /** Their parameters, one slice each, by logical name. */
+  readonly parameters: readonly Parameter[];
+  /** The settings a checkpoint records (JSON), so a resumed run rebuilds the same adapters. */
+  readonly record: Readonly<Record<string, unknown>>;
+  /** The adapter parameters block l reads (adapters sit in blocks only). */
+  blockParams(l: number): string[];
+  /** `base` with the adapters' hook, reading them from `tensors` (by parameter name: variables, or tf.grads' inputs). */
+  view(base: Weights, tensors: ReadonlyMap<string, tf.Tensor>): Weights;
+  /** Base parameter `name`'s value with its adapter merged in, or null when none targets it. */
+  merged(name: string, weight: tf.Tensor): tf.Tensor | null;
+}
+
 let instances = 0;
 
 export class CausalLM<C = unknown> {
@@ -47,6 +65,7 @@ export class CausalLM<C = unknown> {
   private readonly byName: Map<string, Parameter>;
   /** The causal mask from position 0 of the last length T seen: training repeats one T every step. */
   private mask: { T: number; tensor: tf.Tensor2D } | null = null;
+  private attached: AdapterSet | null = null;
 
   private constructor(
     readonly family: ModelFamily<C>,
@@ -75,9 +94,35 @@ export class CausalLM<C = unknown> {
     return p;
   }
 
-  /** The parameters as the family's pieces read them. */
-  weights(): Weights {
+  /** The adapters attached (LoRA), or null: the model trains whole. */
+  get adapters(): AdapterSet | null {
+    return this.attached;
+  }
+
+  /**
+   * Attaches adapters (null detaches them; the caller owns and frees them). From then on the
+   * forward pass reads them, training differentiates and updates them only, export merges them.
+   * Attach before making a Trainer: its optimizer takes the trainable parameters once.
+   */
+  setAdapters(adapters: AdapterSet | null): void {
+    this.attached = adapters;
+  }
+
+  /** What training updates and a checkpoint holds: the adapters' parameters when attached, else every parameter. */
+  trainable(): readonly Parameter[] {
+    return this.attached?.parameters ?? this.parameters;
+  }
+
+  /** The base parameters as the family's pieces read them, without adapters. */
+  baseWeights(): Weights {
     return weightsView(new Map(this.parameters.map((p) => [p.name, p.slices])));
+  }
+
+  /** The parameters as the family's pieces read them, adapters included when attached. */
+  weights(): Weights {
+    const base = this.baseWeights();
+    const a = this.attached;
+    return a ? a.view(base, new Map(a.parameters.map((p) => [p.name, p.slices[0]]))) : base;
   }
 
   /** A fresh KV cache for `batch` sequences. */
@@ -142,15 +187,26 @@ export class CausalLM<C = unknown> {
     return chunkedNll(h, this.weights().rows(this.family.headTable(this.config)), targets);
   }
 
-  /** Mean cross-entropy of `targets` under h, differentiable in h and the head (training's loss). */
+  /**
+   * Mean cross-entropy of `targets` under h (training's loss), differentiable in h and, unless
+   * adapters are attached (the head is then frozen), in the head.
+   */
   meanLoss(h: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
-    return chunkedCrossEntropy(h, this.weights().rows(this.family.headTable(this.config)), targets);
+    return chunkedCrossEntropy(h, this.weights().rows(this.family.headTable(this.config)), targets, LOSS_PIECE_ROWS, this.attached !== null);
   }
 
-  /** Every parameter as float32 by logical name, whole, in table order (a GPU read-back). */
+  /**
+   * Every parameter as float32 by logical name, whole, in table order (a GPU read-back), with
+   * the attached adapters merged in (W + scaling BA): the weights of a plain model.
+   */
   async exportWeights(): Promise<Map<string, WeightTensor>> {
     const out = new Map<string, WeightTensor>();
-    for (const p of this.parameters) out.set(p.name, { shape: p.shape.slice(), data: await readParameter(p) }); // sync point
+    for (const p of this.parameters) {
+      const merged = this.attached && p.slices.length === 1 ? this.attached.merged(p.name, p.slices[0]) : null;
+      const data = merged ? ((await merged.data()) as Float32Array) : await readParameter(p); // sync point
+      merged?.dispose();
+      out.set(p.name, { shape: p.shape.slice(), data });
+    }
     return out;
   }
 

@@ -22,8 +22,17 @@ export interface ParamSpec {
   vocabRows?: boolean;
 }
 
-/** Dropout at one call site: the identity unless training (dropout.ts seeds it). */
-export type Dropout = (x: tf.Tensor, rate: number) => tf.Tensor;
+/**
+ * Dropout at one call site: the identity unless training (dropout.ts seeds it). `stream` 1 is the
+ * adapters' (dropout.ts' ADAPTER_STREAM), counted apart from the base network's sites.
+ */
+export type Dropout = (x: tf.Tensor, rate: number, stream?: number) => tf.Tensor;
+
+/**
+ * A trainable low-rank update beside a frozen linear map (LoRA, lib/lora): x [N, in] -> [N, out],
+ * added to the map's output. It takes the piece's dropout, so its masks follow the seed rule.
+ */
+export type LinearAdapter = (x: tf.Tensor2D, dropout: Dropout) => tf.Tensor2D;
 
 /** Consecutive row blocks of a vocabulary table, rows start .. start+size-1 each. */
 export type RowSlices = readonly { start: number; size: number; weight: tf.Tensor2D }[];
@@ -37,6 +46,11 @@ export interface Weights {
   get<R extends tf.Rank = tf.Rank>(name: string): tf.Tensor<R>;
   /** A vocabulary table, as row slices. */
   rows(name: string): RowSlices;
+  /**
+   * The adapter beside linear map `module` (its weight's logical name less `.weight`), when
+   * adapters are attached and one targets it. Every family's linear maps ask.
+   */
+  adapter?(module: string): LinearAdapter | undefined;
 }
 
 /** The batch a piece runs on: B rows of T positions, after `past` cached ones. */

@@ -126,7 +126,8 @@ export function chunkedNll(h: tf.Tensor2D, chunks: RowSlices, targets: tf.Tensor
 }
 
 /**
- * Mean next-token cross-entropy, differentiable in h and in every chunk's weight.
+ * Mean next-token cross-entropy, differentiable in h and in every chunk's weight, or in h only
+ * when `frozenTable` (LoRA: the head is frozen, so its [V, C] weight-gradient products are skipped).
  * `targets` [N] int32 is not differentiated (closed over, not an input of the custom op).
  */
 export function chunkedCrossEntropy(
@@ -134,11 +135,13 @@ export function chunkedCrossEntropy(
   chunks: RowSlices,
   targets: tf.Tensor1D, // [N] int32
   maxRows = LOSS_PIECE_ROWS,
+  frozenTable = false,
 ): tf.Scalar {
   const N = h.shape[0];
   const op = tf.customGrad(((...args: unknown[]) => {
     const save = args.pop() as tf.GradSaveFunc;
-    const [hIn, ...ws] = args as tf.Tensor2D[]; // args no longer holds save
+    const [hIn, ...inputs] = args as tf.Tensor2D[]; // args no longer holds save
+    const ws = frozenTable ? chunks.map((c) => c.weight) : inputs;
     const [lse, tgt] = chunkedLogits(hIn, chunks.map((c, i) => ({ ...c, weight: ws[i] })), targets, maxRows);
     // The forward pass runs in a tidy that frees h once it returns: keep what backward reads
     // (clones share storage): the softmax normaliser lse [N], h, and any weight that is not a
@@ -151,14 +154,14 @@ export function chunkedCrossEntropy(
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [lseKept, hIn, ...kept] = saved as tf.Tensor2D[];
-        const ws = args.slice(1).map((w) => (w instanceof tf.Variable ? (w as tf.Tensor2D) : kept.shift()!));
+        const wsKept = ws.map((w) => (w instanceof tf.Variable ? w : kept.shift()!));
         const scale = tf.div(dy, N); // d loss / d logit carries 1/N from the mean
         const fused = webgpuLoss();
         const lseSaved = fused ? null : lseKept.expandDims(1); // [N, 1]
         const hT = fused ? (tf.transpose(hIn) as tf.Tensor2D) : null; // [C, N]: transposed logits on WebGPU
         let dh: tf.Tensor2D = tf.zerosLike(hIn);
         const dws: tf.Tensor[] = [];
-        ws.forEach((w, i) => {
+        wsKept.forEach((w, i) => {
           const pieces = piecesOf(chunks[i], maxRows);
           const dwPieces: tf.Tensor[] = [];
           for (const p of pieces) {
@@ -168,15 +171,16 @@ export function chunkedCrossEntropy(
               // (softmax within the full vocabulary - one-hot) * dy / N
               if (fused) {
                 const gT = fused.pieceGrad(logits, lseKept as tf.Tensor as tf.Tensor1D, targets, p.start, scale); // [Vp, N]
-                return [tf.matMul(gT, hIn), tf.add(dh, tf.matMul(gT, wp, true, false))]; // [Vp, C], [N, C]
+                return [frozenTable ? null : tf.matMul(gT, hIn), tf.add(dh, tf.matMul(gT, wp, true, false))]; // [Vp, C], [N, C]
               }
               const g = tf.mul(tf.sub(tf.exp(tf.sub(logits, lseSaved!)), chunkOneHot(targets, p.start, p.size)), scale); // [N, Vp]
-              return [tf.matMul(g, hIn, true, false), tf.add(dh, tf.matMul(g, wp))]; // [Vp, C], [N, C]
+              return [frozenTable ? null : tf.matMul(g, hIn, true, false), tf.add(dh, tf.matMul(g, wp))]; // [Vp, C], [N, C]
             });
             dh.dispose();
             dh = nextDh as tf.Tensor2D;
-            dwPieces.push(dw);
+            if (dw) dwPieces.push(dw);
           }
+          if (frozenTable) return;
           dws.push(dwPieces.length === 1 ? dwPieces[0] : tf.concat(dwPieces, 0)); // [Vc, C]
           if (dwPieces.length > 1) tf.dispose(dwPieces);
         });
@@ -187,5 +191,5 @@ export function chunkedCrossEntropy(
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(h, ...chunks.map((c) => c.weight)) as tf.Scalar;
+  return (frozenTable ? op(h) : op(h, ...chunks.map((c) => c.weight))) as tf.Scalar;
 }

@@ -43,25 +43,32 @@ export interface ParamState {
   v: Float32Array; // AdamW second moment
 }
 
-/** Everything needed to continue exactly: weights, moments, step, data position, RNG state. */
+/**
+ * Everything needed to continue exactly: weights, moments, step, data position, RNG state. With
+ * adapters (LoRA) the params are the adapters' alone and `adapters` records their settings: the
+ * base weights are the loaded model's, unchanged by training.
+ */
 export interface TrainerState {
   step: number;
   adamStep: number;
   position: DataPosition; // where the next step's data comes from
   rng: { seed: number; step: number }; // dropout masks and shuffles derive from (seed, step, epoch)
   params: ParamState[];
+  /** The attached adapters' record (AdapterSet.record); absent when the whole model trains. */
+  adapters?: Readonly<Record<string, unknown>>;
   losses: { step: number; loss: number }[];
   valLosses: { step: number; epoch: number; loss: number }[];
 }
 
 /** The weights of a training state by logical name (what a model is built from). */
 export function weightsFromState(state: TrainerState): Map<string, WeightTensor> {
+  if (state.adapters) throw new Error('this checkpoint holds LoRA adapters only: load the base model, attach the adapters, then restore it');
   return new Map(state.params.map((p) => [p.key, { shape: p.shape, data: p.data }]));
 }
 
-/** AdamW's parameters: each slice of each logical parameter, keyed by its variable's name. */
+/** AdamW's parameters: each slice of each trainable parameter (the adapters' when attached), keyed by its variable's name. */
 export function trainableParams(model: TrainableModel): Param[] {
-  return model.parameters.flatMap((p) => p.slices.map((variable) => ({ key: variable.name, variable, decay: p.decay })));
+  return model.trainable().flatMap((p) => p.slices.map((variable) => ({ key: variable.name, variable, decay: p.decay })));
 }
 
 type Listener = (e: TrainerEvent) => void;
@@ -213,7 +220,7 @@ export class Trainer {
     await this.flush();
     const params: ParamState[] = [];
     const moment = (which: Map<string, tf.Variable>) => async (v: tf.Variable) => (await which.get(v.name)!.data()) as Float32Array;
-    for (const p of this.model.parameters) {
+    for (const p of this.model.trainable()) {
       params.push({
         key: p.name,
         shape: p.shape.slice(),
@@ -228,6 +235,7 @@ export class Trainer {
       position: this.corpus.locate(this.step),
       rng: { seed: this.config.seed, step: this.step },
       params,
+      ...(this.model.adapters ? { adapters: this.model.adapters.record } : {}),
       losses: this.losses.slice(),
       valLosses: this.valLosses.slice(),
     };
@@ -239,8 +247,11 @@ export class Trainer {
    */
   restore(state: TrainerState): void {
     if (state.rng.seed !== this.config.seed) throw new Error('checkpoint was made with another seed');
+    const want = this.model.adapters ? JSON.stringify(this.model.adapters.record) : undefined;
+    const got = state.adapters ? JSON.stringify(state.adapters) : undefined;
+    if (got !== want) throw new Error(`checkpoint has ${got ? `adapters ${got}` : 'no adapters'}, the model ${want ? `adapters ${want}` : 'none'}`);
     const byKey = new Map(state.params.map((p) => [p.key, p]));
-    for (const p of this.model.parameters) {
+    for (const p of this.model.trainable()) {
       const s = byKey.get(p.name);
       const fits = s && s.shape.length === p.shape.length && s.shape.every((d, i) => d === p.shape[i]);
       const size = p.shape.reduce((a, b) => a * b, 1);

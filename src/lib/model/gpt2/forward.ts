@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GPT2Config } from './config.ts';
 import type { KVAppend, PieceParams, Span, Weights, Dropout } from '../family.ts';
-import { activation, attend, layerNorm, linear, residualBlock } from '../attention.ts';
+import { activation, adapted, attend, layerNorm, linear, residualBlock } from '../attention.ts';
 import { embeddingLookup } from '../embedding.ts';
 
 /** One transformer block's parameters, by their names under `h.{l}.` (HF layout). */
@@ -33,6 +33,11 @@ export function embed(cfg: GPT2Config, w: Weights, ids: tf.Tensor1D, { B, T, pas
   return dropout(x, cfg.embd_pdrop) as tf.Tensor2D;
 }
 
+/** Conv1D `module` (weight [in, out], bias) on x [N, in], with its adapter where one is attached. */
+function conv1d(x: tf.Tensor2D, w: Weights, module: string, dropout: Dropout): tf.Tensor2D {
+  return adapted(linear(x, w.get(module + '.weight'), w.get(module + '.bias')), x, w, module, dropout);
+}
+
 /**
  * Causal self-attention with q, k, v from one fused projection. x [B*T, C] -> [B*T, C].
  * q, k, v as contiguous thirds: a 3-D transpose, then slices along the first axis. (A split of
@@ -43,19 +48,19 @@ function selfAttention(cfg: GPT2Config, x: tf.Tensor2D, w: Weights, h: string, {
   return tf.tidy(() => {
     const C = cfg.n_embd;
     const nh = cfg.n_head;
-    const qkv = linear(x, w.get(h + 'attn.c_attn.weight'), w.get(h + 'attn.c_attn.bias')); // [B*T, 3C]
+    const qkv = conv1d(x, w, h + 'attn.c_attn', dropout); // [B*T, 3C]
     const [q2, k2, v2] = tf.unstack(tf.transpose(tf.reshape(qkv, [B * T, 3, C]), [1, 0, 2])); // [B*T, C] each
     const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, nh, C / nh]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nh, T, hs]
     const y = attend(heads(q2), heads(k2), heads(v2), mask, dropout, cfg.attn_pdrop, kv); // [B*T, C]
-    return dropout(linear(y, w.get(h + 'attn.c_proj.weight'), w.get(h + 'attn.c_proj.bias')), cfg.resid_pdrop) as tf.Tensor2D;
+    return dropout(conv1d(y, w, h + 'attn.c_proj', dropout), cfg.resid_pdrop) as tf.Tensor2D;
   });
 }
 
 /** The position-wise MLP: x [N, C] -> act(x W_fc + b) W_proj + b -> [N, C]. */
 function mlp(cfg: GPT2Config, x: tf.Tensor2D, w: Weights, h: string, dropout: Dropout): tf.Tensor2D {
   return tf.tidy(() => {
-    const hidden = activation(cfg.activation_function, linear(x, w.get(h + 'mlp.c_fc.weight'), w.get(h + 'mlp.c_fc.bias'))) as tf.Tensor2D; // [N, 4C]
-    return dropout(linear(hidden, w.get(h + 'mlp.c_proj.weight'), w.get(h + 'mlp.c_proj.bias')), cfg.resid_pdrop) as tf.Tensor2D; // [N, C]
+    const hidden = activation(cfg.activation_function, conv1d(x, w, h + 'mlp.c_fc', dropout)) as tf.Tensor2D; // [N, 4C]
+    return dropout(conv1d(hidden, w, h + 'mlp.c_proj', dropout), cfg.resid_pdrop) as tf.Tensor2D; // [N, C]
   });
 }
 

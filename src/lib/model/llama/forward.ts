@@ -9,7 +9,7 @@ import { gpuRmsNorm } from '../../webgpu/rmsnorm.ts';
 import { gpuRope } from '../../webgpu/rope.ts';
 import { gpuSiluMul } from '../../webgpu/swiglu.ts';
 import type { Dropout, KVAppend, PieceParams, Span, Weights } from '../family.ts';
-import { attend, residualBlock } from '../attention.ts';
+import { adapted, attend, residualBlock } from '../attention.ts';
 import { embeddingLookup } from '../embedding.ts';
 import type { LlamaConfig } from './config.ts';
 import { blockParams, LM_HEAD } from './params.ts';
@@ -38,10 +38,10 @@ export function rmsNorm(x: tf.Tensor2D, g: tf.Tensor1D, eps: number): tf.Tensor2
   return gpuRmsNorm(x, g, eps) ?? tf.tidy(() => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), g) as tf.Tensor2D);
 }
 
-/** nn.Linear: x [N, in] @ w[out, in]^T (+ b) -> [N, out]. */
-function linearT(x: tf.Tensor2D, w: Weights, name: string, bias: boolean): tf.Tensor2D {
+/** nn.Linear: x [N, in] @ w[out, in]^T (+ b) -> [N, out], with its adapter where one is attached. */
+function linearT(x: tf.Tensor2D, w: Weights, name: string, bias: boolean, dropout: Dropout): tf.Tensor2D {
   const y = tf.matMul(x, w.get<tf.Rank.R2>(name + '.weight'), false, true) as tf.Tensor2D;
-  return bias ? (tf.add(y, w.get(name + '.bias')) as tf.Tensor2D) : y;
+  return adapted(bias ? (tf.add(y, w.get(name + '.bias')) as tf.Tensor2D) : y, x, w, name, dropout);
 }
 
 /**
@@ -97,22 +97,22 @@ function selfAttention(c: LlamaConfig, x: tf.Tensor2D, w: Weights, h: string, { 
     const { num_attention_heads: nh, num_key_value_heads: nkv, head_dim: hd } = c;
     const heads = (t: tf.Tensor2D, n: number) => tf.transpose(tf.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, n, T, hd]
     const [cos, sin] = ropeTables(hd, c.rope_theta, past, T);
-    const q = rotary(heads(linearT(x, w, h + 'self_attn.q_proj', c.qkv_bias), nh), cos, sin);
-    let k = rotary(heads(linearT(x, w, h + 'self_attn.k_proj', c.qkv_bias), nkv), cos, sin);
-    let v = heads(linearT(x, w, h + 'self_attn.v_proj', c.qkv_bias), nkv);
+    const q = rotary(heads(linearT(x, w, h + 'self_attn.q_proj', c.qkv_bias, dropout), nh), cos, sin);
+    let k = rotary(heads(linearT(x, w, h + 'self_attn.k_proj', c.qkv_bias, dropout), nkv), cos, sin);
+    let v = heads(linearT(x, w, h + 'self_attn.v_proj', c.qkv_bias, dropout), nkv);
     if (kv) ({ k, v } = kv(k, v)); // [B, nkv, past+T, hd]
     const y = attend(q, repeatKV(k, nh), repeatKV(v, nh), mask, dropout, c.attention_dropout); // [B*T, nh*hd]
-    return linearT(y, w, h + 'self_attn.o_proj', c.o_bias);
+    return linearT(y, w, h + 'self_attn.o_proj', c.o_bias, dropout);
   });
 }
 
 /** SwiGLU: down(silu(gate(x)) * up(x)). x [N, C] -> [N, C]. */
-function mlp(c: LlamaConfig, x: tf.Tensor2D, w: Weights, h: string): tf.Tensor2D {
+function mlp(c: LlamaConfig, x: tf.Tensor2D, w: Weights, h: string, dropout: Dropout): tf.Tensor2D {
   return tf.tidy(() => {
-    const gate = linearT(x, w, h + 'mlp.gate_proj', c.mlp_bias); // [N, F]
-    const up = linearT(x, w, h + 'mlp.up_proj', c.mlp_bias); // [N, F]
+    const gate = linearT(x, w, h + 'mlp.gate_proj', c.mlp_bias, dropout); // [N, F]
+    const up = linearT(x, w, h + 'mlp.up_proj', c.mlp_bias, dropout); // [N, F]
     const act = gpuSiluMul(gate, up) ?? (tf.mul(tf.mul(gate, tf.sigmoid(gate)), up) as tf.Tensor2D);
-    return linearT(act, w, h + 'mlp.down_proj', c.mlp_bias);
+    return linearT(act, w, h + 'mlp.down_proj', c.mlp_bias, dropout);
   });
 }
 
@@ -126,7 +126,7 @@ export function block(
   return residualBlock(
     x,
     (x) => selfAttention(c, norm(x, 'input_layernorm'), w, h, span, mask, dropout, kv),
-    (x) => mlp(c, norm(x, 'post_attention_layernorm'), w, h),
+    (x) => mlp(c, norm(x, 'post_attention_layernorm'), w, h, dropout),
   );
 }
 
