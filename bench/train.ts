@@ -17,6 +17,7 @@ import { paramCount, trainingFlopsPerToken as gpt2FlopsPerToken } from '../src/l
 import type { GPT2Config } from '../src/lib/model/gpt2/config.ts';
 import { vocabChunkSizes } from '../src/lib/model/embedding.ts';
 import { LOSS_PIECE_ROWS } from '../src/lib/model/loss.ts';
+import { countParams } from '../src/lib/model/parameters.ts';
 import { MODEL_OPTIONS, benchOptions, chosenModel, importBenchWasm, shapeConfig } from './common.ts';
 import { matmulParams, mlpWidth, modelLabel, trainingFlopsPerToken, type BenchModel } from './models.ts';
 import { syntheticTraining, timeSteps } from './training-step.ts';
@@ -140,7 +141,7 @@ const g = (n: number) => `${(n / 1e9).toFixed(2)}`;
 
 /** What a --model table needs beside it: the parameters, FLOPs per token, and what --layers left out. */
 function printModelNotes(m: BenchModel, T: number): void {
-  const params = m.family.paramTable(m.config).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  const params = countParams(m.family.paramTable(m.config));
   const M = (n: number) => `${(n / 1e6).toFixed(1)}M`;
   console.log(
     `\n${modelLabel(m)}: ${M(params)} parameters, ${M(matmulParams(m))} of them multiplied per token; ` +
