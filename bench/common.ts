@@ -1,8 +1,9 @@
-// What the model benches (train, generate) share: the GPT-2 shapes they build, their
-// options, and which wasm matmul they measure.
+// What the model benches (train, generate, profile) share: the GPT-2 shapes they build (or,
+// with --model, models.ts' models), their options, and which wasm matmul they measure.
 import { parseConfig, type GPT2Config } from '../src/lib/model/gpt2/config.ts';
 import { importWasmBackend } from '../src/lib/wasm-matmul.ts';
 import { parseArgs } from '../scripts/cli/args.ts';
+import { benchModel, gpt2BenchModel, type BenchModel } from './models.ts';
 
 export const SHAPES = {
   tiny: { n_layer: 2, n_embd: 64, n_head: 4 },
@@ -31,4 +32,22 @@ export function benchOptions(valued: string[]): (name: string, fallback: string)
 export async function importBenchWasm(matmul: string): Promise<void> {
   if (matmul === 'tfjs') await import('@tensorflow/tfjs-backend-wasm');
   else await importWasmBackend();
+}
+
+/** The options chosenModel reads. */
+export const MODEL_OPTIONS = ['shape', 'model', 'layers'];
+
+/**
+ * The model a bench builds: `--model NAME` (a preset or gpt2-medium, models.ts) with
+ * `--layers N` of its blocks, else the GPT-2 `--shape`.
+ */
+export function chosenModel(arg: (name: string, fallback: string) => string, defaultShape: string): BenchModel {
+  const name = arg('model', '');
+  const layers = arg('layers', '');
+  if (!name) {
+    if (layers) throw new Error('--layers shortens a --model');
+    const shape = arg('shape', defaultShape);
+    return gpt2BenchModel(shape, shapeConfig(shape));
+  }
+  return benchModel(name, layers ? Number(layers) : undefined);
 }

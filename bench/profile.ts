@@ -1,4 +1,4 @@
-// npm run bench:profile [-- --shape tiny|small|distilgpt2] [--batch 2] [--block 16] [--steps 3] [--submit-batches 64,256] [--vk-icd ICD.json] [--kernels true]
+// npm run bench:profile [-- --shape tiny|small|distilgpt2 | --model NAME [--layers N]] [--batch 2] [--block 16] [--steps 3] [--submit-batches 64,256] [--vk-icd ICD.json] [--kernels true]
 //
 // Where a training step's time goes on WebGPU (Dawn in Node: SwiftShader here, a real GPU's
 // Vulkan driver with --vk-icd). Per step: wall time, the time JavaScript takes to queue the
@@ -8,18 +8,18 @@
 // submitted alone, so the sum overstates a real step's GPU time). Wall ≈ queue time and
 // GPU time ≪ wall means the step is bound by the CPU cost of dispatching, not by the GPU.
 import * as tf from '@tensorflow/tfjs';
-import { benchOptions, shapeConfig } from './common.ts';
+import { MODEL_OPTIONS, benchOptions, chosenModel } from './common.ts';
 import { syntheticTraining, timeSteps } from './training-step.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
 
-const arg = benchOptions(['shape', 'batch', 'block', 'steps', 'submit-batches', 'vk-icd', 'kernels']);
+const arg = benchOptions([...MODEL_OPTIONS, 'batch', 'block', 'steps', 'submit-batches', 'vk-icd', 'kernels']);
 const B = Number(arg('batch', '2'));
 const T = Number(arg('block', '16'));
 const steps = Number(arg('steps', '3'));
 
 if (!(await setupNodeWebGPU(arg('vk-icd', '') || undefined))) throw new Error('no WebGPU here: install chromium (SwiftShader) or pass --vk-icd');
 if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend failed to start');
-const training = syntheticTraining(shapeConfig(arg('shape', 'tiny')), B, T);
+const training = syntheticTraining(chosenModel(arg, 'tiny'), B, T);
 const step = training.step;
 
 /** `steps` steps queued back to back and read back once, with the process's CPU time. */

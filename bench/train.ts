@@ -1,4 +1,4 @@
-// npm run bench:train [-- --backends cpu,wasm,webgpu] [--shape tiny|small|distilgpt2] [--batch 2] [--block 16] [--steps 3] [--max-buffer-mb 128] [--vk-icd ICD.json] [--recompute false] [--wasm-matmul planned|tfjs]
+// npm run bench:train [-- --backends cpu,wasm,webgpu] [--shape tiny|small|distilgpt2 | --model NAME [--layers N]] [--batch 2] [--block 16] [--steps 3] [--max-buffer-mb 128] [--vk-icd ICD.json] [--recompute false] [--wasm-matmul planned|tfjs]
 //
 // Fine-tuning speed on each tfjs backend Node has here: ms per optimizer step, tokens/s, and
 // model FLOP/s (nanoGPT's estimate: 6N + 12 L T C per token, N the parameters the step
@@ -6,19 +6,24 @@
 // backend reaches in the same run, so the ratio says how much of the hardware the step uses.
 // The step is the real one (optimizerStep: chunked cross-entropy, gradients, clipping, AdamW)
 // on a randomly initialised model of the chosen shape: speed does not depend on the values.
+// --model takes the page's presets (distilgpt2, gpt2, SmolLM2-135M, SmolLM2-360M, Qwen2.5-0.5B)
+// and gpt2-medium, any family; their FLOPs come from the family's parameter table (models.ts),
+// and --layers N builds N of their blocks (per-block cost is what a shortened run measures).
 // WebGPU runs on Dawn + SwiftShader here (a CPU emulation), so its shapes stay tiny.
 // Also prints the peak memory of one step (tf.profile) and, on paper from paramTable, the
 // peak for distilgpt2 at B4 x T256.
 import * as tf from '@tensorflow/tfjs';
-import { paramCount, trainingFlopsPerToken } from '../src/lib/model/gpt2/params.ts';
+import { paramCount, trainingFlopsPerToken as gpt2FlopsPerToken } from '../src/lib/model/gpt2/params.ts';
 import type { GPT2Config } from '../src/lib/model/gpt2/config.ts';
 import { vocabChunkSizes } from '../src/lib/model/embedding.ts';
 import { LOSS_PIECE_ROWS } from '../src/lib/model/loss.ts';
-import { benchOptions, importBenchWasm, shapeConfig, type ShapeName } from './common.ts';
+import { countParams } from '../src/lib/model/parameters.ts';
+import { MODEL_OPTIONS, benchOptions, chosenModel, importBenchWasm, shapeConfig } from './common.ts';
+import { matmulParams, mlpWidth, modelLabel, trainingFlopsPerToken, type BenchModel } from './models.ts';
 import { syntheticTraining, timeSteps } from './training-step.ts';
 import { setupNodeWebGPU } from '../tests/helpers/node-webgpu.ts';
 
-const arg = benchOptions(['backends', 'shape', 'batch', 'block', 'steps', 'max-buffer-mb', 'vk-icd', 'recompute', 'wasm-matmul']);
+const arg = benchOptions(['backends', ...MODEL_OPTIONS, 'batch', 'block', 'steps', 'max-buffer-mb', 'vk-icd', 'recompute', 'wasm-matmul']);
 
 /**
  * Peak float32 bytes of one training step, on paper, for this code: weights, gradients and
@@ -81,12 +86,11 @@ interface Row {
   peakBytes: number;
 }
 
-async function benchBackend(backend: string, shape: ShapeName, B: number, T: number, steps: number, maxBufferBytes?: number): Promise<Row> {
+async function benchBackend(backend: string, m: BenchModel, B: number, T: number, steps: number, maxBufferBytes?: number): Promise<Row> {
   // setBackend returns false when the backend fails to start: never measure a silent fallback.
   if (!(await tf.setBackend(backend))) throw new Error(`the ${backend} backend failed to start`);
   await tf.ready();
-  const c = shapeConfig(shape);
-  const training = syntheticTraining(c, B, T, { maxBufferBytes, recompute: RECOMPUTE });
+  const training = syntheticTraining(m, B, T, { maxBufferBytes, recompute: RECOMPUTE });
   // Warm-up step (shader compilation on WebGPU), measured for its peak memory.
   let warm: { loss: tf.Scalar; norm: tf.Scalar } | null = null;
   const prof = await tf.profile(() => {
@@ -106,21 +110,23 @@ async function benchBackend(backend: string, shape: ShapeName, B: number, T: num
   training.dispose();
   const tokensPerSec = (B * T) / (msPerStep / 1000);
   const N = B * T;
+  const { width: C, vocab: V } = m.family.dims(m.config);
+  const big = C >= 576; // distilgpt2-sized and up: the large squares
   const mm = await bestMatmul([
     [256, 256, 256],
     [512, 512, 512],
-    ...(backend === 'webgpu' && shape !== 'distilgpt2' ? [] : ([[1024, 1024, 1024]] as [number, number, number][])),
-    ...(shape === 'distilgpt2' ? ([[2048, 2048, 2048], [4096, 4096, 4096]] as [number, number, number][]) : []),
-    [N, c.n_embd, Math.min(LOSS_PIECE_ROWS, c.vocab_size)], // the loss head's shape (one piece of it)
-    [N, c.n_embd, Math.min(LOSS_PIECE_ROWS, c.vocab_size), true], // ... as the tied head runs it, h W^T
-    [N, c.n_embd, 4 * c.n_embd], // the MLP's
+    ...(backend === 'webgpu' && !big ? [] : ([[1024, 1024, 1024]] as [number, number, number][])),
+    ...(big ? ([[2048, 2048, 2048], [4096, 4096, 4096]] as [number, number, number][]) : []),
+    [N, C, Math.min(LOSS_PIECE_ROWS, V)], // the loss head's shape (one piece of it)
+    [N, C, Math.min(LOSS_PIECE_ROWS, V), true], // ... as the tied head runs it, h W^T
+    [N, C, mlpWidth(m)], // the MLP's
   ]);
   return {
     backend,
-    shape: `${shape} B${B}xT${T}`,
+    shape: `${modelLabel(m)} B${B}xT${T}`,
     msPerStep,
     tokensPerSec,
-    modelFlops: tokensPerSec * trainingFlopsPerToken(c, T),
+    modelFlops: tokensPerSec * trainingFlopsPerToken(m, T),
     matmulFlops: mm.flops,
     matmulShape: mm.shape,
     peakBytes: prof.peakBytes, // every live tensor: weights, moments, gradients, activations
@@ -133,9 +139,26 @@ const RECOMPUTE = arg('recompute', 'true') !== 'false';
 const gb = (n: number) => `${(n / 1e9).toFixed(2)} GB`;
 const g = (n: number) => `${(n / 1e9).toFixed(2)}`;
 
+/** What a --model table needs beside it: the parameters, FLOPs per token, and what --layers left out. */
+function printModelNotes(m: BenchModel, T: number): void {
+  const params = countParams(m.family.paramTable(m.config));
+  const M = (n: number) => `${(n / 1e6).toFixed(1)}M`;
+  console.log(
+    `\n${modelLabel(m)}: ${M(params)} parameters, ${M(matmulParams(m))} of them multiplied per token; ` +
+      `training FLOPs per token at T=${T}: ${(trainingFlopsPerToken(m, T) / 1e6).toFixed(0)} M (6N + 12 L T d_q).`,
+  );
+  if (m.layers < m.fullLayers) {
+    console.log(
+      `Built with ${m.layers} of its ${m.fullLayers} blocks (--layers): per-block cost is what this run measures. ` +
+        `The embedding and head are the full model's, so a step costs head + ${m.layers} x block; ` +
+        `two runs at different --layers give the two apart, and the full model's step is head + ${m.fullLayers} x block.`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const backends = arg('backends', 'cpu,wasm,webgpu').split(',');
-  const shape = arg('shape', 'tiny') as ShapeName;
+  const model = chosenModel(arg, 'tiny');
   const B = Number(arg('batch', '2'));
   const T = Number(arg('block', '16'));
   const steps = Number(arg('steps', '3'));
@@ -150,7 +173,7 @@ async function main(): Promise<void> {
       continue;
     }
     try {
-      rows.push(await benchBackend(backend, shape, B, T, steps, maxMb ? Number(maxMb) * 2 ** 20 : undefined));
+      rows.push(await benchBackend(backend, model, B, T, steps, maxMb ? Number(maxMb) * 2 ** 20 : undefined));
       console.error(`${backend}: done`);
     } catch (e) {
       console.error(`${backend}: ${(e as Error).message}`);
@@ -164,6 +187,10 @@ async function main(): Promise<void> {
       `| ${r.backend} | ${r.shape} | ${r.msPerStep.toFixed(0)} | ${r.tokensPerSec.toFixed(1)} | ${g(r.modelFlops)} | ${g(r.matmulFlops)} (${r.matmulShape}) | ${((100 * r.modelFlops) / r.matmulFlops).toFixed(0)}% | ${(r.peakBytes / 1e6).toFixed(1)} MB |`,
     );
   }
+  if (arg('model', '')) {
+    printModelNotes(model, T);
+    return;
+  }
   const d = shapeConfig('distilgpt2');
   const paper = peakBytesOnPaper(d, 4, 256);
   console.log('\n### distilgpt2 at B4 x T256, on paper (float32, from paramTable)\n');
@@ -174,7 +201,7 @@ async function main(): Promise<void> {
   console.log(`| chunked loss (3 x [1024, ${paper.chunkRows}] buffers: one vocabulary chunk) | ${gb(paper.loss)} |`);
   console.log(`| embedding gradient from both paths before summing (2 x wte) | ${gb(paper.embeddingGrad)} |`);
   console.log(`| **peak** | **${gb(paper.total)}** |`);
-  console.log(`\nTraining FLOPs per token: ${(trainingFlopsPerToken(d, 256) / 1e6).toFixed(0)} M (6N + 12LTC).`);
+  console.log(`\nTraining FLOPs per token: ${(gpt2FlopsPerToken(d, 256) / 1e6).toFixed(0)} M (6N + 12LTC).`);
 }
 
 await main();

@@ -1,13 +1,12 @@
 // What the training benches (train, profile) share: a real optimizer step on a random model,
 // and steps timed back to back with one read-back at the end, as the trainer runs them.
 import * as tf from '@tensorflow/tfjs';
-import { GPT2, gpt2Family } from '../src/lib/model/gpt2/index.ts';
-import type { GPT2Config } from '../src/lib/model/gpt2/config.ts';
-import { AdamW } from '../src/lib/train/adamw.ts';
+import type { CausalLM } from '../src/lib/model/causal-lm.ts';
+import { AdamW, type Param } from '../src/lib/train/adamw.ts';
 import { optimizerStep } from '../src/lib/train/step.ts';
 import { trainableParams } from '../src/lib/train/trainer.ts';
-import { trainingChunkBytes } from '../src/workers/model/weights.ts';
-import { syntheticTokens, syntheticWeights } from '../tests/helpers/synthetic.ts';
+import { syntheticTokens } from '../tests/helpers/synthetic.ts';
+import { buildBenchModel, type BenchModel } from './models.ts';
 
 export interface SyntheticTraining {
   /** One optimizer step (chunked cross-entropy, gradients, clipping, AdamW) on batch i. */
@@ -15,12 +14,28 @@ export interface SyntheticTraining {
   dispose(): void;
 }
 
-/** A randomly initialised model of config c, chunked as the app chunks it (unless told), and its optimizer. */
-export function syntheticTraining(c: GPT2Config, B: number, T: number, opts: { maxBufferBytes?: number; recompute?: boolean } = {}): SyntheticTraining {
-  const model = GPT2.fromWeights(c, syntheticWeights(c, 1), { maxBufferBytes: opts.maxBufferBytes ?? trainingChunkBytes(gpt2Family, c) });
-  const opt = new AdamW(trainableParams(model));
+export interface TrainingOptions {
+  /** Largest tensor; default the app's chunking (benchChunkBytes). */
+  maxBufferBytes?: number;
+  recompute?: boolean;
+  /**
+   * What AdamW updates, and what to free with the model: every parameter (full fine-tuning, the
+   * default), or a run's adapters on the frozen model (a `--lora r` run hands them in here).
+   */
+  trainable?: (model: CausalLM) => { params: Param[]; dispose(): void };
+}
+
+/** Full fine-tuning: every parameter of the model is trained. */
+const fullModel = (model: CausalLM) => ({ params: trainableParams(model), dispose: () => {} });
+
+/** A randomly initialised model, chunked as the app chunks it (unless told), and its optimizer. */
+export function syntheticTraining(m: BenchModel, B: number, T: number, opts: TrainingOptions = {}): SyntheticTraining {
+  const model = buildBenchModel(m, opts.maxBufferBytes);
+  const vocab = model.dims.vocab;
+  const trained = (opts.trainable ?? fullModel)(model);
+  const opt = new AdamW(trained.params);
   const step = (i: number) =>
-    optimizerStep(model, opt, [{ rows: syntheticTokens(B * (T + 1), c.vocab_size, 100 + i), seed: i }], {
+    optimizerStep(model, opt, [{ rows: syntheticTokens(B * (T + 1), vocab, 100 + i), seed: i }], {
       batchSize: B,
       blockSize: T,
       lr: 1e-4,
@@ -32,6 +47,7 @@ export function syntheticTraining(c: GPT2Config, B: number, T: number, opts: { m
     step,
     dispose: () => {
       opt.dispose();
+      trained.dispose();
       model.dispose();
     },
   };
