@@ -5,9 +5,9 @@
 // per-block cost of the real one on a machine that cannot hold or wait for all of it.
 import type { ModelFamily, ParamSpec } from '../src/lib/model/family.ts';
 import { FAMILIES } from '../src/lib/model/families.ts';
-import { CausalLM, defaultMaxBufferBytes, type WeightTensor } from '../src/lib/model/causal-lm.ts';
+import { CausalLM, type WeightTensor } from '../src/lib/model/causal-lm.ts';
 import { countParams } from '../src/lib/model/parameters.ts';
-import { LOSS_PIECE_ROWS } from '../src/lib/model/loss.ts';
+import { trainingChunkBytes } from '../src/workers/model/weights.ts';
 import { findPreset, MODEL_PRESETS } from '../src/lib/model/presets.ts';
 import { innerSize, type GPT2Config } from '../src/lib/model/gpt2/index.ts';
 import type { LlamaConfig } from '../src/lib/model/llama/index.ts';
@@ -127,14 +127,9 @@ export function trainingFlopsPerToken(m: BenchModel, T: number): number {
   return 6 * matmulParams(m) + 12 * m.layers * T * queryWidth(m);
 }
 
-/**
- * The largest tensor the model may hold, as the worker sizes GPT-2 for training
- * (trainingChunkBytes): the device's limit, no more than LOSS_PIECE_ROWS vocabulary rows, never
- * less than the MLP's matrix, the largest parameter that cannot be split.
- */
+/** The largest tensor the model may hold: the worker's own sizing for training. */
 export function benchChunkBytes(m: BenchModel): number {
-  const { width } = m.family.dims(m.config);
-  return Math.min(defaultMaxBufferBytes(), Math.max(LOSS_PIECE_ROWS * width, width * mlpWidth(m)) * 4);
+  return trainingChunkBytes(m.family, m.config);
 }
 
 /** The model on the current backend, its random weights dropped once uploaded. */
