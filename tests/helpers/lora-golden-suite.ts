@@ -25,36 +25,13 @@ import { syntheticTokens, syntheticWeights } from './synthetic.ts';
 import { SYNTHETIC_LLAMAS, syntheticLlamaWeights } from './synthetic-llama.ts';
 import { gpt2LoraModules, llamaLoraModules, syntheticLora } from './synthetic-lora.ts';
 import type { GPT2Config } from '../../src/lib/model/gpt2/index.ts';
+import { f32, maxAbs, relErr, type Stored } from './golden-tensors.ts';
 
-interface Stored {
-  shape: number[];
-  data: string;
-}
 const golden = JSON.parse(fs.readFileSync('tests/golden/lora-tiny.json', 'utf8'));
 const B: number = golden.batch;
 const T: number = golden.block;
 
-function f32(s: Stored): Float32Array {
-  const buf = Buffer.from(s.data, 'base64');
-  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-}
 const stored = (o: Record<string, Stored>) => new Map(Object.entries(o).map(([k, s]) => [k, { shape: s.shape, data: f32(s) }]));
-
-/** ||a - b|| / ||b|| */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n += b[i] ** 2;
-  }
-  return Math.sqrt(d) / Math.sqrt(n);
-}
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** Per adapter tensor by PEFT key, the values of `byVariable` (keyed by variable name) read back. */
 async function byPeftKey(adapters: LoraAdapters, byVariable: Map<string, tf.Tensor>): Promise<Map<string, Float32Array>> {

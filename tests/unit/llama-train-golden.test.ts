@@ -14,35 +14,11 @@ import { trainableParams } from '../../src/lib/train/trainer.ts';
 import { syntheticTokens } from '../helpers/synthetic.ts';
 import { importWasmBackend } from '../../src/lib/wasm-matmul.ts';
 import { SYNTHETIC_LLAMAS, syntheticLlamaWeights } from '../helpers/synthetic-llama.ts';
+import { f32, maxAbs, relErr, type Stored } from '../helpers/golden-tensors.ts';
 
-interface Stored {
-  shape: number[];
-  data: string;
-}
 const golden = JSON.parse(fs.readFileSync('tests/golden/train-llama-tiny.json', 'utf8'));
 const B: number = golden.batch;
 const T: number = golden.block;
-
-function f32(s: Stored): Float32Array {
-  const buf = Buffer.from(s.data, 'base64');
-  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-}
-
-/** ||a - b|| / ||b|| */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n += b[i] ** 2;
-  }
-  return Math.sqrt(d) / Math.sqrt(n);
-}
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** Hugging Face's name of a logical parameter. */
 const hfName = (n: string) => (n === 'lm_head.weight' ? n : 'model.' + n);

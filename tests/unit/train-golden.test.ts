@@ -12,39 +12,14 @@ import { lossAndGrads, optimizerStep } from '../../src/lib/train/step';
 import { trainableParams } from '../../src/lib/train/trainer';
 import { syntheticTokens, syntheticWeights } from '../helpers/synthetic.ts';
 import { setupNodeWebGPU } from '../helpers/node-webgpu';
+import { f32, maxAbs, relErr, type Stored } from '../helpers/golden-tensors.ts';
 
-interface Stored {
-  shape: number[];
-  data: string;
-  norm?: number;
-}
 const golden = JSON.parse(fs.readFileSync('tests/golden/train-tiny.json', 'utf8'));
 const config = parseConfig(golden.config);
 const B: number = golden.batch;
 const T: number = golden.block;
 
-function f32(s: Stored): Float32Array {
-  const buf = Buffer.from(s.data, 'base64');
-  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-}
-
 const rows = (seed: number) => syntheticTokens(B * (T + 1), config.vocab_size, seed);
-
-/** ||a - b|| / ||b|| */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n += b[i] ** 2;
-  }
-  return Math.sqrt(d) / Math.sqrt(n);
-}
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** Per logical parameter, its slices' tensors (keyed by variable name) read back end to end. */
 async function byLogicalName(model: GPT2, values: Map<string, tf.Tensor>): Promise<Map<string, Float32Array>> {
