@@ -1,10 +1,11 @@
 // The journey on a tiny Qwen2 checkpoint (Qwen2.5's layout around its real 151,936-row
 // tokenizer), in headless Chromium on WebGPU (SwiftShader), against the built app: drop a
-// Japanese-majority archive, train the model served on localhost (?model=) for a few steps,
-// reload mid-run and resume from the checkpoint, generate with a fixed seed (twice: the same,
-// Japanese whole), export the weights (names and shapes as Qwen2ForCausalLM.save_pretrained
-// writes them) and the bundle (config, the served tokenizer.json byte for byte, generation
-// config, a card that says `ja`), load the bundle back as picked files: the same greedy text.
+// Japanese-majority archive, train the model (?model= a Hub id, its files routed to the local
+// fixture) for a few steps, reload mid-run and resume from the checkpoint, generate with a
+// fixed seed (twice: the same; Japanese whole), export the weights (names and shapes as
+// Qwen2ForCausalLM.save_pretrained writes them) and the bundle (config, the tokenizer files
+// byte for byte, generation config, a card with `language: ja` and `base_model:`), load the
+// bundle back as picked files: the same greedy text.
 // Shapes stay tiny (block 8 x batch 2) and steps few: every step touches Qwen's 151,936 rows.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,12 @@ import { appUrl, launchBrowser, recordPage, screenshot, startTraining, waitForSt
 
 const DIR = path.resolve('.fixtures/journey-qwen2');
 const MODEL = 'tiny-qwen2';
+/**
+ * The base model as a Hub id, so the card names it in `base_model:`: its files come from the
+ * tiny fixture through the browser context's routes, never from the network.
+ */
+const HUB_ID = 'tweetforge-test/tiny-qwen2';
+const HUB_FOLDER = `https://huggingface.co/${HUB_ID}/resolve/main/`;
 const QWEN_VOCAB = 151936;
 const PROMPT = '今日は';
 const GREEDY = { ...DEFAULT_SAMPLE_OPTIONS, greedy: true, maxNewTokens: 8, minNewTokens: 2, numSamples: 1 };
@@ -109,13 +116,20 @@ describe('the journey on a tiny qwen2 model', () => {
 
   it('drop a Japanese archive, train, reload and resume, generate, export, load the bundle back', async () => {
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+    await context.route(`${HUB_FOLDER}**`, (route) => {
+      const name = new URL(route.request().url()).pathname.slice(new URL(HUB_FOLDER).pathname.length);
+      const file = path.join(modelDir, name);
+      const headers = { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' };
+      if (/^[\w.-]+$/.test(name) && !name.startsWith('.') && fs.existsSync(file)) return route.fulfill({ path: file, headers });
+      return route.fulfill({ status: 404, headers, body: 'not found' });
+    });
     const page = await context.newPage();
     const rec = recordPage(page);
     const t0 = Date.now();
     const laps: string[] = [];
     const lap = (label: string) => laps.push(`${label} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     try {
-      await page.goto(`${appUrl()}?model=/fixtures/models/${MODEL}/`);
+      await page.goto(`${appUrl()}?model=${HUB_ID}`);
       await page.waitForSelector('[data-testid=gpu-check][data-state=ok]');
 
       // The archive: 36 of 39 kept tweets are Japanese (the retweet and the one-word tweet are set aside).
@@ -216,9 +230,9 @@ describe('the journey on a tiny qwen2 model', () => {
       const card = new TextDecoder().decode(members['README.md']);
       const front = card.split('\n---\n')[0];
       expect(front).toMatch(/^language: "ja"$/m);
-      // The base was the folder served here, not a Hub model: described in the text, not claimed as base_model.
-      expect(front).not.toContain('base_model');
-      expect(card).toMatch(/fine-tuned a Qwen2 model from http:\/\/localhost:\d+\/fixtures\/models\/tiny-qwen2\//);
+      expect(front).toMatch(new RegExp(`^base_model: "${HUB_ID}"$`, 'm'));
+      expect(card).toContain(`a browser fine-tuned a Qwen2 model on these accounts'`);
+      expect(card).toContain(`fine-tuned [${HUB_ID}](https://huggingface.co/${HUB_ID})`);
       expect(card).toContain('separated by `<|endoftext|>`');
       lap('bundle');
 
@@ -245,11 +259,13 @@ describe('the journey on a tiny qwen2 model', () => {
       await screenshot(page, 'journey-qwen2-3-bundle-loaded');
       lap('bundle back');
 
+      // Nothing but localhost and the routed Hub folder was ever asked for.
       const foreign = rec.requests.filter((u) => {
         const url = new URL(u);
-        return (url.protocol === 'http:' || url.protocol === 'https:') && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) && !u.startsWith(HUB_FOLDER);
       });
       expect(foreign).toEqual([]);
+      expect(rec.requests).toContain(`${HUB_FOLDER}model.safetensors`);
       console.log(`journey-qwen2 timings: ${laps.join(', ')}`);
     } catch (e) {
       await screenshot(page, 'journey-qwen2-failed').catch(() => {});
