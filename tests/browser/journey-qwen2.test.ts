@@ -244,6 +244,7 @@ describe('the journey on a tiny qwen2 model', () => {
       fs.mkdirSync(bundleDir);
       for (const [f, bytes] of Object.entries(members)) fs.writeFileSync(path.join(bundleDir, f), bytes);
       await tf.setBackend('cpu');
+      (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false; // no "install tfjs-node" banner
       const { model, tok } = await loadCliModel(bundleDir);
       const [ref] = await generateAll(model, tok, PROMPT, GREEDY).finally(() => model.dispose());
       const hf = new Tokenizer(json('tokenizer.json'), json('tokenizer_config.json'));
