@@ -107,7 +107,7 @@ function zipFolder(family: ModelFamily, config: unknown, safetensors: Uint8Array
   entries['README.md'] = strToU8(modelCard(card));
   entries['model.safetensors'] = [safetensors, { level: 0 }];
   for (const [name, body] of Object.entries(extra)) {
-    if (Object.hasOwn(entries, name) || !/^[\w.-]{1,100}$/.test(name)) throw new Error(`export: an extra file may not be named ${JSON.stringify(name).slice(0, 60)}`);
+    if (Object.hasOwn(entries, name) || !/^(?:[\w.-]{1,100}\/)?[\w.-]{1,100}$/.test(name)) throw new Error(`export: an extra file may not be named ${JSON.stringify(name).slice(0, 60)}`);
     entries[name] = typeof body === 'string' ? strToU8(body) : [body, { level: 0 }];
   }
   return zipSync(entries, { level: 6 });
