@@ -92,6 +92,7 @@ export function install(core: SessionCore, folder: FolderModel, origin: ModelSou
     vocab: dims.vocab,
     positions: dims.positions,
     source: sourceName(origin),
+    config,
   });
 }
 
