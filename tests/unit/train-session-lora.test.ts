@@ -4,7 +4,8 @@
 // checkpoint holds the adapters alone, with their record; a fresh session (a reload) resumes the
 // run from IndexedDB and its steps' losses are the uninterrupted run's; the bundle's
 // model.safetensors is base + (alpha / r)·BA, computed here from the exported PEFT tensors and
-// the fixture's own file, and adapter/ holds PEFT's two files under PEFT's key names.
+// the fixture's own file, and adapter/ holds PEFT's two files under PEFT's key names; the
+// bundle loaded back gives the paused run's greedy text from its merged weights alone.
 import 'fake-indexeddb/auto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -183,6 +184,14 @@ describe('TrainingSession with LoRA on a qwen2 model', () => {
     expect(readme).toContain('rank r = 16, alpha = 32');
     expect(readme).toContain('`q_proj`, `v_proj`');
     expect(readme).toContain("PeftModel.from_pretrained(base, 'tweetforge-hiro/adapter')");
+
+    // The bundle loads back through the page's file picker (the zip itself): its merged weights
+    // give the greedy text the paused run gave through its unmerged adapters.
+    const back = harness();
+    await back.send({ type: 'init' });
+    await back.send({ type: 'load', source: { kind: 'files', files: [new File([bundle.bytes as Uint8Array<ArrayBuffer>], 'tweetforge-hiro.zip')] } });
+    expect(back.failures()).toEqual([]);
+    expect(await sampleText(back, 6, true)).toBe(cached);
 
     // A fresh session (the page reloaded): the run resumes from IndexedDB, adapters re-attached to its base.
     const b = harness();

@@ -60,7 +60,7 @@ export type ModelRequestType = ModelCommand['type'];
 export interface PreparedInfo {
   sizes: CorpusSizes;
   config: TrainConfig;
-  checkpointBytes: number; // one checkpoint (weights + AdamW moments)
+  checkpointBytes: number; // one checkpoint (the trained weights, or a LoRA run's adapters, + AdamW moments)
   storage: { ok: boolean; message: string; needBytes: number };
   /** How the texts were tokenized: workers 0 means on the model worker's own thread. */
   tokenized: { texts: number; workers: number; ms: number };
