@@ -52,7 +52,7 @@ describe('LoRA in the page on a qwen2 model', () => {
       await page.click('[data-testid=train-pause]');
       await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 60_000 });
       // With the model loaded, the page sizes both ways of training it.
-      expect(await page.textContent('[data-testid=train-memory]')).toMatch(/^Training memory at 1×16: full fine-tuning ≈ \d+ MB, LoRA r4 ≈ \d+ MB; /);
+      expect(await page.textContent('[data-testid=train-memory-choice]')).toMatch(/^Training memory at 1×16: full fine-tuning ≈ \d+ MB, LoRA r4 ≈ \d+ MB; /);
       expect(await page.isChecked('[data-testid=train-setting-lora]')).toBe(true);
 
       // A greedy sample through base + unmerged adapters.
