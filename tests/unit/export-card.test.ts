@@ -106,4 +106,18 @@ describe('model card', () => {
     expect(hub).toContain('fine-tuned [distilbert/distilgpt2](https://huggingface.co/distilbert/distilgpt2)');
     expect(hub).toContain('based on a pre-trained [GPT-2](https://huggingface.co/distilbert/distilgpt2)');
   });
+
+  it('says LoRA, r, alpha, the targets and where PEFT\'s adapter files are, for a LoRA run only', () => {
+    const lora = { r: 16, alpha: 32, dropout: 0, targets: ['q_proj', 'v_proj'], adapterDir: 'adapter' };
+    const withLora = modelCard({ ...info, baseModel: 'Qwen/Qwen2.5-0.5B', architecture: 'Qwen2', modelName: "tf-o'neil", lora });
+    expect((pyYaml(frontMatter(withLora)) as { tags: string[] }).tags).toEqual(['huggingtweets', 'tweetforge', 'text-generation', 'lora', 'peft']);
+    expect(withLora).toContain('Fine-tuned with LoRA (low-rank adapters, Hu et al. 2021): rank r = 16, alpha = 32 (update scale alpha / r = 2), adapter dropout 0, on the target modules `q_proj`, `v_proj`; the base weights stayed frozen.');
+    expect(withLora).toContain('The adapter alone is in `adapter/` (`adapter_config.json` and `adapter_model.safetensors`, PEFT\'s layout)');
+    expect(withLora).toContain("base = AutoModelForCausalLM.from_pretrained('Qwen/Qwen2.5-0.5B')");
+    expect(withLora).toContain("model = PeftModel.from_pretrained(base, 'tf-o\\'neil/adapter')"); // a quote in the name cannot end the string
+    // A base that is no Hub model is not written into the code as if it were one.
+    expect(modelCard({ ...info, baseModel: "http://x/'); import os #", lora })).toContain("from_pretrained('path/to/the/base/model')");
+    expect(card).not.toContain('LoRA');
+    expect((pyYaml(frontMatter(card)) as { tags: string[] }).tags).toEqual(['huggingtweets', 'tweetforge', 'text-generation']);
+  });
 });

@@ -16,6 +16,8 @@ describe('training settings', () => {
     expect(resolveTrainConfig({ epochs: 2 })).toEqual({ ...TRAIN_DEFAULTS, epochs: 2 });
     expect(TRAIN_DEFAULTS).toMatchObject({ blockSize: 256, batchSize: 4, epochs: 4, lr: 1.372e-4, seed: 42, checkpointEvery: 50 });
     expect(resolveTrainConfig({})).toEqual(TRAIN_DEFAULTS); // the defaults pass their own bounds
+    // LoRA off unless asked (the page turns it on where full fine-tuning would not fit), r 16, alpha 32.
+    expect(TRAIN_DEFAULTS).toMatchObject({ lora: false, loraRank: 16, loraAlpha: 32 });
     expect(panelDefaults()).toEqual(Object.fromEntries(PANEL_SETTINGS.map((k) => [k, TRAIN_DEFAULTS[k]])));
   });
 
@@ -29,6 +31,9 @@ describe('training settings', () => {
       [{ lr: -1 }, 'Learning rate must be more than 0, not -1.'],
       [{ weightDecay: -0.1 }, 'Weight decay must be 0 or more, not -0.1.'],
       [{ blockSize: 1 }, 'Block size must be a whole number from 2 to 1024, not 1.'],
+      [{ loraRank: 0 }, 'LoRA rank must be a whole number from 1 to 256, not 0.'],
+      [{ loraRank: 4.5 }, 'LoRA rank must be a whole number from 1 to 256, not 4.5.'],
+      [{ loraAlpha: 0 }, 'LoRA alpha must be more than 0 and at most 4096, not 0.'],
     ];
     for (const [settings, message] of cases) expect(trainSettingsProblem(settings)).toBe(message);
     expect(trainSettingsProblem({ blockSize: 300 }, 256)).toBe("Block size can be at most 256 tokens, the model's context, not 300.");

@@ -10,6 +10,7 @@ import { syntheticWeights, syntheticConfig } from '../helpers/synthetic.ts';
 import { setupNodeWebGPU } from '../helpers/node-webgpu';
 import { sessionHarness } from '../helpers/session-harness';
 import { gpt2Folder } from '../../src/lib/model/load';
+import { readSafetensors } from '../../src/lib/model/safetensors';
 
 const config = syntheticConfig({ vocab_size: 257, n_embd: 8, n_positions: 16 });
 const vocab = Object.fromEntries([...bytesToUnicode().map((ch, b) => [ch, b]), ['<|endoftext|>', 256]]);
@@ -107,5 +108,38 @@ describe('WebGPU device loss', () => {
     expect(of('status').at(-1)!.status).toBe('done');
     expect(of('step').length).toBe(steps);
     expect(await sample(4)).toBe(trained);
+  });
+
+  it('brings a LoRA run back as its base as loaded with the adapters of its last checkpoint, and trains on to the end', async (ctx) => {
+    if (!available) ctx.skip();
+    const files = { config, weights: syntheticWeights(config, 8), vocabJson: JSON.stringify(vocab), mergesTxt: '#version: 0.2\n' };
+    const { session, of, next, send, call, failures } = sessionHarness({ backends: ['webgpu'], loadUrl: async () => gpt2Folder({ ...files, weights: syntheticWeights(config, 8) }) });
+    await send({ type: 'init' });
+    await send({ type: 'load', source: { kind: 'url', url: 'synthetic://bytes' } });
+    const weights = async () => readSafetensors((await call<{ bytes: Uint8Array }>({ type: 'export', kind: 'weights' })).bytes);
+    const base = await weights();
+    await send({
+      type: 'prepare',
+      accounts: [{ username: 'a', texts: Array.from({ length: 12 }, (_, i) => `hi ${i} there`) }],
+      settings: { blockSize: 8, batchSize: 2, epochs: 1, checkpointEvery: 2, lossReadEvery: 1, lr: 1e-2, lora: true, loraRank: 2, loraAlpha: 4 },
+    });
+    await send({ type: 'start', name: 'lora device loss' });
+    await next('checkpoint', (e) => e.step === 2);
+    await next('step', (e) => e.step >= 3);
+    (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
+    await next('status', (e) => e.status === 'device-lost');
+    await session.idle();
+    const resumeFrom = Number(/checkpoint at step (\d+)/.exec(of('status').find((s) => s.status === 'device-lost')!.message!)![1]);
+    const stepsBefore = of('step').length;
+    await send({ type: 'resume' });
+    await next('status', (e) => e.status === 'done' || e.status === 'paused');
+    await session.idle();
+    expect(failures().filter((e) => !e.startsWith('train: '))).toEqual([]);
+    expect(of('status').at(-1)!.status).toBe('done');
+    expect(of('step').slice(stepsBefore)[0].step).toBe(resumeFrom + 1);
+    // Only the adapted matrices (GPT-2's c_attn, PEFT's default) differ from the base once merged.
+    const merged = await weights();
+    const moved = [...merged].filter(([name, t]) => t.data.some((x, i) => x !== base.get(name)!.data[i])).map(([name]) => name);
+    expect(moved.sort()).toEqual(['transformer.h.0.attn.c_attn.weight', 'transformer.h.1.attn.c_attn.weight']);
   });
 });

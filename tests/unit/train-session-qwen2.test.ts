@@ -94,6 +94,7 @@ describe('TrainingSession on a qwen2 model', () => {
     expect(s.of('loaded')[0]).toEqual({
       type: 'loaded', modelType: 'qwen2', params, layers: 2, width: 32, vocab: 151_936, positions: 512,
       source: `files:${dirFiles(ONE).map((f) => f.name).join(',')}`,
+      config: parseLlamaConfig(tinyLlamaConfig(TINY_LLAMAS['tiny-qwen2']), 'qwen2'),
     });
     const picked = await sampleText(s, 1);
 

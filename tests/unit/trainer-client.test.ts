@@ -35,7 +35,7 @@ afterAll(() => {
 });
 
 const { ModelWorkerClient } = await import('../../src/ui/train/trainer.svelte.ts');
-const loaded: ModelEvent = { type: 'loaded', modelType: 'gpt2', params: 1, layers: 1, width: 8, vocab: 50257, positions: 64, source: 'fixture://tiny' };
+const loaded: ModelEvent = { type: 'loaded', modelType: 'gpt2', params: 1, layers: 1, width: 8, vocab: 50257, positions: 64, source: 'fixture://tiny', config: {} };
 const step = (n: number): ModelEvent => ({
   type: 'step', step: n, totalSteps: 10, epoch: 0, epochs: 1, loss: 5 - n / 10, lr: 1e-4, gradNorm: 1, tokensPerSec: 1, etaSec: 1,
   memory: { numTensors: 1, numBytes: 1 },

@@ -52,7 +52,12 @@ export interface BundleInput {
   weights: Map<string, WeightTensor>;
   tokenizerFiles: TokenizerTexts;
   card: ModelCardInfo;
+  /** More files in the folder (a LoRA run's PEFT adapter, in adapter/); they may not replace the folder's own. */
+  extraFiles?: ExtraFiles;
 }
+
+/** Files a bundle adds, by path ('name' or 'folder/name'): text (UTF-8) or bytes (stored uncompressed). */
+export type ExtraFiles = Readonly<Record<string, string | Uint8Array>>;
 
 /** The end-of-text token's text, as the family's tokenizer finds it in its files (tweets were separated by it). */
 function eotText(family: ModelFamily, files: TokenizerTexts): string {
@@ -88,10 +93,10 @@ function familyFiles(family: ModelFamily, config: unknown, files: TokenizerTexts
  */
 export function bundleOf(input: BundleInput): Uint8Array {
   const { family, config, tokenizerFiles, card } = input;
-  return zipFolder(family, config, safetensorsOf(family, config, input.weights), tokenizerFiles, card);
+  return zipFolder(family, config, safetensorsOf(family, config, input.weights), tokenizerFiles, card, input.extraFiles);
 }
 
-function zipFolder(family: ModelFamily, config: unknown, safetensors: Uint8Array, tokenizerFiles: TokenizerTexts, info: ModelCardInfo): Uint8Array {
+function zipFolder(family: ModelFamily, config: unknown, safetensors: Uint8Array, tokenizerFiles: TokenizerTexts, info: ModelCardInfo, extra: ExtraFiles = {}): Uint8Array {
   const { files, eot } = familyFiles(family, config, tokenizerFiles);
   const card: ModelCardInfo = {
     ...info,
@@ -101,6 +106,10 @@ function zipFolder(family: ModelFamily, config: unknown, safetensors: Uint8Array
   const entries: Zippable = Object.fromEntries(files);
   entries['README.md'] = strToU8(modelCard(card));
   entries['model.safetensors'] = [safetensors, { level: 0 }];
+  for (const [name, body] of Object.entries(extra)) {
+    if (Object.hasOwn(entries, name) || !/^(?:[\w.-]{1,100}\/)?[\w.-]{1,100}$/.test(name)) throw new Error(`export: an extra file may not be named ${JSON.stringify(name).slice(0, 60)}`);
+    entries[name] = typeof body === 'string' ? strToU8(body) : [body, { level: 0 }];
+  }
   return zipSync(entries, { level: 6 });
 }
 
@@ -109,7 +118,7 @@ function zipFolder(family: ModelFamily, config: unknown, safetensors: Uint8Array
  * back are dropped once written into model.safetensors, so the zip is made beside two copies of
  * the model, not three (Qwen2.5-0.5B: 2 GB each).
  */
-export async function exportBundle(model: CausalLM, tokenizerFiles: TokenizerTexts, card: ModelCardInfo): Promise<Uint8Array> {
+export async function exportBundle(model: CausalLM, tokenizerFiles: TokenizerTexts, card: ModelCardInfo, extraFiles?: ExtraFiles): Promise<Uint8Array> {
   checkTokenizerFiles(model.family, tokenizerFiles); // before the read-back
-  return zipFolder(model.family, model.config, await exportSafetensors(model), tokenizerFiles, card);
+  return zipFolder(model.family, model.config, await exportSafetensors(model), tokenizerFiles, card, extraFiles);
 }

@@ -40,6 +40,18 @@ export interface ModelCardInfo {
   date?: string;
   /** Page defaults for sampling, echoed in "How to use". */
   widgetText?: string;
+  /** The run trained LoRA adapters (merged into model.safetensors; PEFT's files in `adapterDir`). */
+  lora?: CardLora;
+}
+
+export interface CardLora {
+  r: number;
+  alpha: number;
+  dropout: number;
+  /** Target modules as PEFT names them (q_proj, c_attn, ...). */
+  targets: string[];
+  /** The bundle's folder holding adapter_config.json and adapter_model.safetensors. */
+  adapterDir: string;
 }
 
 // Every string below may come from a shared archive or a picked file's name, and a card is
@@ -136,6 +148,24 @@ function loss(x: number | undefined): string {
   return x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(4);
 }
 
+/** How the adapters were trained, and the two ways to load them. */
+function loraSection(lora: CardLora, baseModel: string, hub: boolean, folder: string): string[] {
+  const num = (x: number) => mdText(Number.isFinite(x) ? String(x) : 'n/a');
+  const dir = mdCode(lora.adapterDir + '/');
+  return [
+    `Fine-tuned with LoRA (low-rank adapters, Hu et al. 2021): rank r = ${num(lora.r)}, alpha = ${num(lora.alpha)} (update scale alpha / r = ${num(lora.alpha / lora.r)}), adapter dropout ${num(lora.dropout)}, on the target modules ${lora.targets.map((t) => mdCode(t)).join(', ')}; the base weights stayed frozen.`,
+    '',
+    `${mdCode('model.safetensors')} holds the base weights with the adapters merged (W + (alpha / r)·BA): it loads as any checkpoint. The adapter alone is in ${dir} (${mdCode('adapter_config.json')} and ${mdCode('adapter_model.safetensors')}, PEFT's layout), for the base model:`,
+    '',
+    '```python',
+    'from peft import PeftModel',
+    'from transformers import AutoModelForCausalLM',
+    `base = AutoModelForCausalLM.from_pretrained(${quoted(hub ? baseModel : 'path/to/the/base/model', "'")})`,
+    `model = PeftModel.from_pretrained(base, ${quoted(`${folder}/${lora.adapterDir}`, "'")})`,
+    '```',
+  ];
+}
+
 /** Renders the model card as Markdown. */
 export function modelCard(info: ModelCardInfo): string {
   const name = info.modelName ?? defaultModelName(info.accounts);
@@ -151,7 +181,7 @@ export function modelCard(info: ModelCardInfo): string {
   L.push('---');
   L.push(langs.length === 1 ? `language: ${yamlString(langs[0])}` : 'language:');
   if (langs.length > 1) for (const l of langs) L.push(`- ${yamlString(l)}`);
-  L.push('tags:', '- huggingtweets', '- tweetforge', '- text-generation');
+  L.push('tags:', '- huggingtweets', '- tweetforge', '- text-generation', ...(info.lora ? ['- lora', '- peft'] : []));
   const hub = isHubId(info.baseModel); // the metadata's base_model may name only a Hub model
   if (hub) L.push(`base_model: ${yamlString(info.baseModel)}`);
   const base = hub ? `[${mdText(info.baseModel)}](${hubUrl(info.baseModel)})` : `a ${kind} from ${mdText(info.baseModel)}`;
@@ -205,6 +235,7 @@ export function modelCard(info: ModelCardInfo): string {
   L.push(`| Steps | ${mdCell(info.steps)} |`);
   L.push('');
   L.push(`Final training loss: ${loss(info.trainLoss)}; final validation loss: ${loss(info.validationLoss)}.`);
+  if (info.lora) L.push('', ...loraSection(info.lora, info.baseModel, hub, name));
   if (info.date) L.push('', `Exported on ${mdText(info.date)}.`);
   L.push('');
 

@@ -42,6 +42,9 @@ export interface StoredTrainConfig {
   checkpointEvery: number;
   valFraction: number;
   recompute: boolean;
+  lora?: boolean;
+  loraRank?: number;
+  loraAlpha?: number;
 }
 
 /** One account's column of the data table a run was trained on. */
@@ -95,6 +98,8 @@ export interface CheckpointRecord {
   position: DataPosition;
   rng: { seed: number; step: number };
   paramKeys: string[];
+  /** The LoRA record (lib/lora's loraRecord) when the run trains adapters: its tensors are then the adapters' alone. */
+  adapters?: Readonly<Record<string, unknown>>;
   /** Layout of the tensors (checkpoints.ts' CHECKPOINT_FORMAT); absent in the first layout, 0. */
   format?: number;
   losses: { step: number; loss: number }[];
@@ -117,6 +122,8 @@ export interface CheckpointState {
   position: DataPosition;
   rng: { seed: number; step: number };
   params: StoredParam[];
+  /** The LoRA record when the params are adapters (TrainerState.adapters); absent for full fine-tuning. */
+  adapters?: Readonly<Record<string, unknown>>;
   losses: { step: number; loss: number }[];
   valLosses: { step: number; epoch: number; loss: number }[];
 }

@@ -16,6 +16,9 @@ export interface TrainConfig {
   checkpointEvery: number; // steps between checkpoints (one is also written at the end)
   valFraction: number; // share of each account's tweets held out for validation
   recompute: boolean; // recompute each block's activations in backward: far less memory, ~+33% compute
+  lora: boolean; // train low-rank adapters beside the frozen base (lib/lora) instead of every weight
+  loraRank: number; // LoRA's r
+  loraAlpha: number; // LoRA's alpha: the adapters' update is scaled by alpha / r
 }
 
 /** A number setting's rule: whole or real, its least value (excluded when `exclusiveMin`) and its greatest. */
@@ -58,10 +61,15 @@ export const TRAIN_SETTINGS: SettingsTable = {
   checkpointEvery: { label: 'Checkpoint every', unit: 'steps', default: 50, bounds: whole(1), help: 'Steps between checkpoints; one is also written on pause and at the end.' },
   valFraction: { label: 'Validation share', default: 0.1, bounds: { integer: false, min: 0, max: 0.5, step: 0.05 }, help: 'Share of each account’s tweets held out for validation.' },
   recompute: { label: 'Recompute activations', default: true, help: 'Recompute each block in backward: far less memory, about a third more compute.' },
+  // r 16 / alpha 32 rather than PEFT's 8 / 8: the rank the model picker sizes LoRA at, and the
+  // common alpha = 2r, whose update scale (2) lets huggingtweets' learning rate move the adapters.
+  lora: { label: 'LoRA', default: false, help: 'Train low-rank adapters beside the frozen base weights: a fraction of full fine-tuning\'s memory.' },
+  loraRank: { label: 'LoRA rank', default: 16, bounds: whole(1, 256), help: 'Rank r of each adapter (PEFT\'s r).' },
+  loraAlpha: { label: 'LoRA alpha', default: 32, bounds: { integer: false, min: 0, exclusiveMin: true, max: 4096, step: 1 }, help: 'The adapters\' update is scaled by alpha / r (PEFT\'s lora_alpha).' },
 };
 
 /** The settings the page's form shows, in its order. */
-export const PANEL_SETTINGS = ['blockSize', 'batchSize', 'gradAccum', 'epochs', 'lr', 'warmupSteps', 'weightDecay', 'checkpointEvery', 'seed'] as const;
+export const PANEL_SETTINGS = ['blockSize', 'batchSize', 'gradAccum', 'epochs', 'lr', 'warmupSteps', 'weightDecay', 'checkpointEvery', 'seed', 'loraRank', 'loraAlpha'] as const;
 export type PanelSetting = (typeof PANEL_SETTINGS)[number];
 
 const KEYS = Object.keys(TRAIN_SETTINGS) as (keyof TrainConfig)[];

@@ -33,7 +33,8 @@ export interface CardInputs {
   table: CardTable;
   /** Where the base weights came from: a folder URL, or 'files:' and the names picked. */
   modelSource: string;
-  config: TrainConfig | null;
+  /** The settings the card lists (a stored run's: those added to training later may be absent). */
+  config: Pick<TrainConfig, (typeof CARD_SETTINGS)[number]> | null;
   steps: number;
   trainLoss?: number;
   validationLoss?: number;

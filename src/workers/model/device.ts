@@ -2,6 +2,7 @@
 // brought back on Resume with what was there before.
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../../lib/backend.ts';
+import { attachLora, LoraAdapters } from '../../lib/lora/adapters.ts';
 import { CausalLM } from '../../lib/model/causal-lm.ts';
 import { watchDeviceLoss } from '../../lib/webgpu/device.ts';
 import { runKernelSelfCheck } from '../../lib/webgpu/self-check.ts';
@@ -66,14 +67,17 @@ export async function recoverDevice(core: SessionCore): Promise<void> {
   const ck = await loadLatestCheckpoint(run.id);
   // The run's own corpus and settings: the page may have prepared others while it was paused.
   const { corpus, config } = run.trainer;
-  if (ck) {
+  // A LoRA run's checkpoint holds its adapters alone: the base as loaded comes back, and they go beside it.
+  const lora = run.trainer.model.adapters instanceof LoraAdapters ? run.trainer.model.adapters.config : null;
+  if (ck && !ck.state.adapters) {
     const lm = CausalLM.fromWeights(base.family, base.config, weightsFromState(ck.state), { maxBufferBytes: trainingChunkBytes(base.family, base.config) });
     core.model = { kind: 'loaded', base, lm, trained: true };
   } else {
-    await reload(core, { keepRun: true }); // no checkpoint yet: the model as loaded again
+    await reload(core, { keepRun: true }); // no checkpoint yet, or adapters only: the model as loaded again
   }
   if (core.model.kind !== 'loaded') throw new Error('the model could not be brought back');
   core.model.trained = true;
+  if (lora) attachLora(core.model.lm, lora, { seed: config.seed });
   const trainer = new Trainer(core.model.lm, corpus, config);
   if (ck) trainer.restore(ck.state);
   core.run = { ...run, trainer, lastCheckpointStep: ck?.state.step ?? -1 };

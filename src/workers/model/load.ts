@@ -5,6 +5,7 @@ import { CausalLM } from '../../lib/model/causal-lm.ts';
 import { checkFitsActiveDevice } from '../../lib/model/device-fit.ts';
 import { loadModelFromUrl, type FolderModel } from '../../lib/model/load.ts';
 import { loadModelFromFileList } from '../../lib/model/local-files.ts';
+import { detachLora } from '../../lib/lora/adapters.ts';
 import { DatasetEncoder } from '../../lib/tokenizer/dataset-encoder.ts';
 import type { ModelSource } from './protocol.ts';
 import type { SessionCore } from './state.ts';
@@ -91,6 +92,7 @@ export function install(core: SessionCore, folder: FolderModel, origin: ModelSou
     vocab: dims.vocab,
     positions: dims.positions,
     source: sourceName(origin),
+    config,
   });
 }
 
@@ -103,5 +105,8 @@ export function disposeModel(core: SessionCore, why: string): void {
   core.stopSamplers(why);
   if (core.model.kind === 'none') return;
   core.model.base.encoder.terminate();
-  if (core.model.kind === 'loaded') core.model.lm.dispose();
+  if (core.model.kind === 'loaded') {
+    detachLora(core.model.lm); // a run's adapters go with the base they were trained beside
+    core.model.lm.dispose();
+  }
 }

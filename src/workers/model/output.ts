@@ -2,7 +2,11 @@
 // exported files.
 import { DEFAULT_SAMPLE_OPTIONS, generate, type SampleOptions } from '../../lib/generate/generate.ts';
 import { exportBundle, exportSafetensors } from '../../lib/model/export.ts';
-import type { ModelCardInfo } from '../../lib/model/model-card.ts';
+import type { CardLora, ModelCardInfo } from '../../lib/model/model-card.ts';
+import type { CausalLM } from '../../lib/model/causal-lm.ts';
+import type { ExtraFiles } from '../../lib/model/export.ts';
+import { LoraAdapters } from '../../lib/lora/adapters.ts';
+import { peftAdapterFiles } from '../../lib/lora/peft.ts';
 import type { ExportedFile } from './protocol.ts';
 import type { SessionCore } from './state.ts';
 
@@ -33,5 +37,20 @@ export async function exportModel(core: SessionCore, kind: 'weights' | 'bundle',
   const model = core.loaded();
   if (kind === 'weights') return { kind, bytes: await exportSafetensors(model.lm), filename: 'model.safetensors' };
   if (!card) throw new Error('a bundle needs model card information');
-  return { kind, bytes: await exportBundle(model.lm, model.base.files.tokenizerFiles, card), filename: `${card.modelName ?? 'tweetforge-model'}.zip` };
+  const { extra, lora } = await adapterFiles(model.lm, card.baseModel);
+  const bytes = await exportBundle(model.lm, model.base.files.tokenizerFiles, lora ? { ...card, lora } : card, extra);
+  return { kind, bytes, filename: `${card.modelName ?? 'tweetforge-model'}.zip` };
+}
+
+/** Where a bundle keeps a LoRA run's adapter: beside, not at, the root, so from_pretrained(folder) reads the merged weights even with PEFT installed (an adapter_config.json at the root would make transformers load the base from the Hub and the adapter on it). */
+export const ADAPTER_DIR = 'adapter';
+
+/** A LoRA run's adapter in PEFT's layout (base_model_name_or_path: the card's base), and what the card says of it; none without adapters. */
+async function adapterFiles(lm: CausalLM, baseModel: string): Promise<{ extra?: ExtraFiles; lora?: CardLora }> {
+  const a = lm.adapters;
+  if (!(a instanceof LoraAdapters)) return {};
+  const files = await peftAdapterFiles(a, baseModel);
+  const extra = Object.fromEntries(Object.entries(files).map(([name, body]) => [`${ADAPTER_DIR}/${name}`, body]));
+  const { r, alpha, dropout, targets } = a.config;
+  return { extra, lora: { r, alpha, dropout, targets: [...targets], adapterDir: ADAPTER_DIR } };
 }

@@ -8,7 +8,7 @@ import { unpack } from '../../lib/tokenizer/packed-ids.ts';
 import { resolveTrainConfig, type TrainConfig } from '../../lib/train/config.ts';
 import { PREPARE_SUPERSEDED, type PreparedInfo } from './protocol.ts';
 import type { SessionCore } from './state.ts';
-import { paramCountOf } from './weights.ts';
+import { runLoraConfig, trainedCountOf } from './weights.ts';
 
 /** 'prepare-progress' events at most this often: more would only flood the page. */
 const PROGRESS_EVERY_MS = 100;
@@ -53,7 +53,8 @@ export async function prepare(
     const accounts = corpusAccounts(groups, groups.map((g) => perText.slice(first, (first += g.texts.length))));
     // Samples are separated by the model's own end-of-text token (GPT-2's and Qwen2.5's <|endoftext|>).
     const corpus = new Corpus(accounts, { ...config, eotId: tok.eotId });
-    const ckBytes = checkpointBytes(paramCountOf(base.family, base.config));
+    // A LoRA run's checkpoints hold its adapters and their moments alone.
+    const ckBytes = checkpointBytes(trainedCountOf(base.family, base.config, runLoraConfig(base.family, config)));
     // The kept checkpoints, plus the one being written before the oldest is pruned, plus the corpus.
     const need = (KEEP_CHECKPOINTS + 1) * ckBytes + accountsBytes(packAccounts(accounts));
     const storage = await checkStorage(need);

@@ -60,7 +60,7 @@ export type ModelRequestType = ModelCommand['type'];
 export interface PreparedInfo {
   sizes: CorpusSizes;
   config: TrainConfig;
-  checkpointBytes: number; // one checkpoint (weights + AdamW moments)
+  checkpointBytes: number; // one checkpoint (the trained weights, or a LoRA run's adapters, + AdamW moments)
   storage: { ok: boolean; message: string; needBytes: number };
   /** How the texts were tokenized: workers 0 means on the model worker's own thread. */
   tokenized: { texts: number; workers: number; ms: number };
@@ -109,9 +109,10 @@ export type ModelEvent =
   /**
    * `modelType`: config.json's (gpt2, llama, qwen2); `width`: the residual stream; `vocab`: rows of
    * the embedding; `positions`: the longest sequence it takes; `source`: the folder URL it came
-   * from, or 'files:' and the names of the files picked.
+   * from, or 'files:' and the names of the files picked; `config`: the family's parsed config (the
+   * page sizes full and LoRA training from it, lib/train/lora-choice.ts).
    */
-  | { type: 'loaded'; modelType: string; params: number; layers: number; width: number; vocab: number; positions: number; source: string }
+  | { type: 'loaded'; modelType: string; params: number; layers: number; width: number; vocab: number; positions: number; source: string; config: unknown }
   /** While 'prepare' tokenizes the kept tweets, at most ~10 a second; the last has texts === totalTexts. */
   | { type: 'prepare-progress'; texts: number; totalTexts: number; tokens: number; etaSec: number | null }
   | { type: 'status'; status: TrainStatus; message?: string; runId?: string }

@@ -18,18 +18,37 @@ import {
 import { storedCardTable, type StoredCardTable } from '../../lib/storage/db.ts';
 import { checkStorage, quotaMessage } from '../../lib/storage/quota.ts';
 import { holdRun } from '../../lib/storage/run-locks.ts';
-import type { TrainConfig } from '../../lib/train/config.ts';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../../lib/train/config.ts';
 import { Trainer } from '../../lib/train/trainer.ts';
+import { attachLora, detachLora } from '../../lib/lora/adapters.ts';
+import { loraConfigFromRecord, type LoraConfig } from '../../lib/lora/config.ts';
+import type { CausalLM } from '../../lib/model/causal-lm.ts';
+import type { Corpus as CorpusT } from '../../lib/dataset/corpus.ts';
 import { loadModel, reload, sourceName } from './load.ts';
 import type { Run, SessionCore, StopSignal } from './state.ts';
-import { paramCountOf } from './weights.ts';
+import { runLoraConfig, trainedCountOf } from './weights.ts';
+
+/**
+ * A trainer for `lm`, with `lora`'s adapters attached first (the trainer takes the model's
+ * trainable parameters as it is made); on failure the model is left without adapters.
+ */
+function trainerFor(lm: CausalLM, lora: LoraConfig | null, corpus: CorpusT, config: TrainConfig): Trainer {
+  if (lora) attachLora(lm, lora, { seed: config.seed });
+  try {
+    return new Trainer(lm, corpus, config);
+  } catch (e) {
+    if (lora) detachLora(lm);
+    throw e;
+  }
+}
 
 export async function start(core: SessionCore, name: string, card: StoredCardTable | null): Promise<void> {
   if (core.training) throw new Error('training is already running');
   let model = core.loaded();
   if (!core.prepared) throw new Error('prepare the corpus first');
   const { accounts, corpus, config } = core.prepared;
-  const storage = await checkStorage((KEEP_CHECKPOINTS + 1) * checkpointBytes(paramCountOf(model.base.family, model.base.config)));
+  const lora = runLoraConfig(model.base.family, config);
+  const storage = await checkStorage((KEEP_CHECKPOINTS + 1) * checkpointBytes(trainedCountOf(model.base.family, model.base.config, lora)));
   if (!storage.ok) throw new Error(storage.message);
   if (model.trained) {
     // A new run starts from the model as loaded, as its record and model card say, not from
@@ -44,7 +63,13 @@ export async function start(core: SessionCore, name: string, card: StoredCardTab
   const id = `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
   const hold = await holdRun(id);
   if (!hold) throw new Error(`run ${id} is already open`); // a new id: never, short of a clash
-  const trainer = new Trainer(model.lm, corpus, config);
+  let trainer: Trainer;
+  try {
+    trainer = trainerFor(model.lm, lora, corpus, config);
+  } catch (e) {
+    core.release(hold);
+    throw e;
+  }
   model.trained = true;
   core.run = { kind: 'run', id, trainer, hold, lastCheckpointStep: -1 };
   const stored = packAccounts(accounts);
@@ -108,6 +133,9 @@ export async function resumeRun(core: SessionCore, runId: string): Promise<void>
         if (current === null) throw new Error(`run "${record.name}" was trained from picked files: pick the same model files again, then resume`);
       } else await loadModel(core, { kind: 'url', url: record.modelUrl }); // lets go of the run in hand, if any
     }
+    // Adapters train beside the base as loaded: weights another run trained (or its adapters) must go first.
+    // The run in hand, if any, is let go of below (its lock kept when it is this run's).
+    if (ck.state.adapters && core.loaded().trained) await reload(core, { keepRun: true });
     model = core.loaded();
   } catch (e) {
     if (hold !== inHand) core.release(hold);
@@ -116,13 +144,25 @@ export async function resumeRun(core: SessionCore, runId: string): Promise<void>
   if (core.run.kind === 'run') {
     core.run.trainer.dispose();
     if (core.run.hold !== hold) core.release(core.run.hold);
+    core.run = { kind: 'none' };
   }
   const accounts = unpackAccounts(record.accounts);
-  const config: TrainConfig = record.config;
+  // The checkpoint says whether the run trains adapters, and which (runs stored before LoRA have no such settings).
+  const lora = ck.state.adapters ? loraConfigFromRecord(ck.state.adapters) : null;
+  const config: TrainConfig = { ...record.config, lora: lora !== null, loraRank: lora?.r ?? TRAIN_DEFAULTS.loraRank, loraAlpha: lora?.alpha ?? TRAIN_DEFAULTS.loraAlpha };
   const corpus = new Corpus(accounts, { ...config, eotId: model.base.tok.eotId });
   core.prepared = { accounts, config, corpus };
-  const trainer = new Trainer(model.lm, corpus, config);
-  trainer.restore(ck.state);
+  if (model.lm.adapters) detachLora(model.lm); // the previous run's, whose trainer is gone
+  let trainer: Trainer | null = null;
+  try {
+    trainer = trainerFor(model.lm, lora, corpus, config);
+    trainer.restore(ck.state);
+  } catch (e) {
+    trainer?.dispose();
+    if (trainer && lora) detachLora(model.lm);
+    core.release(hold);
+    throw e;
+  }
   model.trained = true;
   core.run = { kind: 'run', id: runId, trainer, hold, lastCheckpointStep: ck.state.step };
   core.emit({ type: 'history', losses: ck.state.losses, valLosses: ck.state.valLosses, totalSteps: trainer.totalSteps, step: ck.state.step });
