@@ -3,13 +3,18 @@
 // greedy sample, and the bundle: its model.safetensors is the base with the adapters merged
 // (W + (alpha / r)·BA, computed here from the exported adapter and the fixture's own file) and
 // adapter/ holds PEFT's adapter_config.json and adapter_model.safetensors listing the adapters
-// under PEFT's key names. Shapes are tiny (B1 x T16): SwiftShader is slow.
+// under PEFT's key names; and the merged weights alone, run by the library on the CPU backend
+// (whose forward pass is held to the PyTorch Llama/Qwen2 by llama-goldens.test.ts), give the
+// page's greedy text from base + unmerged adapters. Shapes are tiny (B1 x T16): SwiftShader is slow.
 import fs from 'node:fs';
 import path from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import type { Browser, Download } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyLlamaConfig, tinyLlamaDir, TINY_LLAMAS } from '../../scripts/fixtures/tiny-llama';
+import * as tf from '@tensorflow/tfjs';
+import { loadCliModel } from '../../scripts/cli/model.ts';
+import { DEFAULT_PROMPT, DEFAULT_SAMPLE_OPTIONS, generateAll } from '../../src/lib/generate/generate.ts';
 import { readSafetensors } from '../../src/lib/model/safetensors';
 import { appUrl, launchBrowser, recordPage, screenshot } from '../helpers/browser';
 import { writeTwoAccountArchives } from '../../scripts/fixtures/archive';
@@ -102,9 +107,21 @@ describe('LoRA in the page on a qwen2 model', () => {
       expect(Buffer.from(merged.get(k)!.data.buffer).equals(Buffer.from(new Float32Array(base.get(k)!.data).buffer))).toBe(true);
       const card = strFromU8(members['README.md']);
       expect(card).toContain(`rank r = ${R}, alpha = ${ALPHA}`);
+
+      // The merged folder (no adapters anywhere) gives the page's greedy text.
+      const bundleDir = path.join(DIR, 'bundle');
+      fs.rmSync(bundleDir, { recursive: true, force: true });
+      fs.mkdirSync(bundleDir);
+      for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) fs.writeFileSync(path.join(bundleDir, f), members[f]);
+      await tf.setBackend('cpu');
+      (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false; // no "install tfjs-node" banner
+      const { model, tok } = await loadCliModel(bundleDir);
+      const options = { ...DEFAULT_SAMPLE_OPTIONS, greedy: true, maxNewTokens: 6, minNewTokens: 6, numSamples: 1 };
+      const [ref] = await generateAll(model, tok, DEFAULT_PROMPT, options).finally(() => model.dispose());
+      expect(greedy).toBe(DEFAULT_PROMPT + ref.text);
       expect(rec.logs.filter((l) => l.startsWith('[pageerror]'))).toEqual([]);
     } finally {
       await context.close();
     }
-  }, 90_000);
+  }, 240_000); // 55-80 s on 2 cores
 });
