@@ -142,9 +142,9 @@ export function loraParams(m: BenchModel, lora: Pick<LoraConfig, 'r' | 'targets'
  * A frozen matrix costs 2 FLOPs a parameter forward and 2 backward (the gradient of its input,
  * which the adapters below it need), never its weight gradient: 4N, where full fine-tuning pays
  * 6N. The adapters train: x A^T then (.) B^T is 2 r (in + out) forward, twice that backward.
- * Attention has no weights, so its term is full fine-tuning's. The lowest block's frozen input
- * gradients, which nothing needs, count too (at most 2 FLOPs a parameter of one block too many);
- * recomputed forwards count as overhead, as for full fine-tuning.
+ * Attention has no weights, so its term is full fine-tuning's. The lowest block's input gradient,
+ * which nothing needs and recompute.ts skips, is counted all the same (2 FLOPs a parameter of
+ * one block too many); recomputed forwards count as overhead, as for full fine-tuning.
  */
 export function loraTrainingFlopsPerToken(m: BenchModel, T: number, lora: Pick<LoraConfig, 'r' | 'targets'>): number {
   return 4 * matmulParams(m) + 6 * loraParams(m, lora) + 12 * m.layers * T * queryWidth(m);

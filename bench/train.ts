@@ -16,7 +16,8 @@
 // shared with other work slows both alike; each row carries the 1-minute load average at its end.
 // LoRA's FLOPs: 4N for frozen matrices (forward, and the input gradient only) + 6 per adapter
 // parameter + attention (models.ts' loraTrainingFlopsPerToken). --matmul false skips the plain
-// matmul reference (minutes on WASM at the large shapes).
+// matmul reference (minutes on WASM at the large shapes). --steps 0 runs the profiled warm-up step
+// alone (its peak memory; its time includes compilation and profiling): for shapes too slow to repeat.
 // WebGPU runs on Dawn + SwiftShader here (a CPU emulation), so its shapes stay tiny.
 // Also prints the peak memory of one step (tf.profile) and, on paper from paramTable, the
 // peak for distilgpt2 at B4 x T256.
@@ -114,12 +115,16 @@ async function benchRun(backend: string, m: BenchModel, B: number, T: number, st
   try {
     // Warm-up step (shader compilation on WebGPU), measured for its peak memory.
     let warm: { loss: tf.Scalar; norm: tf.Scalar } | null = null;
+    const t0 = performance.now();
     const prof = await tf.profile(() => {
       warm = training.step(0);
       return [warm.loss, warm.norm];
     });
     await warm!.loss.data();
+    const warmMs = performance.now() - t0;
     tf.dispose([warm!.loss, warm!.norm]);
+    // --steps 0: the peak alone, and the profiled warm-up's time (compilation and profiling included).
+    if (steps === 0) return row(backend, m, B, T, lora, warmMs, prof.peakBytes, true);
     // On WebGPU a second, plain warm-up: tf.profile times each kernel on its own, and on an H200
     // steps timed right after it came out at 169 ms where steps after plain warm-ups took 96-108.
     if (backend === 'webgpu') {
@@ -128,21 +133,25 @@ async function benchRun(backend: string, m: BenchModel, B: number, T: number, st
       tf.dispose([second.loss, second.norm]);
     }
     const { msPerStep } = await timeSteps(training, steps);
-    const tokensPerSec = (B * T) / (msPerStep / 1000);
-    const flopsPerToken = lora ? loraTrainingFlopsPerToken(m, T, lora) : trainingFlopsPerToken(m, T);
-    return {
-      backend,
-      shape: `${modelLabel(m)} B${B}xT${T}`,
-      training: lora ? `LoRA r${lora.r}` : 'full',
-      msPerStep,
-      tokensPerSec,
-      modelFlops: tokensPerSec * flopsPerToken,
-      peakBytes: prof.peakBytes, // every live tensor: weights, moments, gradients, activations
-      load: os.loadavg()[0],
-    };
+    return row(backend, m, B, T, lora, msPerStep, prof.peakBytes, false);
   } finally {
     training.dispose();
   }
+}
+
+function row(backend: string, m: BenchModel, B: number, T: number, lora: LoraConfig | null, msPerStep: number, peakBytes: number, warmOnly: boolean): Row {
+  const tokensPerSec = (B * T) / (msPerStep / 1000);
+  const flopsPerToken = lora ? loraTrainingFlopsPerToken(m, T, lora) : trainingFlopsPerToken(m, T);
+  return {
+    backend,
+    shape: `${modelLabel(m)} B${B}xT${T}`,
+    training: (lora ? `LoRA r${lora.r}` : 'full') + (warmOnly ? ' (warm-up step only)' : ''),
+    msPerStep,
+    tokensPerSec,
+    modelFlops: tokensPerSec * flopsPerToken,
+    peakBytes, // every live tensor: weights, moments, gradients, activations
+    load: os.loadavg()[0],
+  };
 }
 
 /** The best plain matmul rate on the current backend, over squares and the model's own shapes. */
@@ -206,8 +215,8 @@ function printLoraNotes(m: BenchModel, lora: LoraConfig, rows: Row[], B: number,
   );
   for (const backend of new Set(rows.map((r) => r.backend))) {
     const mine = rows.filter((r) => r.backend === backend);
-    const full = mine.filter((r) => r.training === 'full');
-    const ours = mine.filter((r) => r.training !== 'full');
+    const full = mine.filter((r) => r.training.startsWith('full'));
+    const ours = mine.filter((r) => r.training.startsWith('LoRA'));
     const pairs = Math.min(full.length, ours.length);
     const ratios = Array.from({ length: pairs }, (_, i) => (ours[i].msPerStep / full[i].msPerStep).toFixed(2));
     if (pairs > 0) console.log(`${backend}: LoRA step / full step, per round: ${ratios.join(', ')}; peak memory LoRA / full: ${(ours[0].peakBytes / full[0].peakBytes).toFixed(2)}`);
@@ -226,6 +235,7 @@ async function main(): Promise<void> {
   const B = Number(arg('batch', '2'));
   const T = Number(arg('block', '16'));
   const steps = Number(arg('steps', '3'));
+  if (!Number.isInteger(steps) || steps < 0) throw new Error('--steps: a whole number, 0 for the profiled warm-up step alone');
   const lora = loraOption(model);
   // Full fine-tuning first in each round, then LoRA: alternated, so a load that comes and goes touches both.
   const modes: (LoraConfig | null)[] = lora ? (arg('compare-full', 'true') === 'false' ? [lora] : [null, lora]) : [null];
