@@ -12,6 +12,8 @@ import { findPreset, MODEL_PRESETS } from '../src/lib/model/presets.ts';
 import { innerSize, type GPT2Config } from '../src/lib/model/gpt2/index.ts';
 import type { LlamaConfig } from '../src/lib/model/llama/index.ts';
 import { lcg, syntheticWeights } from '../tests/helpers/synthetic.ts';
+import type { LoraConfig } from '../src/lib/lora/config.ts';
+import { loraModules } from '../src/lib/lora/modules.ts';
 
 /** GPT-2 medium's config.json (openai-community/gpt2-medium), less what the family ignores. */
 const GPT2_MEDIUM = {
@@ -125,6 +127,27 @@ export function matmulParams(m: BenchModel): number {
  */
 export function trainingFlopsPerToken(m: BenchModel, T: number): number {
   return 6 * matmulParams(m) + 12 * m.layers * T * queryWidth(m);
+}
+
+/** LoRA's trained parameters in `m`: r (in + out) per targeted matrix, from lib/lora's own list of them. */
+export function loraParams(m: BenchModel, lora: Pick<LoraConfig, 'r' | 'targets'>): number {
+  return loraModules(m.family, m.config, lora.targets).reduce((sum, p) => sum + lora.r * (p.in + p.out), 0);
+}
+
+/**
+ * Forward + backward FLOPs per token under LoRA, on trainingFlopsPerToken's conventions:
+ *
+ *     4 N  +  6 N_lora  +  12 L T d_q
+ *
+ * A frozen matrix costs 2 FLOPs a parameter forward and 2 backward (the gradient of its input,
+ * which the adapters below it need), never its weight gradient: 4N, where full fine-tuning pays
+ * 6N. The adapters train: x A^T then (.) B^T is 2 r (in + out) forward, twice that backward.
+ * Attention has no weights, so its term is full fine-tuning's. The lowest block's input gradient,
+ * which nothing needs and recompute.ts skips, is counted all the same (2 FLOPs a parameter of
+ * one block too many); recomputed forwards count as overhead, as for full fine-tuning.
+ */
+export function loraTrainingFlopsPerToken(m: BenchModel, T: number, lora: Pick<LoraConfig, 'r' | 'targets'>): number {
+  return 4 * matmulParams(m) + 6 * loraParams(m, lora) + 12 * m.layers * T * queryWidth(m);
 }
 
 /** The largest tensor the model may hold: the worker's own sizing for training. */

@@ -2,7 +2,7 @@
 // against counts made by hand from each architecture's layer shapes, so a table that counts the
 // lookup-only embedding, misses the untied head, or uses the kv width for attention fails here.
 import { describe, expect, it } from 'vitest';
-import { benchModel, gpt2BenchModel, matmulParams, trainingFlopsPerToken, type BenchModel } from '../../bench/models.ts';
+import { benchModel, gpt2BenchModel, loraParams, loraTrainingFlopsPerToken, matmulParams, trainingFlopsPerToken, type BenchModel } from '../../bench/models.ts';
 import { shapeConfig } from '../../bench/common.ts';
 import { FAMILIES } from '../../src/lib/model/families.ts';
 import { trainingFlopsPerToken as gpt2Flops } from '../../src/lib/model/gpt2/params.ts';
@@ -49,5 +49,29 @@ describe('bench models: FLOPs per token', () => {
       const c = shapeConfig(shape);
       expect(trainingFlopsPerToken(gpt2BenchModel(shape, c), 256)).toBe(gpt2Flops(c, 256));
     }
+  });
+});
+
+// LoRA: frozen matrices forward (2) and input gradient (2), adapters 6 a parameter, attention as in full
+// fine-tuning. The adapter counts are what PEFT's print_trainable_parameters reports for these models.
+describe('bench models: LoRA FLOPs per token', () => {
+  it('Qwen2.5-0.5B, r16 on q_proj and v_proj: 1,081,344 adapter parameters, 4N + 6 N_lora + attention', () => {
+    const m = benchModel('Qwen2.5-0.5B');
+    const lora = { r: 16, targets: ['q_proj', 'v_proj'] };
+    const adapters = 24 * 16 * (896 + 896 + (896 + 128)); // q: 896 -> 896, v: 896 -> 2 x 64
+    expect(adapters).toBe(1_081_344);
+    expect(loraParams(m, lora)).toBe(adapters);
+    expect(loraTrainingFlopsPerToken(m, 256, lora)).toBe(4 * (QWEN_EMBED + 24 * QWEN_BLOCK + 896) + 6 * adapters + 12 * 24 * 256 * 896);
+  });
+
+  it('distilgpt2, r8 on the fused c_attn (768 -> 2304): 147,456 adapter parameters; fewer FLOPs than full fine-tuning', () => {
+    const m = gpt2BenchModel('distilgpt2', shapeConfig('distilgpt2'));
+    const lora = { r: 8, targets: ['c_attn'] };
+    const N = 50257 * 768 + 6 * (12 * 768 * 768 + 13 * 768) + 2 * 768;
+    expect(loraParams(m, lora)).toBe(147_456);
+    expect(loraTrainingFlopsPerToken(m, 64, lora)).toBe(4 * N + 6 * 147_456 + 12 * 6 * 64 * 768);
+    expect(loraTrainingFlopsPerToken(m, 64, lora)).toBeLessThan(trainingFlopsPerToken(m, 64));
+    expect(loraParams(m, { r: 8, targets: ['c_attn', 'c_fc'] })).toBe(147_456 + 6 * 8 * (768 + 3072));
+    expect(() => loraParams(m, { r: 8, targets: ['q_proj'] })).toThrow(/q_proj not found/);
   });
 });
