@@ -72,7 +72,8 @@ function chunkOneHot(targets: tf.Tensor1D, start: number, size: number): tf.Tens
 function chunkOneHotT(targets: tf.Tensor1D, start: number, size: number): tf.Tensor2D {
   const local = tf.sub(targets, tf.scalar(start, 'int32'));
   const inside = tf.logicalAnd(tf.greaterEqual(local, tf.scalar(0, 'int32')), tf.less(local, tf.scalar(size, 'int32')));
-  const row = tf.clipByValue(local, 0, size - 1);
+  // Clipped with int32 scalars: tfjs-wasm's ClipByValue reads an int32 tensor as float32.
+  const row = tf.minimum(tf.maximum(local, tf.scalar(0, 'int32')), tf.scalar(size - 1, 'int32'));
   const at = tf.stack([row, tf.range(0, targets.shape[0], 1, 'int32')], 1); // [N, 2]: (vocab row, position)
   return tf.scatterND(at, tf.cast(inside, 'float32'), [size, targets.shape[0]]) as tf.Tensor2D; // [Vc, N]
 }
