@@ -150,4 +150,32 @@ describe('chunked cross-entropy on wasm', () => {
       await tf.setBackend('cpu');
     }
   });
+
+  it('has the gradients of whole-logit cross-entropy on cpu, with targets outside most chunks (the transposed one-hot)', async () => {
+    const N = 6, C = 4, V = 50;
+    const hData = data(N * C, 9, 2), wData = data(V * C, 10, 0.5);
+    const T = [0, 49, 17, 16, 33, 48]; // first and last rows, both sides of a chunk edge, the short chunk
+    const grads = (chunked: boolean) => {
+      const w = tf.variable(tf.tensor2d(wData, [V, C]), true);
+      const h = tf.tensor2d(hData, [N, C]);
+      const targets = tf.tensor1d(T, 'int32');
+      const chunks = chunksOf(w, 16); // 16, 16, 16, 2 rows; pieces of 8
+      const loss = (x: tf.Tensor) => (chunked ? chunkedCrossEntropy(x as tf.Tensor2D, chunks, targets, 8) : naiveLoss(x as tf.Tensor2D, w, targets));
+      const dh = tf.grad(loss)(h);
+      const dw = chunked ? tf.concat(chunks.map((c) => tf.grad((wc: tf.Tensor) => chunkedCrossEntropy(h, chunks.map((d) => (d === c ? { ...d, weight: wc as tf.Tensor2D } : d)), targets, 8))(c.weight)), 0) : tf.grad((x: tf.Tensor) => naiveLoss(h, x as tf.Tensor2D, targets))(w);
+      const out = [dh.dataSync().slice(), dw.dataSync().slice()];
+      tf.dispose([w, h, targets, dh, dw, ...chunks.map((c) => c.weight)]);
+      return out;
+    };
+    const [dhRef, dwRef] = grads(false); // cpu
+    await importWasmBackend();
+    expect(await tf.setBackend('wasm')).toBe(true);
+    try {
+      const [dh, dw] = grads(true);
+      for (let i = 0; i < dh.length; i++) expect(Math.abs(dh[i] - dhRef[i]), `dh ${i}`).toBeLessThan(1e-5);
+      for (let i = 0; i < dw.length; i++) expect(Math.abs(dw[i] - dwRef[i]), `dW ${i}`).toBeLessThan(1e-5);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
 });

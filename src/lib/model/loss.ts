@@ -11,8 +11,11 @@
 //   g_c = (softmax_c - onehot_c) * dy / N   // [N, Vc]
 //   dh += g_c W_c                           // [N, C]
 //   dW_c = g_c^T h                          // [Vc, C]
-// On WebGPU the same, transposed: logits_c^T = W_c h^T [Vc, N] and g_c^T, so that every product
-// of the head runs on tfjs' vec4 matmul (see pieceLogits).
+// Backward works on the transposed logits, W_c h^T [Vc, N], and g_c^T on every backend: dW_c = g_c^T h
+// is then an untransposed product (tfjs-wasm's fast path with no copy, see wasm-matmul.ts; WebGPU's
+// vec4 matmul) and only dh's product copies one [Vc, N] operand. On WebGPU the forward is
+// transposed too (see pieceLogits); on wasm it is not, since a reduction over axis 0 copies its
+// input there.
 import * as tf from '@tensorflow/tfjs';
 import { webgpuLoss } from '../webgpu/loss.ts';
 import type { RowSlices } from './family.ts';
@@ -32,10 +35,17 @@ function logAddExp(a: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor1D {
  */
 export const LOSS_PIECE_ROWS = 4096;
 
-/** Sub-ranges of a chunk of at most maxRows rows: weight rows [offset, offset + size). */
+/**
+ * Sub-ranges of a chunk, weight rows [offset, offset + size): round(size / maxRows) equal pieces,
+ * so a chunk a little over maxRows is taken whole (at most 1.5 maxRows rows). Qwen2.5's chunks
+ * are 4748 rows (sized by its MLP, see trainingChunkBytes): walked as 4096 + 652 they cost a copy
+ * of each piece (Slice) per product and a 652-row product, ~5 % slower on wasm than whole.
+ */
 function piecesOf(c: Slice, maxRows: number): { start: number; offset: number; size: number }[] {
+  // A multiple of 4 rows, as vocabChunkSizes: tfjs' WebGPU matmul takes its vec4 path only then.
+  const rows = Math.ceil(c.size / Math.max(1, Math.round(c.size / maxRows)) / 4) * 4;
   const out = [];
-  for (let offset = 0; offset < c.size; offset += maxRows) out.push({ start: c.start + offset, offset, size: Math.min(maxRows, c.size - offset) });
+  for (let offset = 0; offset < c.size; offset += rows) out.push({ start: c.start + offset, offset, size: Math.min(rows, c.size - offset) });
   return out;
 }
 
@@ -52,6 +62,20 @@ function pieceWeight(w: tf.Tensor2D, p: { offset: number; size: number }, whole:
  */
 function chunkOneHot(targets: tf.Tensor1D, start: number, size: number): tf.Tensor2D {
   return tf.cast(tf.oneHot(tf.sub(targets, tf.scalar(start, 'int32')), size, 1, 0, 'int32'), 'float32') as tf.Tensor2D; // [N, Vc]
+}
+
+/**
+ * chunkOneHot transposed, [Vc, N], scattered in place: N writes into zeros, where transposing
+ * [N, Vc] or a broadcast comparison walk all Vc x N entries (slowly on wasm). Targets outside
+ * the chunk write a 0 (clipped into range, masked).
+ */
+function chunkOneHotT(targets: tf.Tensor1D, start: number, size: number): tf.Tensor2D {
+  const local = tf.sub(targets, tf.scalar(start, 'int32'));
+  const inside = tf.logicalAnd(tf.greaterEqual(local, tf.scalar(0, 'int32')), tf.less(local, tf.scalar(size, 'int32')));
+  // Clipped with int32 scalars: tfjs-wasm's ClipByValue reads an int32 tensor as float32.
+  const row = tf.minimum(tf.maximum(local, tf.scalar(0, 'int32')), tf.scalar(size - 1, 'int32'));
+  const at = tf.stack([row, tf.range(0, targets.shape[0], 1, 'int32')], 1); // [N, 2]: (vocab row, position)
+  return tf.scatterND(at, tf.cast(inside, 'float32'), [size, targets.shape[0]]) as tf.Tensor2D; // [Vc, N]
 }
 
 /**
@@ -157,8 +181,8 @@ export function chunkedCrossEntropy(
         const wsKept = ws.map((w) => (w instanceof tf.Variable ? w : kept.shift()!));
         const scale = tf.div(dy, N); // d loss / d logit carries 1/N from the mean
         const fused = webgpuLoss();
-        const lseSaved = fused ? null : lseKept.expandDims(1); // [N, 1]
-        const hT = fused ? (tf.transpose(hIn) as tf.Tensor2D) : null; // [C, N]: transposed logits on WebGPU
+        const lseRow = fused ? null : lseKept.expandDims(0); // [1, N]
+        const hT = tf.transpose(hIn) as tf.Tensor2D; // [C, N]: transposed logits
         let dh: tf.Tensor2D = tf.zerosLike(hIn);
         const dws: tf.Tensor[] = [];
         wsKept.forEach((w, i) => {
@@ -173,8 +197,8 @@ export function chunkedCrossEntropy(
                 const gT = fused.pieceGrad(logits, lseKept as tf.Tensor as tf.Tensor1D, targets, p.start, scale); // [Vp, N]
                 return [frozenTable ? null : tf.matMul(gT, hIn), tf.add(dh, tf.matMul(gT, wp, true, false))]; // [Vp, C], [N, C]
               }
-              const g = tf.mul(tf.sub(tf.exp(tf.sub(logits, lseSaved!)), chunkOneHot(targets, p.start, p.size)), scale); // [N, Vp]
-              return [frozenTable ? null : tf.matMul(g, hIn, true, false), tf.add(dh, tf.matMul(g, wp))]; // [Vp, C], [N, C]
+              const gT = tf.mul(tf.sub(tf.exp(tf.sub(logits, lseRow!)), chunkOneHotT(targets, p.start, p.size)), scale); // [Vp, N]
+              return [frozenTable ? null : tf.matMul(gT, hIn), tf.add(dh, tf.matMul(gT, wp, true, false))]; // [Vp, C], [N, C]
             });
             dh.dispose();
             dh = nextDh as tf.Tensor2D;
@@ -184,8 +208,8 @@ export function chunkedCrossEntropy(
           dws.push(dwPieces.length === 1 ? dwPieces[0] : tf.concat(dwPieces, 0)); // [Vc, C]
           if (dwPieces.length > 1) tf.dispose(dwPieces);
         });
-        lseSaved?.dispose();
-        hT?.dispose();
+        lseRow?.dispose();
+        hT.dispose();
         scale.dispose();
         return [dh, ...dws];
       },
