@@ -111,8 +111,11 @@ describe('cross-origin isolation', () => {
       // when a worker follows it.
       await context.route('https://huggingface.co/**', (route) => {
         const file = route.request().url().split('/resolve/main/')[1];
+        const cors = { 'access-control-allow-origin': '*' };
+        // The loader asks for the shard index and optional files too: a file the folder lacks is the Hub's 404.
+        if (!fs.existsSync(path.join(tiny, file))) return route.fulfill({ status: 404, body: 'Entry not found', headers: cors });
         served.push(file);
-        return route.fulfill({ status: 200, body: fs.readFileSync(path.join(tiny, file)), headers: { 'access-control-allow-origin': '*' } });
+        return route.fulfill({ status: 200, body: fs.readFileSync(path.join(tiny, file)), headers: cors });
       });
       const page = await context.newPage();
       const rec = recordPage(page);
