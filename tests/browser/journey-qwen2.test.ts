@@ -12,14 +12,14 @@ import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
-import type { Browser, Download, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildArchiveZip, type TweetSpec } from '../../scripts/fixtures/archive.ts';
 import { QWEN_EOT, TINY_LLAMAS, tinyLlamaDir } from '../../scripts/fixtures/tiny-llama.ts';
 import { loadCliModel } from '../../scripts/cli/model.ts';
 import { DEFAULT_SAMPLE_OPTIONS, generateAll } from '../../src/lib/generate/generate.ts';
 import { readSafetensors } from '../../src/lib/model/safetensors.ts';
-import { appUrl, launchBrowser, recordPage, screenshot, startTraining, waitForStep } from '../helpers/browser';
+import { appUrl, launchBrowser, recordPage, screenshot, startTraining, waitForStep, generateBatch, saveDownload, setSetting, trainingStep } from '../helpers/browser';
 
 const DIR = path.resolve('.fixtures/journey-qwen2');
 const MODEL = 'tiny-qwen2';
@@ -70,29 +70,6 @@ function japaneseArchive(): Uint8Array {
   tweets.push({ id: '1700000000000002000', text: 'RT @friend: 今日はいい日', lang: 'ja' });
   tweets.push({ id: '1700000000000002001', text: 'はい', lang: 'ja' });
   return buildArchiveZip({ username: 'yuki_test', displayName: '雪 Test', accountId: '2101', tweets });
-}
-
-async function step(page: Page): Promise<number> {
-  return Number(await page.locator('[data-testid=train-progress]').getAttribute('data-step'));
-}
-
-/** Clicks Generate and returns the texts of batch `batch` once it has finished streaming. */
-async function generateBatch(page: Page, batch: number): Promise<string[]> {
-  await page.click('[data-testid=generate]');
-  await page.waitForSelector(`[data-testid=samples][data-batch="${batch}"][data-state=done]`, { timeout: 180_000 });
-  return page.locator('[data-testid=sample]').allInnerTexts();
-}
-
-async function saveDownload(page: Page, testid: string): Promise<{ file: string; name: string }> {
-  const [download] = (await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.click(`[data-testid=${testid}]`)])) as [Download, void];
-  const name = download.suggestedFilename();
-  const file = path.join(DIR, 'downloads', name);
-  await download.saveAs(file);
-  return { file, name };
-}
-
-async function setSetting(page: Page, key: string, value: string | number): Promise<void> {
-  await page.fill(`[data-testid=generate-panel] [data-setting=${key}]`, String(value));
 }
 
 describe('the journey on a tiny qwen2 model', () => {
@@ -167,7 +144,7 @@ describe('the journey on a tiny qwen2 model', () => {
       await page.waitForSelector('[data-testid=train-panel][data-status=training]', { timeout: 120_000 });
       await page.click('[data-testid=train-pause]');
       await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 120_000 });
-      const pausedAt = await step(page);
+      const pausedAt = await trainingStep(page);
       expect(pausedAt).toBeGreaterThan(savedStep);
       expect(pausedAt).toBeLessThan(totalSteps);
       const loss = Number(await page.locator('[data-testid=train-loss]').getAttribute('data-loss'));
@@ -201,7 +178,7 @@ describe('the journey on a tiny qwen2 model', () => {
       lap('samples');
 
       // The weights: save_pretrained's names and shapes, trained.
-      const weights = await saveDownload(page, 'export-weights');
+      const weights = await saveDownload(page, 'export-weights', DIR);
       expect(weights.name).toBe('model.safetensors');
       const tensors = readSafetensors(fs.readFileSync(weights.file));
       const want = qwen2StateDictShapes({ V: QWEN_VOCAB, C: tiny.hidden, F: tiny.intermediate, L: tiny.layers, heads: tiny.heads, kvHeads: tiny.kvHeads });
@@ -213,7 +190,7 @@ describe('the journey on a tiny qwen2 model', () => {
       lap('weights');
 
       // The bundle: from_pretrained's files, the served tokenizer as it was, a card that says ja.
-      const bundle = await saveDownload(page, 'export-bundle');
+      const bundle = await saveDownload(page, 'export-bundle', DIR);
       expect(bundle.name).toBe('tweetforge-yuki_test.zip');
       const members = unzipSync(new Uint8Array(fs.readFileSync(bundle.file)));
       expect(Buffer.from(members['model.safetensors']).equals(fs.readFileSync(weights.file))).toBe(true);

@@ -10,13 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
-import type { Browser, Download, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTwoAccountArchives } from '../../scripts/fixtures/archive.ts';
 import { tinyModelDir, TINY_MODELS } from '../../scripts/fixtures/tiny-model.ts';
 import { DEFAULT_SAMPLE_OPTIONS } from '../../src/lib/generate/generate.ts';
 import { readSafetensors } from '../../src/lib/model/safetensors.ts';
-import { appUrl, launchBrowser, recordPage, screenshot, startTraining } from '../helpers/browser';
+import { appUrl, launchBrowser, recordPage, screenshot, startTraining, generateBatch, saveDownload, setSetting, trainingStep } from '../helpers/browser';
 
 const run = promisify(execFile);
 const DIR = path.resolve('.fixtures/journey');
@@ -52,29 +52,6 @@ async function pageStats(page: Page): Promise<Map<string, Record<string, number>
   const out = new Map<string, Record<string, number>>();
   for (const c of cells) out.set(c.user, { ...out.get(c.user), [c.stat]: Number(c.text.replace(/[^\d]/g, '')) });
   return out;
-}
-
-async function step(page: Page): Promise<number> {
-  return Number(await page.locator('[data-testid=train-progress]').getAttribute('data-step'));
-}
-
-/** Clicks Generate and returns the texts of batch `batch` once it has finished streaming. */
-async function generateBatch(page: Page, batch: number): Promise<string[]> {
-  await page.click('[data-testid=generate]');
-  await page.waitForSelector(`[data-testid=samples][data-batch="${batch}"][data-state=done]`, { timeout: 180_000 });
-  return page.locator('[data-testid=sample]').allInnerTexts();
-}
-
-async function saveDownload(page: Page, testid: string): Promise<{ file: string; name: string }> {
-  const [download] = (await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.click(`[data-testid=${testid}]`)])) as [Download, void];
-  const name = download.suggestedFilename();
-  const file = path.join(DIR, 'downloads', name);
-  await download.saveAs(file);
-  return { file, name };
-}
-
-async function setSetting(page: Page, key: string, value: string | number): Promise<void> {
-  await page.fill(`[data-testid=generate-panel] [data-setting=${key}]`, String(value));
 }
 
 describe('the journey in the page', () => {
@@ -161,7 +138,7 @@ describe('the journey in the page', () => {
       // Pausing at once still lets the step in flight finish (and report): enough to see it continue.
       await page.click('[data-testid=train-pause]');
       await page.waitForSelector('[data-testid=train-panel][data-status=paused]', { timeout: 120_000 });
-      const pausedAt = await step(page);
+      const pausedAt = await trainingStep(page);
       expect(pausedAt).toBeGreaterThan(savedStep);
       expect(pausedAt).toBeLessThan(totalSteps);
       const loss = Number(await page.locator('[data-testid=train-loss]').getAttribute('data-loss'));
@@ -206,7 +183,7 @@ describe('the journey in the page', () => {
 
       // 5. Export the weights: save_pretrained names and shapes, and trained (not the base).
       expect(await page.locator('[data-testid=export-needs-table]').count()).toBe(0); // the table survived the reload
-      const weights = await saveDownload(page, 'export-weights');
+      const weights = await saveDownload(page, 'export-weights', DIR);
       expect(weights.name).toBe('model.safetensors');
       const tensors = readSafetensors(fs.readFileSync(weights.file));
       const want = gpt2StateDictShapes({ V: 50257, P: 256, C: tiny.nEmbd, L: tiny.nLayer });
@@ -224,7 +201,7 @@ describe('the journey in the page', () => {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=stats-table] thead th[data-user]').length === 1);
       await page.click('[data-testid=train-prepare]'); // sizes counted for that table: not what the run trained on
       await page.waitForSelector('[data-testid=train-sizes]', { timeout: 60_000 });
-      const bundle = await saveDownload(page, 'export-bundle');
+      const bundle = await saveDownload(page, 'export-bundle', DIR);
       expect(bundle.name).toBe('tweetforge-ada_test-hiro_test.zip');
       const members = unzipSync(new Uint8Array(fs.readFileSync(bundle.file)));
       for (const f of ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt', 'README.md']) expect(members[f], f).toBeDefined();
@@ -252,7 +229,7 @@ describe('the journey in the page', () => {
       expect(again).toBe(greedy);
       await screenshot(page, 'journey-7-bundle-loaded');
       // Its card again: these weights were loaded, not trained here, so no run's settings are claimed.
-      const reexported = await saveDownload(page, 'export-bundle');
+      const reexported = await saveDownload(page, 'export-bundle', DIR);
       const reexportedCard = new TextDecoder().decode(unzipSync(new Uint8Array(fs.readFileSync(reexported.file)))['README.md']);
       expect(reexportedCard).toContain('| Note | not fine-tuned in this session |');
       expect(reexportedCard).not.toContain('| Learning rate |');

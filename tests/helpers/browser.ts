@@ -1,5 +1,5 @@
 // Launches Debian's headless Chromium with WebGPU on its software adapter (SwiftShader).
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Download, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -127,4 +127,30 @@ export async function expectReadable(page: Page): Promise<void> {
     expect(await lowContrast(page), colorScheme).toEqual([]);
   }
   await page.emulateMedia({ colorScheme: 'light' });
+}
+
+/** The step the train panel shows. */
+export async function trainingStep(page: Page): Promise<number> {
+  return Number(await page.locator('[data-testid=train-progress]').getAttribute('data-step'));
+}
+
+/** Clicks Generate and returns the texts of batch `batch` once it has finished streaming. */
+export async function generateBatch(page: Page, batch: number): Promise<string[]> {
+  await page.click('[data-testid=generate]');
+  await page.waitForSelector(`[data-testid=samples][data-batch="${batch}"][data-state=done]`, { timeout: 180_000 });
+  return page.locator('[data-testid=sample]').allInnerTexts();
+}
+
+/** Clicks the export button `testid` and saves its download under `dir`/downloads. */
+export async function saveDownload(page: Page, testid: string, dir: string): Promise<{ file: string; name: string }> {
+  const [download] = (await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.click(`[data-testid=${testid}]`)])) as [Download, void];
+  const name = download.suggestedFilename();
+  const file = path.join(dir, 'downloads', name);
+  await download.saveAs(file);
+  return { file, name };
+}
+
+/** Sets one generation setting in the generate panel. */
+export async function setSetting(page: Page, key: string, value: string | number): Promise<void> {
+  await page.fill(`[data-testid=generate-panel] [data-setting=${key}]`, String(value));
 }
