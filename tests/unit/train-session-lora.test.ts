@@ -8,9 +8,8 @@
 // bundle loaded back gives the paused run's greedy text from its merged weights alone.
 import 'fake-indexeddb/auto';
 import fs from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { unzipSync, strFromU8 } from 'fflate';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tinyLlamaConfig, tinyLlamaDir, TINY_LLAMAS } from '../../scripts/fixtures/tiny-llama.ts';
@@ -18,6 +17,7 @@ import { readSafetensors } from '../../src/lib/model/safetensors.ts';
 import { loadLatestCheckpoint } from '../../src/lib/storage/checkpoints.ts';
 import type { ModelCardInfo } from '../../src/lib/model/model-card.ts';
 import { sessionHarness } from '../helpers/session-harness';
+import { MIXED_ACCOUNTS, serveModelFolders } from '../helpers/model-server.ts';
 
 const DIR = tinyLlamaDir('tiny-qwen2');
 const HF = tinyLlamaConfig(TINY_LLAMAS['tiny-qwen2']);
@@ -26,35 +26,15 @@ let url: string;
 const terminate: (() => void)[] = [];
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const file = req.url!.split('/').pop()!;
-    const p = path.join(DIR, file);
-    if (!file || file.startsWith('.') || !fs.existsSync(p)) return void res.writeHead(404, { connection: 'close' }).end('not found');
-    const body = fs.readFileSync(p);
-    res.writeHead(200, { 'content-length': body.length, connection: 'close' }).end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tiny-qwen2/`;
+  ({ server, base: url } = await serveModelFolders({ 'tiny-qwen2': DIR }));
+  url += 'tiny-qwen2/';
 });
 afterAll(() => new Promise((r) => server.close(r)));
 afterEach(() => {
   for (const t of terminate.splice(0)) t();
 });
 
-const TWEETS = [
-  '今日は天気がいいので散歩に行きました',
-  'ブラウザで言語モデルを学習させてみた 🚀',
-  'my coffee is cold and the river is warm today',
-  '借金の話はもうしない、と決めた日の夜',
-  'training a tiny model in a browser tab 🍣🍜',
-  '明日の朝は早いので、もう寝ます。おやすみなさい',
-  'the night train leaves at seven, see you there',
-  '数字の列 1234567890 と絵文字 😀😃😄',
-];
-const accounts = [
-  { username: 'hiro', texts: TWEETS.slice(0, 5) },
-  { username: 'dan', texts: TWEETS.slice(5) },
-];
+const accounts = MIXED_ACCOUNTS;
 // A learning rate large enough that the adapters move visibly in a few steps; dropout on (the
 // resumed run must draw the uninterrupted run's masks).
 const settings = { blockSize: 16, batchSize: 2, epochs: 2, checkpointEvery: 1, lossReadEvery: 1, seed: 9, valFraction: 0, lr: 1e-2, lora: true, loraRank: 16, loraAlpha: 32 };

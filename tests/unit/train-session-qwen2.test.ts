@@ -5,9 +5,8 @@
 // same with and without the KV cache; and a run resumed after a reload with its qwen2 base.
 import 'fake-indexeddb/auto';
 import fs from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { QWEN_EOT, tinyLlamaConfig, tinyLlamaDir, tinyLlamaWeights, TINY_LLAMAS } from '../../scripts/fixtures/tiny-llama.ts';
@@ -23,6 +22,7 @@ import { SessionCore } from '../../src/workers/model/state.ts';
 import { install } from '../../src/workers/model/load.ts';
 import { prepare } from '../../src/workers/model/prepare.ts';
 import { sessionHarness } from '../helpers/session-harness';
+import { MIXED_ACCOUNTS, MIXED_TWEETS, serveModelFolders } from '../helpers/model-server.ts';
 import { StreamingDecoder } from '../../src/lib/tokenizer/bpe.ts';
 import { decodableIds, promptIds } from '../../src/lib/generate/generate.ts';
 
@@ -37,37 +37,15 @@ const terminate: (() => void)[] = [];
 
 beforeAll(async () => {
   tok = TokenizerJsonBPE.fromFiles(fs.readFileSync(path.join(ONE, 'tokenizer.json'), 'utf8'), fs.readFileSync(path.join(ONE, 'tokenizer_config.json'), 'utf8'));
-  server = http.createServer((req, res) => {
-    const [, folder, file] = req.url!.split('/');
-    const dir = { 'tiny-qwen2': ONE, 'tiny-qwen2-sharded': SHARDED }[folder];
-    const p = dir && !file.startsWith('.') ? path.join(dir, file) : '';
-    if (!p || !fs.existsSync(p)) return void res.writeHead(404, { connection: 'close' }).end('not found');
-    const body = fs.readFileSync(p);
-    res.writeHead(200, { 'content-length': body.length, connection: 'close' }).end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  ({ server, base } = await serveModelFolders({ 'tiny-qwen2': ONE, 'tiny-qwen2-sharded': SHARDED }));
 });
 afterAll(() => new Promise((r) => server.close(r)));
 afterEach(() => {
   for (const t of terminate.splice(0)) t();
 });
 
-// Japanese, English and emoji: Qwen's byte-level BPE cuts some characters across tokens.
-const TWEETS = [
-  '今日は天気がいいので散歩に行きました',
-  'ブラウザで言語モデルを学習させてみた 🚀',
-  'my coffee is cold and the river is warm today',
-  '借金の話はもうしない、と決めた日の夜',
-  'training a tiny model in a browser tab 🍣🍜',
-  '明日の朝は早いので、もう寝ます。おやすみなさい',
-  'the night train leaves at seven, see you there',
-  '数字の列 1234567890 と絵文字 😀😃😄',
-];
-const accounts = [
-  { username: 'hiro', texts: TWEETS.slice(0, 5) },
-  { username: 'dan', texts: TWEETS.slice(5) },
-];
+const TWEETS = MIXED_TWEETS;
+const accounts = MIXED_ACCOUNTS;
 const settings = { blockSize: 16, batchSize: 2, epochs: 1, checkpointEvery: 1, lossReadEvery: 1, seed: 5, valFraction: 0.25 };
 const greedy = (kvCache: boolean) => ({ greedy: true, numSamples: 1, maxNewTokens: 12, minNewTokens: 12, kvCache });
 
