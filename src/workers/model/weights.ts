@@ -2,17 +2,16 @@
 import type { ModelFamily } from '../../lib/model/family.ts';
 import { defaultMaxBufferBytes } from '../../lib/model/causal-lm.ts';
 import { LOSS_PIECE_ROWS } from '../../lib/model/loss.ts';
+import { countParams } from '../../lib/model/param-count.ts';
 import { loraConfig, type LoraConfig } from '../../lib/lora/config.ts';
 import { loraModules } from '../../lib/lora/modules.ts';
 import type { TrainConfig } from '../../lib/train/config.ts';
 
 export { weightsFromState } from '../../lib/train/trainer.ts';
 
-const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
 /** Every parameter of the family's table, counted (tied tables once). */
 export function paramCountOf(family: ModelFamily, config: unknown): number {
-  return family.paramTable(config).reduce((n, p) => n + elements(p.shape), 0);
+  return countParams(family.paramTable(config));
 }
 
 /**
@@ -24,7 +23,7 @@ export function paramCountOf(family: ModelFamily, config: unknown): number {
  */
 export function trainingChunkBytes(family: ModelFamily, config: unknown): number {
   const C = family.dims(config).width;
-  const whole = family.paramTable(config).filter((p) => !p.vocabRows).reduce((m, p) => Math.max(m, elements(p.shape)), 0);
+  const whole = family.paramTable(config).filter((p) => !p.vocabRows).reduce((m, p) => Math.max(m, countParams([p])), 0);
   return Math.min(defaultMaxBufferBytes(), Math.max(LOSS_PIECE_ROWS * C, whole) * 4);
 }
 
