@@ -8,6 +8,7 @@
 // choosing the cheapest rewrite from a rough cost model, or keeping tfjs' kernel when the
 // copies would cost more than they save (a tiny product against a big matrix).
 import * as tf from '@tensorflow/tfjs';
+import { patchWasmGather } from './wasm-gather.ts';
 
 type Info = tf.TensorInfo;
 // The wasm backend's own kernel helpers: a fresh output in its heap, and a view of a tensor's bytes.
@@ -124,9 +125,10 @@ export function patchWasmMatMul(): void {
   patched = true;
 }
 
-/** Imports tfjs' wasm backend with the planned matmul in place; returns the module (for setWasmPaths). */
+/** Imports tfjs' wasm backend with the planned matmul and the row gather in place; returns the module (for setWasmPaths). */
 export async function importWasmBackend(): Promise<typeof import('@tensorflow/tfjs-backend-wasm')> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   patchWasmMatMul();
+  patchWasmGather();
   return wasm;
 }
