@@ -26,6 +26,26 @@ const MEMCPY = 1; // a contiguous copy (one batch item in or out)
 const CALL = 40_000; // one fast-path product: XNNPACK creates (and packs) an operator each time
 
 /**
+ * XNNPACK streams the whole packed right-hand matrix op(b) [K, N] once per block of output rows;
+ * past the CPU's cache that costs a fifth of the product. Measured on the 2-core EPYC at M = 1024:
+ * a 17 MB op(b) (Qwen2.5-0.5B's loss piece, 4748 x 896, and its MLP's 4864 x 896) ran at 19-21
+ * GFLOP/s whole and 345-365 ms instead of 413-456 as two products over halves of K summed; at
+ * 12 MB (distilgpt2's pieces, 3868 x 768) halves gained nothing (bench/matmul-split.ts). So past SPLIT_BYTES the inner
+ * size is cut into blocks whose op(b) holds at most BLOCK_BYTES, and their products are summed.
+ */
+const SPLIT_BYTES = 14 * 2 ** 20;
+const BLOCK_BYTES = 10 * 2 ** 20;
+
+/** What bench/matmul-split.ts switches off to time the whole products against the split ones. */
+export const wasmMatMulOptions = { splitInner: true };
+
+/** Blocks to cut a product's inner size K into (1: whole). */
+export function innerBlocks(K: number, N: number): number {
+  const bytes = 4 * K * N;
+  return bytes > SPLIT_BYTES && wasmMatMulOptions.splitInner ? Math.min(Math.ceil(bytes / BLOCK_BYTES), Math.floor(K / 256)) : 1;
+}
+
+/**
  * How to compute a product: 'as-is' hands it to tfjs' kernel unchanged; the others take the
  * fast path after copying transposed inputs into place ('transpose-inputs'; for a batch item
  * with no transposes, no copy at all) or computing the transposed product ('swap').
@@ -90,6 +110,47 @@ export function patchWasmMatMul(): void {
     return out;
   };
 
+  /** Rows [r0, r0 + n) of a stored matrix, copied (contiguous). */
+  const rowsOf = (x: Info, r0: number, n: number, backend: Backend): Info => {
+    const c = x.shape[1];
+    const y = backend.makeOutput([n, c], 'float32'); // may grow the heap: take views after it
+    backend.typedArrayFromHeap(y).set(backend.typedArrayFromHeap(x).subarray(r0 * c, (r0 + n) * c));
+    return y;
+  };
+  /** Columns [c0, c0 + n) of a stored matrix, copied row by row. */
+  const colsOf = (x: Info, c0: number, n: number, backend: Backend): Info => {
+    const [r, c] = x.shape;
+    const y = backend.makeOutput([r, n], 'float32');
+    const src = backend.typedArrayFromHeap(x);
+    const dst = backend.typedArrayFromHeap(y);
+    for (let i = 0; i < r; i++) dst.set(src.subarray(i * c + c0, i * c + c0 + n), i * n);
+    return y;
+  };
+
+  /** op(a) op(b) as the sum of `blocks` products over slices of the inner size K (see SPLIT_BYTES). */
+  const splitProduct = (a: Info, b: Info, transposeA: boolean, transposeB: boolean, backend: Backend, M: number, K: number, N: number, blocks: number): Info => {
+    const kb = Math.ceil(K / blocks);
+    let out: Info | null = null;
+    for (let k0 = 0; k0 < K; k0 += kb) {
+      const n = Math.min(kb, K - k0);
+      // Each block as stored: op(a)'s columns k0.. are a's rows when a is transposed; op(b)'s rows are b's columns when b is.
+      const ai = transposeA ? rowsOf(a, k0, n, backend) : colsOf(a, k0, n, backend);
+      const bi = transposeB ? colsOf(b, k0, n, backend) : rowsOf(b, k0, n, backend);
+      const part = product2d(ai, bi, transposeA, transposeB, backend, planMatMul(M, n, N, transposeA, transposeB));
+      backend.disposeData(ai.dataId);
+      backend.disposeData(bi.dataId);
+      if (!out) {
+        out = part;
+        continue;
+      }
+      const acc = backend.typedArrayFromHeap(out);
+      const add = backend.typedArrayFromHeap(part);
+      for (let i = 0; i < acc.length; i++) acc[i] += add[i];
+      backend.disposeData(part.dataId);
+    }
+    return out!;
+  };
+
   const kernelFunc = (args: MatMulArgs): Info => {
     const { inputs: { a, b }, backend, attrs: { transposeA, transposeB } } = args;
     const [ra, ca] = a.shape.slice(-2);
@@ -98,6 +159,10 @@ export function patchWasmMatMul(): void {
     const N = transposeB ? rb : cb;
     const batch = batchOf(a.shape);
     if (batch !== batchOf(b.shape)) return matMul(args); // broadcast batches: the original kernel
+    if (batch === 1 && a.dtype === 'float32' && b.dtype === 'float32') {
+      const blocks = innerBlocks(K, N);
+      if (blocks > 1) return splitProduct({ ...a, shape: [ra, ca] }, { ...b, shape: [rb, cb] }, transposeA, transposeB, backend, M, K, N, blocks);
+    }
     const plan = planMatMul(M, K, N, transposeA, transposeB, batch);
     if (batch === 1) return product2d({ ...a, shape: [ra, ca] }, { ...b, shape: [rb, cb] }, transposeA, transposeB, backend, plan);
     if (plan === 'as-is') return matMul(args);
