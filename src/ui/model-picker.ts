@@ -6,7 +6,7 @@
 import { NO_LANGUAGE } from '../lib/dataset/languages.ts';
 import { PEFT_DEFAULT_TARGETS } from '../lib/lora/targets.ts';
 import { familyShapeOf } from '../lib/model/family-shapes.ts';
-import { deviceFit, estimateMemory, TAB_MEMORY_CEILING, type DeviceLimits, type MemoryEstimate } from '../lib/model/memory-estimate.ts';
+import { deviceFit, estimateMemory, TAB_MEMORY_CEILING, WASM_HEAP_BYTES, type DeviceLimits, type MemoryEstimate } from '../lib/model/memory-estimate.ts';
 import { isHubId } from '../lib/model/model-url.ts';
 import { findPreset, MODEL_PRESETS, type ModelPreset } from '../lib/model/presets.ts';
 
@@ -29,6 +29,11 @@ export interface PickerDevice {
 export function trainingBudget(deviceMemoryGiB: number | undefined, ceiling = TAB_MEMORY_CEILING): number {
   const ram = typeof deviceMemoryGiB === 'number' && deviceMemoryGiB > 0 ? deviceMemoryGiB * 2 ** 30 : Infinity;
   return Math.min(ram, ceiling);
+}
+
+/** The ceiling for a run on `backend` (the model worker's): WASM's heap on wasm, what a tab holds elsewhere. */
+export function backendCeiling(backend: string | undefined): number {
+  return backend === 'wasm' ? WASM_HEAP_BYTES : TAB_MEMORY_CEILING;
 }
 
 /** Decimal units, as download sizes are given: "≈ 328 MB", "≈ 9.6 GB". */

@@ -6,6 +6,7 @@ import { FAMILY_SHAPES } from '../../src/lib/model/family-shapes.ts';
 import { estimateMemory } from '../../src/lib/model/memory-estimate.ts';
 import { findPreset } from '../../src/lib/model/presets.ts';
 import { loraSetting, memoryChoice } from '../../src/lib/train/lora-choice.ts';
+import { backendCeiling, trainingBudget } from '../../src/ui/model-picker.ts';
 
 const GiB = 2 ** 30;
 const bigGpu = { maxStorageBufferBindingSize: 2 * GiB, maxBufferSize: 4 * GiB };
@@ -29,6 +30,14 @@ describe('memoryChoice', () => {
     expect(m.lora!.lora!.params).toBe(24 * 8 * (896 + 896 + 896 + 128));
     const r64 = memoryChoice(modelType, config, { blockSize: 128, batchSize: 2, loraRank: 64 }, { limits: bigGpu, budget: 16 * GiB })!;
     expect(r64.lora!.trainingBytes).toBeGreaterThan(m.lora!.trainingBytes);
+  });
+
+  it('defaults to LoRA on WASM where full fine-tuning fits the RAM but not the 4 GiB heap (SmolLM2-360M)', () => {
+    const smol = loaded('SmolLM2-360M');
+    const onWasm = memoryChoice(smol.modelType, smol.config, run, { limits: null, budget: trainingBudget(8, backendCeiling('wasm')) })!;
+    expect([onWasm.fullFits, onWasm.loraFits, onWasm.loraByDefault]).toEqual([false, true, true]);
+    const onGpu = memoryChoice(smol.modelType, smol.config, run, { limits: bigGpu, budget: trainingBudget(8, backendCeiling('webgpu')) })!;
+    expect(onGpu.fullFits).toBe(true);
   });
 
   it('defaults to LoRA where full fine-tuning does not fit the budget, to full fine-tuning where it does', () => {

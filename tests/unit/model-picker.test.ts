@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importsOf } from '../../scripts/check-layers.ts';
 import { MODEL_PRESETS, findPreset } from '../../src/lib/model/presets.ts';
-import { choiceOf, formatApprox, hubIdProblem, languageHint, languageShares, modelParam, presetView, trainingBudget } from '../../src/ui/model-picker.ts';
+import { backendCeiling, choiceOf, formatApprox, hubIdProblem, languageHint, languageShares, modelParam, presetView, trainingBudget } from '../../src/ui/model-picker.ts';
 
 const GiB = 2 ** 30;
 const bigGpu = { maxStorageBufferBindingSize: 2 * GiB, maxBufferSize: 4 * GiB };
@@ -51,6 +51,10 @@ describe('presetView', () => {
     expect(trainingBudget(undefined)).toBe(16 * GiB);
     expect(trainingBudget(64)).toBe(16 * GiB);
     expect(trainingBudget(0)).toBe(16 * GiB);
+    // On WASM every tensor is in a 32-bit heap: an 8 GiB machine still gives a run under 4 GiB.
+    expect(trainingBudget(8, backendCeiling('wasm'))).toBe(4 * GiB - 2 ** 16);
+    expect(trainingBudget(8, backendCeiling('webgpu'))).toBe(8 * GiB);
+    expect(backendCeiling(undefined)).toBe(16 * GiB);
     expect(formatApprox(2_654_000_000)).toBe('≈ 2.7 GB');
     expect(formatApprox(400)).toBe('≈ 1 MB');
   });

@@ -202,6 +202,13 @@ export interface DeviceLimits {
  */
 export const TAB_MEMORY_CEILING = 16 * 2 ** 30;
 
+/**
+ * The most a run on tfjs' WASM backend can hold: every tensor lives in its heap, a 32-bit
+ * WebAssembly memory that grows to 4 GiB less one 64 KiB page. Past it a step stops with
+ * "memory access out of bounds" (Qwen2.5-0.5B with two full layers did, at B4 x T256).
+ */
+export const WASM_HEAP_BYTES = 4 * 2 ** 30 - 2 ** 16;
+
 export interface DeviceFit {
   /** false: the model cannot run here, and `line` says why. */
   ok: boolean;
