@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { chunkedCrossEntropy, chunkedNll } from '../../src/lib/model/loss';
+import { chunkedCrossEntropy, chunkedNll, LOSS_PIECE_ROWS } from '../../src/lib/model/loss';
 import { importWasmBackend } from '../../src/lib/wasm-matmul';
 
 // Deterministic pseudo-random data without tf's RNG (so values do not depend on op order).
@@ -69,6 +69,42 @@ describe('chunked cross-entropy', () => {
 
     const nll = chunkedNll(hVal, chunks, targets);
     expect(tf.mean(nll).dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0], 5);
+  });
+
+  // A frozen table (LoRA) walks the vocabulary once, keeping the softmax online (frozenTableWalk).
+  // The reference is whole logits on cpu (tfjs-wasm's float32 OneHot is broken, see below).
+  it.each([['cpu'], ['wasm']])('with a frozen table (one walk, dh kept online) has whole-logit dL/dh on %s', async (backend) => {
+    const wData = data(V * C, 11, 0.5);
+    const hData = data(N * C, 12, 6); // large logits: the running maximum grows across pieces
+    const T = Array.from({ length: N }, (_, i) => (i * 211 + 7) % V);
+    const run = (loss: (h: tf.Tensor2D, w: tf.Variable, t: tf.Tensor1D) => tf.Scalar) => {
+      const w = tf.variable(tf.tensor2d(wData, [V, C]), true);
+      const targets = tf.tensor1d(T, 'int32');
+      const { value, grads } = tf.valueAndGrads((h: tf.Tensor) => loss(h as tf.Tensor2D, w, targets))([tf.tensor2d(hData, [N, C])]);
+      const out = { value: value.dataSync()[0], dh: Float32Array.from(grads[0].dataSync()) };
+      tf.dispose([w, targets, value, ...grads]);
+      return out;
+    };
+    await tf.setBackend('cpu');
+    const ref = run((h, w, t) => naiveLoss(h, w as tf.Tensor as tf.Tensor2D, t));
+    if (backend === 'wasm') await importWasmBackend();
+    expect(await tf.setBackend(backend)).toBe(true);
+    try {
+      const scale = Math.max(...ref.dh.map(Math.abs));
+      expect(scale).toBeGreaterThan(1e-3); // the check is not vacuous
+      for (const rows of [LOSS_PIECE_ROWS, 128]) {
+        const got = run((h, w, t) => {
+          const chunks = chunksOf(w, 300);
+          const loss = chunkedCrossEntropy(h, chunks, t, rows, true);
+          tf.dispose(chunks.map((c) => c.weight));
+          return loss;
+        });
+        expect(got.value).toBeCloseTo(ref.value, 4);
+        expect(Math.max(...got.dh.map((x, i) => Math.abs(x - ref.dh[i])))).toBeLessThan(1e-5 * scale);
+      }
+    } finally {
+      await tf.setBackend('cpu');
+    }
   });
 
   it('never holds whole logits: peak memory of loss + gradients stays far below [N, V]', async () => {

@@ -13,11 +13,14 @@
 //   dW_c = g_c^T h                          // [Vc, C]
 // Backward works on the transposed logits, W_c h^T [Vc, N], and g_c^T on every backend: dW_c = g_c^T h
 // is then an untransposed product (tfjs-wasm's fast path with no copy, see wasm-matmul.ts; WebGPU's
-// vec4 matmul) and only dh's product copies one [Vc, N] operand. The forward is transposed too on
+// vec4 matmul) and only dh's product copies one [Vc, N] operand. With a frozen table (LoRA) there
+// is no dW_c, and dh is gathered in the forward's walk instead (frozenTableWalk: no recomputed
+// logits; WebGPU keeps its fused two-walk kernels). The forward is transposed too on
 // WebGPU and wasm (see pieceLogits); wasm transposes each piece back before its reductions, since
 // a reduction over axis 0 copies its input there anyway.
 import * as tf from '@tensorflow/tfjs';
 import { webgpuLoss } from '../webgpu/loss.ts';
+import { embeddingLookup } from './embedding.ts';
 import type { RowSlices } from './family.ts';
 
 type Slice = RowSlices[number];
@@ -127,7 +130,7 @@ function foldPieces<S extends tf.Tensor | tf.Tensor[]>(
   h: tf.Tensor2D,
   chunks: RowSlices,
   maxRows: number,
-  step: (prev: S | null, logits: tf.Tensor2D, start: number, size: number) => S,
+  step: (prev: S | null, logits: tf.Tensor2D, start: number, size: number, wp: tf.Tensor2D) => S,
   transposed = false,
 ): S {
   const hT = transposed ? (tf.transpose(h) as tf.Tensor2D) : null; // [C, N]
@@ -136,7 +139,10 @@ function foldPieces<S extends tf.Tensor | tf.Tensor[]>(
     const pieces = piecesOf(c, maxRows);
     for (const p of pieces) {
       const prev: S | null = state;
-      state = tf.tidy(() => step(prev, pieceLogits(h, hT, pieceWeight(c.weight as tf.Tensor2D, p, pieces.length === 1)), p.start, p.size));
+      state = tf.tidy(() => {
+        const wp = pieceWeight(c.weight as tf.Tensor2D, p, pieces.length === 1);
+        return step(prev, pieceLogits(h, hT, wp), p.start, p.size, wp);
+      });
       if (prev) tf.dispose(prev);
     }
   }
@@ -155,6 +161,34 @@ export function chunkedNll(h: tf.Tensor2D, chunks: RowSlices, targets: tf.Tensor
 }
 
 /**
+ * The loss's statistics and dh for a frozen table (LoRA) in one walk over the vocabulary. With no
+ * table gradient wanted, dh = (sum_v softmax_v W_v - W_target) / N needs no second walk: per
+ * piece, as flash attention keeps its softmax, a running row maximum m, Z = sum exp(l - m) and
+ * S = sum exp(l - m) W_v, rescaled by exp(m_old - m_new) when m grows; then dh N = S / Z - W_t.
+ * The head's products fall from three a piece (logits, recomputed logits, g W) to two.
+ * Returns [lse, tgt] as chunkedLogits does, and dh N [N, C].
+ */
+function frozenTableWalk(h: tf.Tensor2D, chunks: RowSlices, targets: tf.Tensor1D, maxRows: number): [tf.Tensor1D, tf.Tensor1D, tf.Tensor2D] {
+  const wasm = tf.getBackend() === 'wasm'; // W_p h^T there, as chunkedLogits
+  type Walk = [m: tf.Tensor1D, z: tf.Tensor1D, s: tf.Tensor2D, tgt: tf.Tensor1D];
+  const [m, z, sum, tgt] = foldPieces<Walk>(h, chunks, maxRows, (prev, piece, start, size, wp) => {
+    const logits = wasm ? (tf.transpose(piece) as tf.Tensor2D) : piece; // [N, Vp]
+    const pieceMax = tf.max(logits, 1) as tf.Tensor1D;
+    const mNew = prev ? (tf.maximum(prev[0], pieceMax) as tf.Tensor1D) : pieceMax;
+    const e = tf.exp(tf.sub(logits, tf.expandDims(mNew, 1))) as tf.Tensor2D; // [N, Vp], <= 1
+    const hit = tf.sum(tf.mul(logits, chunkOneHot(targets, start, size)), 1) as tf.Tensor1D;
+    const pieceZ = tf.sum(e, 1) as tf.Tensor1D;
+    const pieceS = tf.matMul(e, wp) as tf.Tensor2D; // [N, C]
+    if (!prev) return [mNew, pieceZ, pieceS, hit];
+    const rescale = tf.exp(tf.sub(prev[0], mNew)) as tf.Tensor1D; // [N], <= 1
+    return [mNew, tf.add(tf.mul(prev[1], rescale), pieceZ) as tf.Tensor1D, tf.add(tf.mul(prev[2], tf.expandDims(rescale, 1)), pieceS) as tf.Tensor2D, tf.add(prev[3], hit) as tf.Tensor1D];
+  }, wasm);
+  const [lse, dhN] = tf.tidy(() => [tf.add(m, tf.log(z)) as tf.Tensor1D, tf.sub(tf.div(sum, tf.expandDims(z, 1)), embeddingLookup(chunks, targets)) as tf.Tensor2D]);
+  tf.dispose([m, z, sum]);
+  return [lse, tgt, dhN];
+}
+
+/**
  * Mean next-token cross-entropy, differentiable in h and in every chunk's weight, or in h only
  * when `frozenTable` (LoRA: the head is frozen, so its [V, C] weight-gradient products are skipped).
  * `targets` [N] int32 is not differentiated (closed over, not an input of the custom op).
@@ -167,6 +201,17 @@ export function chunkedCrossEntropy(
   frozenTable = false,
 ): tf.Scalar {
   const N = h.shape[0];
+  if (frozenTable && !webgpuLoss()) {
+    // One walk: the forward leaves dh ready (frozenTableWalk), the backward only scales it.
+    const frozen = tf.customGrad(((hIn: tf.Tensor2D, save: tf.GradSaveFunc) => {
+      const [lse, tgt, dhN] = frozenTableWalk(hIn, chunks, targets, maxRows);
+      save([dhN]);
+      const value = tf.mean(tf.sub(lse, tgt)) as tf.Scalar;
+      tf.dispose([lse, tgt, dhN]); // save kept its own copy
+      return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(saved[0], tf.div(dy, N))] };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return frozen(h) as tf.Scalar;
+  }
   const op = tf.customGrad(((...args: unknown[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const [hIn, ...inputs] = args as tf.Tensor2D[]; // args no longer holds save
