@@ -18,6 +18,7 @@ if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to 
 const SHAPES: [string, number, number, number, boolean, boolean][] = [
   ['Qwen2.5 loss dh = g W_p (4748-row piece)', 1024, 4748, 896, true, false],
   ['Qwen2.5 MLP down_proj forward', 1024, 4864, 896, false, true],
+  ['Qwen2.5 MLP gate/up forward x W^T', 1024, 896, 4864, false, true],
   ['Qwen2.5 MLP gate/up dW = x^T dy', 896, 1024, 4864, true, false],
   ['distilgpt2 loss dh (3868-row piece)', 1024, 3868, 768, true, false],
   ['distilgpt2 MLP c_proj forward', 1024, 3072, 768, false, false],
