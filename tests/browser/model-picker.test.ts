@@ -119,6 +119,22 @@ describe('the model picker', () => {
     }
   });
 
+  it('sizes a run on WASM against its 4 GiB heap: on an 8 GB machine SmolLM2-360M gets LoRA there, full fine-tuning on WebGPU', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => 8, configurable: true }));
+      const fits = (label: string) => `[data-testid="model-memory-${label}"]`;
+      await page.goto(`${appUrl()}?backend=wasm`);
+      // The picker follows the backend the model worker reports.
+      await page.waitForSelector(`${fits('SmolLM2-360M')}[data-fits=lora]`);
+      expect(await page.getAttribute(fits('distilgpt2'), 'data-fits')).toBe('full');
+      await page.goto(appUrl());
+      await page.waitForSelector(`${fits('SmolLM2-360M')}[data-fits=full]`);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('offers LoRA r16 where full fine-tuning needs more than a 4 GB device gives', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
