@@ -94,46 +94,56 @@ export function chunkedLogits(
   const fused = webgpuLoss();
   if (fused) {
     // One kernel per piece keeps (running lse, running target logit) as an [N, 2] state.
-    const state = foldPieces<tf.Tensor2D>(h, chunks, maxRows, (prev, logitsT, start) => fused.pieceStats(prev, logitsT, targets, start), true);
+    const state = foldPieces<tf.Tensor2D>(h, chunks, maxRows, (prev, logitsT, start) => fused.pieceStats(prev, logitsT, targets, start), 'transposed');
     const [lse, tgt] = tf.unstack(state, 1) as tf.Tensor1D[];
     state.dispose();
     return [lse, tgt];
   }
-  // wasm: W_p h^T runs faster than h W_p^T (295 against 377 ms at Qwen2.5's 4748-row pieces,
-  // B4 x T256: XNNPACK streams the product's right-hand matrix, h^T here, once per block of
-  // output rows); one copy turns it back.
-  const wasm = tf.getBackend() === 'wasm';
-  return foldPieces<[tf.Tensor1D, tf.Tensor1D]>(h, chunks, maxRows, (prev, piece, start, size) => {
-    const logits = wasm ? (tf.transpose(piece) as tf.Tensor2D) : piece; // [N, Vp]
+  return foldPieces<[tf.Tensor1D, tf.Tensor1D]>(h, chunks, maxRows, (prev, logits, start, size) => {
     const pieceLse = tf.logSumExp(logits, 1) as tf.Tensor1D; // [N]
-    const hit = tf.sum(tf.mul(logits, chunkOneHot(targets, start, size)), 1) as tf.Tensor1D; // [N]
+    const hit = targetLogit(logits, targets, start, size);
     return prev ? [logAddExp(prev[0], pieceLse), tf.add(prev[1], hit) as tf.Tensor1D] : [pieceLse, hit];
-  }, wasm);
+  });
+}
+
+/** Each position's logit of its target where the target falls in the piece, else 0: [N]. */
+function targetLogit(logits: tf.Tensor2D, targets: tf.Tensor1D, start: number, size: number): tf.Tensor1D {
+  return tf.sum(tf.mul(logits, chunkOneHot(targets, start, size)), 1) as tf.Tensor1D;
 }
 
 /**
- * A piece's logits: h W_p^T [N, Vp]; or, given hT = h^T, transposed: W_p h^T [Vp, N], the
- * layout of the WebGPU kernels. tfjs' WebGPU matmul has a vec4 path only when B is not
- * transposed: h W_p^T ran at 0.25 GFLOP/s on SwiftShader, W_p h^T at 0.40, and both
- * backward products on the transposed gradient are vec4 too (whatever the piece's size).
+ * How a walk wants each piece's logits: 'rows', h W_p^T [N, Vp]; 'transposed', W_p h^T [Vp, N],
+ * the layout of the WebGPU kernels. tfjs' WebGPU matmul has a vec4 path only when B is not
+ * transposed: h W_p^T ran at 0.25 GFLOP/s on SwiftShader, W_p h^T at 0.40, and both backward
+ * products on the transposed gradient are vec4 too (whatever the piece's size).
  */
-function pieceLogits(h: tf.Tensor2D, hT: tf.Tensor2D | null, wp: tf.Tensor2D): tf.Tensor2D {
-  return hT ? tf.matMul(wp, hT) : tf.matMul(h, wp, false, true);
+type Layout = 'rows' | 'transposed';
+
+/**
+ * A piece's logits in `layout`, from hT = h^T where the product is taken transposed. On wasm
+ * 'rows' are (W_p h^T)^T too: W_p h^T ran at 295 ms against h W_p^T's 377 for Qwen2.5's 4748-row
+ * pieces at B4 x T256 (XNNPACK streams the product's right-hand matrix, h^T the small one, once
+ * per block of output rows), and one copy turns it back.
+ */
+function pieceLogits(h: tf.Tensor2D, hT: tf.Tensor2D | null, wp: tf.Tensor2D, layout: Layout): tf.Tensor2D {
+  if (!hT) return tf.matMul(h, wp, false, true);
+  const logitsT = tf.matMul(wp, hT) as tf.Tensor2D;
+  return layout === 'transposed' ? logitsT : (tf.transpose(logitsT) as tf.Tensor2D);
 }
 
 /**
- * Folds each vocabulary piece's logits (pieceLogits: transposed when `transposed`) into a
- * running state, piece by piece: one piece's logits alive at a time, each previous state freed
- * once the next is made.
+ * Folds each vocabulary piece's logits (pieceLogits, in `layout`) into a running state, piece by
+ * piece: one piece's logits alive at a time, each previous state freed once the next is made.
  */
 function foldPieces<S extends tf.Tensor | tf.Tensor[]>(
   h: tf.Tensor2D,
   chunks: RowSlices,
   maxRows: number,
   step: (prev: S | null, logits: tf.Tensor2D, start: number, size: number, wp: tf.Tensor2D) => S,
-  transposed = false,
+  layout: Layout = 'rows',
 ): S {
-  const hT = transposed ? (tf.transpose(h) as tf.Tensor2D) : null; // [C, N]
+  const viaT = layout === 'transposed' || tf.getBackend() === 'wasm';
+  const hT = viaT ? (tf.transpose(h) as tf.Tensor2D) : null; // [C, N]
   let state: S | null = null;
   for (const c of chunks) {
     const pieces = piecesOf(c, maxRows);
@@ -141,7 +151,7 @@ function foldPieces<S extends tf.Tensor | tf.Tensor[]>(
       const prev: S | null = state;
       state = tf.tidy(() => {
         const wp = pieceWeight(c.weight as tf.Tensor2D, p, pieces.length === 1);
-        return step(prev, pieceLogits(h, hT, wp), p.start, p.size, wp);
+        return step(prev, pieceLogits(h, hT, wp, layout), p.start, p.size, wp);
       });
       if (prev) tf.dispose(prev);
     }
@@ -169,20 +179,18 @@ export function chunkedNll(h: tf.Tensor2D, chunks: RowSlices, targets: tf.Tensor
  * Returns [lse, tgt] as chunkedLogits does, and dh N [N, C].
  */
 function frozenTableWalk(h: tf.Tensor2D, chunks: RowSlices, targets: tf.Tensor1D, maxRows: number): [tf.Tensor1D, tf.Tensor1D, tf.Tensor2D] {
-  const wasm = tf.getBackend() === 'wasm'; // W_p h^T there, as chunkedLogits
   type Walk = [m: tf.Tensor1D, z: tf.Tensor1D, s: tf.Tensor2D, tgt: tf.Tensor1D];
-  const [m, z, sum, tgt] = foldPieces<Walk>(h, chunks, maxRows, (prev, piece, start, size, wp) => {
-    const logits = wasm ? (tf.transpose(piece) as tf.Tensor2D) : piece; // [N, Vp]
+  const [m, z, sum, tgt] = foldPieces<Walk>(h, chunks, maxRows, (prev, logits, start, size, wp) => {
     const pieceMax = tf.max(logits, 1) as tf.Tensor1D;
     const mNew = prev ? (tf.maximum(prev[0], pieceMax) as tf.Tensor1D) : pieceMax;
     const e = tf.exp(tf.sub(logits, tf.expandDims(mNew, 1))) as tf.Tensor2D; // [N, Vp], <= 1
-    const hit = tf.sum(tf.mul(logits, chunkOneHot(targets, start, size)), 1) as tf.Tensor1D;
+    const hit = targetLogit(logits, targets, start, size);
     const pieceZ = tf.sum(e, 1) as tf.Tensor1D;
     const pieceS = tf.matMul(e, wp) as tf.Tensor2D; // [N, C]
     if (!prev) return [mNew, pieceZ, pieceS, hit];
     const rescale = tf.exp(tf.sub(prev[0], mNew)) as tf.Tensor1D; // [N], <= 1
     return [mNew, tf.add(tf.mul(prev[1], rescale), pieceZ) as tf.Tensor1D, tf.add(tf.mul(prev[2], tf.expandDims(rescale, 1)), pieceS) as tf.Tensor2D, tf.add(prev[3], hit) as tf.Tensor1D];
-  }, wasm);
+  });
   const [lse, dhN] = tf.tidy(() => [tf.add(m, tf.log(z)) as tf.Tensor1D, tf.sub(tf.div(sum, tf.expandDims(z, 1)), embeddingLookup(chunks, targets)) as tf.Tensor2D]);
   tf.dispose([m, z, sum]);
   return [lse, tgt, dhN];
@@ -241,7 +249,7 @@ export function chunkedCrossEntropy(
           for (const p of pieces) {
             const [dw, nextDh] = tf.tidy(() => {
               const wp = pieceWeight(w, p, pieces.length === 1); // [Vp, C]
-              const logits = pieceLogits(hIn, hT, wp); // recomputed
+              const logits = pieceLogits(hIn, hT, wp, 'transposed'); // recomputed, [Vp, N]
               // (softmax within the full vocabulary - one-hot) * dy / N
               if (fused) {
                 const gT = fused.pieceGrad(logits, lseKept as tf.Tensor as tf.Tensor1D, targets, p.start, scale); // [Vp, N]
