@@ -110,13 +110,14 @@ export function patchWasmMatMul(): void {
     return out;
   };
 
-  /** Rows [r0, r0 + n) of a stored matrix, copied (contiguous). */
-  const rowsOf = (x: Info, r0: number, n: number, backend: Backend): Info => {
-    const c = x.shape[1];
-    const y = backend.makeOutput([n, c], 'float32'); // may grow the heap: take views after it
-    backend.typedArrayFromHeap(y).set(backend.typedArrayFromHeap(x).subarray(r0 * c, (r0 + n) * c));
+  /** x's elements [from, from + size of shape), copied into a fresh matrix of that shape: a batch item, or rows. */
+  const copyRange = (x: Info, from: number, shape: [number, number], backend: Backend): Info => {
+    const y = backend.makeOutput(shape, 'float32'); // may grow the heap: take views after it
+    backend.typedArrayFromHeap(y).set(backend.typedArrayFromHeap(x).subarray(from, from + shape[0] * shape[1]));
     return y;
   };
+  /** Rows [r0, r0 + n) of a stored matrix. */
+  const rowsOf = (x: Info, r0: number, n: number, backend: Backend): Info => copyRange(x, r0 * x.shape[1], [n, x.shape[1]], backend);
   /** Columns [c0, c0 + n) of a stored matrix, copied row by row. */
   const colsOf = (x: Info, c0: number, n: number, backend: Backend): Info => {
     const [r, c] = x.shape;
@@ -159,25 +160,21 @@ export function patchWasmMatMul(): void {
     const N = transposeB ? rb : cb;
     const batch = batchOf(a.shape);
     if (batch !== batchOf(b.shape)) return matMul(args); // broadcast batches: the original kernel
-    if (batch === 1 && a.dtype === 'float32' && b.dtype === 'float32') {
-      const blocks = innerBlocks(K, N);
-      if (blocks > 1) return splitProduct({ ...a, shape: [ra, ca] }, { ...b, shape: [rb, cb] }, transposeA, transposeB, backend, M, K, N, blocks);
+    if (batch === 1) {
+      const [a2, b2] = [{ ...a, shape: [ra, ca] }, { ...b, shape: [rb, cb] }];
+      const blocks = a.dtype === 'float32' && b.dtype === 'float32' ? innerBlocks(K, N) : 1;
+      if (blocks > 1) return splitProduct(a2, b2, transposeA, transposeB, backend, M, K, N, blocks);
+      return product2d(a2, b2, transposeA, transposeB, backend, planMatMul(M, K, N, transposeA, transposeB));
     }
     const plan = planMatMul(M, K, N, transposeA, transposeB, batch);
-    if (batch === 1) return product2d({ ...a, shape: [ra, ca] }, { ...b, shape: [rb, cb] }, transposeA, transposeB, backend, plan);
     if (plan === 'as-is') return matMul(args);
     // Batched (attention's [B, nh, T, hs] products): one 2-D product per batch item, each
     // copied straight from and into the heap (tfjs' Slice would copy the whole input each time).
     const out = backend.makeOutput([batch * M, N], 'float32');
-    const item = (x: Info, i: number, r: number, c: number) => {
-      const y = backend.makeOutput([r, c], 'float32'); // may grow the heap: take views after it
-      backend.typedArrayFromHeap(y).set(backend.typedArrayFromHeap(x).subarray(i * r * c, (i + 1) * r * c));
-      return y;
-    };
     const itemPlan = planMatMul(M, K, N, transposeA, transposeB);
     for (let i = 0; i < batch; i++) {
-      const ai = item(a, i, ra, ca);
-      const bi = item(b, i, rb, cb);
+      const ai = copyRange(a, i * ra * ca, [ra, ca], backend);
+      const bi = copyRange(b, i * rb * cb, [rb, cb], backend);
       const oi = product2d(ai, bi, transposeA, transposeB, backend, itemPlan);
       backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(oi), i * M * N);
       for (const x of [ai, bi, oi]) backend.disposeData(x.dataId);
