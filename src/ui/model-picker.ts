@@ -4,6 +4,7 @@
 // for an archive whose kept tweets are mostly not English. No DOM, no tfjs: the page imports
 // it on arrival. Here rather than in lib/model because it reads LoRA's default targets (lib/lora).
 import { NO_LANGUAGE } from '../lib/dataset/languages.ts';
+import type { GpuReport } from '../lib/gpu-info.ts';
 import { PEFT_DEFAULT_TARGETS } from '../lib/lora/targets.ts';
 import { familyShapeOf } from '../lib/model/family-shapes.ts';
 import { deviceFit, estimateMemory, TAB_MEMORY_CEILING, WASM_HEAP_BYTES, type DeviceLimits, type MemoryEstimate } from '../lib/model/memory-estimate.ts';
@@ -34,6 +35,17 @@ export function trainingBudget(deviceMemoryGiB: number | undefined, ceiling = TA
 /** The ceiling for a run on `backend` (the model worker's): WASM's heap on wasm, what a tab holds elsewhere. */
 export function backendCeiling(backend: string | undefined): number {
   return backend === 'wasm' ? WASM_HEAP_BYTES : TAB_MEMORY_CEILING;
+}
+
+/**
+ * The device training memory is told against, for the picker and the run alike: the WebGPU
+ * check's buffer limits (null without WebGPU) and the budget on the worker's backend.
+ */
+export function trainingDevice(gpu: GpuReport | null, backend: string | undefined, deviceMemoryGiB: number | undefined): PickerDevice {
+  return {
+    limits: gpu?.ok ? { maxStorageBufferBindingSize: gpu.adapter.limits.maxStorageBufferBindingSize, maxBufferSize: gpu.adapter.limits.maxBufferSize } : null,
+    budget: trainingBudget(deviceMemoryGiB, backendCeiling(backend)),
+  };
 }
 
 /** Decimal units, as download sizes are given: "≈ 328 MB", "≈ 9.6 GB". */

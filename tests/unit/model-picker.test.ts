@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importsOf } from '../../scripts/check-layers.ts';
 import { MODEL_PRESETS, findPreset } from '../../src/lib/model/presets.ts';
-import { backendCeiling, choiceOf, formatApprox, hubIdProblem, languageHint, languageShares, modelParam, presetView, trainingBudget } from '../../src/ui/model-picker.ts';
+import { backendCeiling, trainingDevice, choiceOf, formatApprox, hubIdProblem, languageHint, languageShares, modelParam, presetView, trainingBudget } from '../../src/ui/model-picker.ts';
 
 const GiB = 2 ** 30;
 const bigGpu = { maxStorageBufferBindingSize: 2 * GiB, maxBufferSize: 4 * GiB };
@@ -55,6 +55,8 @@ describe('presetView', () => {
     expect(trainingBudget(8, backendCeiling('wasm'))).toBe(4 * GiB - 2 ** 16);
     expect(trainingBudget(8, backendCeiling('webgpu'))).toBe(8 * GiB);
     expect(backendCeiling(undefined)).toBe(16 * GiB);
+    // What the picker and the run both tell memory against: no WebGPU, the worker on WASM.
+    expect(trainingDevice(null, 'wasm', 8)).toEqual({ limits: null, budget: 4 * GiB - 2 ** 16 });
     expect(formatApprox(2_654_000_000)).toBe('≈ 2.7 GB');
     expect(formatApprox(400)).toBe('≈ 1 MB');
   });
